@@ -1,0 +1,3 @@
+from imagestudio.cli import main
+
+main()

@@ -1,0 +1,83 @@
+"""The FastAPI application factory. Everything long-lived is built in the lifespan, once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import Scope
+
+from imagestudio import __version__
+from imagestudio.accounts.auth import Authenticator
+from imagestudio.api.config import ServerSettings, url_secret
+from imagestudio.api.deps import ApiState
+from imagestudio.api.errors import install_error_handlers
+from imagestudio.api.middleware import BodySizeLimit
+from imagestudio.api.routes import assets, catalog, collections, health, openai_compat, studio
+from imagestudio.api.signing import UrlSigner
+from imagestudio.container import Services, build_persistence, build_services
+from imagestudio.db.migrate import prepare_database
+from imagestudio.db.session import is_sqlite
+from imagestudio.settings import Settings, get_settings
+from imagestudio.web import mount as mount_web_ui
+
+log = logging.getLogger("imagestudio.api")
+UPLOAD_PATH = "/api/image-studio/assets"
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: Services | None = None,
+    server: ServerSettings | None = None,
+) -> FastAPI:
+    """The API app. ``services`` given by the caller are not closed by the app."""
+    server = server or ServerSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        config = settings or (services.settings if services else get_settings())
+        built = services or build_services(
+            config, instant_provider=server.enable_instant_provider
+        )
+        try:
+            persistence = built.persistence or build_persistence(config)
+            url = config.resolved_database_url
+            if is_sqlite(url):
+                config.data_dir.mkdir(parents=True, exist_ok=True)
+            auto = server.auto_migrate if server.auto_migrate is not None else is_sqlite(url)
+            await prepare_database(persistence.db, auto_migrate=auto)
+            app.state.api = ApiState(
+                services=built,
+                persistence=persistence,
+                server=server,
+                auth=Authenticator(persistence.db, ttl_s=server.auth_cache_ttl_s),
+                signer=UrlSigner(
+                    url_secret(server, config.data_dir), ttl_s=server.signed_url_ttl_s
+                ),
+            )
+            yield
+        finally:
+            if services is None:
+                await built.aclose()
+
+    app = FastAPI(
+        title="Image Studio",
+        version=__version__,
+        summary="Platform-ready marketing images from one brief.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    def limit_for(scope: Scope) -> int:
+        if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
+            return server.max_upload_bytes + MULTIPART_OVERHEAD
+        return server.max_body_bytes
+
+    app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    for module in (health, studio, catalog, assets, collections, openai_compat):
+        app.include_router(module.router)
+    mount_web_ui(app, settings)
+    return app

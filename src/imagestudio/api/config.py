@@ -1,0 +1,60 @@
+"""HTTP-server settings (``IMAGESTUDIO_*``), kept apart from the core :class:`Settings`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="IMAGESTUDIO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    url_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key for signed download URLs; default: generated once under data_dir.",
+    )
+    signed_url_ttl_s: int = Field(
+        default=3600, ge=60, le=7 * 86400, description="Lifetime of a signed URL."
+    )
+    public_url: str | None = Field(
+        default=None, description="Base of absolute URLs in responses; default: the request's."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest JSON request body (413 beyond)."
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1_048_576, ge=1024, description="Largest uploaded image file."
+    )
+    max_upload_pixels: int = Field(
+        default=40_000_000, ge=1, description="Most pixels an uploaded image may declare."
+    )
+    auth_cache_ttl_s: float = Field(
+        default=5.0, ge=0, description="How long a verified key is trusted without a query."
+    )
+    auto_migrate: bool | None = Field(
+        default=None, description="Apply migrations at start-up; default: only for SQLite."
+    )
+    enable_instant_provider: bool = Field(
+        default=False, description="Register the 'instant' benchmark provider."
+    )
+
+
+def url_secret(server: ServerSettings, data_dir: Path) -> bytes:
+    """The configured secret, else one generated once and kept in ``data_dir/url_secret``."""
+    if server.url_secret is not None:
+        return server.url_secret.get_secret_value().encode()
+    path = data_dir / "url_secret"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(32))
+    return path.read_bytes().strip()

@@ -1,0 +1,145 @@
+"""The asset library (``/api/image-studio/assets``) and signed file downloads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+
+from imagestudio.api.deps import StateDep, UserDep
+from imagestudio.api.downloads import send_file
+from imagestudio.api.errors import error_responses
+from imagestudio.assets.library import to_public
+from imagestudio.assets.schemas import (
+    AssetPublic,
+    AssetQuery,
+    AssetsPublic,
+    AssetUpdate,
+    ExportRequest,
+)
+from imagestudio.assets.zipstream import entry_name, zip_chunks
+from imagestudio.db.models import Asset
+from imagestudio.errors import InvalidRequest, NotFound, PayloadTooLarge
+
+router = APIRouter(prefix="/api/image-studio", tags=["assets"])
+_OWNED = error_responses(401, 404, 422)
+_PRIVATE_CACHE = "private, max-age=3600"
+
+
+def _public(state: StateDep, http: Request, asset: Asset) -> AssetPublic:
+    return to_public(asset, state.file_url(http, asset.id, asset.file_key))
+
+
+@router.get("/assets", response_model=AssetsPublic, responses=error_responses(401, 404, 422))
+async def list_assets(
+    query: Annotated[AssetQuery, Query()], http: Request, user: UserDep, state: StateDep
+) -> AssetsPublic:
+    """List your assets: filters, word search, sorting and cursor pagination."""
+    rows, cursor = await state.persistence.library.page(user.user_id, query)
+    return AssetsPublic(items=[_public(state, http, a) for a in rows], next_cursor=cursor)
+
+
+@router.post(
+    "/assets", response_model=AssetPublic, status_code=201,
+    responses=error_responses(401, 413, 422),
+)
+async def upload_asset(
+    file: Annotated[UploadFile, File(description="PNG, JPEG, WebP or GIF image.")],
+    http: Request,
+    user: UserDep,
+    state: StateDep,
+    title: Annotated[str | None, Form(max_length=200)] = None,
+    tags: Annotated[str | None, Form(max_length=2000, description="Comma-separated.")] = None,
+) -> AssetPublic:
+    """Upload an image into your library (size and pixel count are capped)."""
+    limit = state.server.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"file is larger than {limit} bytes", field="file")
+    tag_list = [t for t in (tags or "").split(",") if t.strip()]
+    checked = AssetUpdate.model_validate({"tags": tag_list}).tags or []
+    asset = await state.persistence.library.upload(
+        user.user_id, data, title=title, tags=checked,
+        max_bytes=limit, max_pixels=state.server.max_upload_pixels,
+    )
+    return _public(state, http, asset)
+
+
+@router.post("/assets/export", responses={
+    200: {"content": {"application/zip": {}}, "description": "A ZIP of the files."},
+    **error_responses(401, 404, 422),
+})
+async def export_assets(body: ExportRequest, user: UserDep, state: StateDep) -> StreamingResponse:
+    """Download a selection of your assets as one streamed ZIP file."""
+    assets = await state.persistence.library.owned(user.user_id, body.asset_ids)
+    store = state.persistence.store
+    entries = [
+        (entry_name(i + 1, a.title or a.prompt, a.id, a.file_key.rsplit(".", 1)[-1]),
+         store.path(a.file_key))
+        for i, a in enumerate(assets)
+    ]
+    return StreamingResponse(
+        zip_chunks(entries),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="assets.zip"'},
+    )
+
+
+@router.get("/assets/{asset_id}", response_model=AssetPublic, responses=_OWNED)
+async def get_asset(asset_id: str, http: Request, user: UserDep, state: StateDep) -> AssetPublic:
+    """One of your assets."""
+    asset = await state.persistence.library.get(user.user_id, asset_id)
+    return _public(state, http, asset)
+
+
+@router.patch("/assets/{asset_id}", response_model=AssetPublic, responses=_OWNED)
+async def update_asset(
+    asset_id: str, body: AssetUpdate, http: Request, user: UserDep, state: StateDep
+) -> AssetPublic:
+    """Change an asset's title, tags or favourite flag."""
+    asset = await state.persistence.library.update(user.user_id, asset_id, body)
+    return _public(state, http, asset)
+
+
+@router.delete("/assets/{asset_id}", status_code=204, responses=_OWNED)
+async def delete_asset(asset_id: str, user: UserDep, state: StateDep) -> Response:
+    """Delete an asset (its file goes when no other asset uses it)."""
+    await state.persistence.library.delete(user.user_id, asset_id)
+    return Response(status_code=204)
+
+
+@router.get("/assets/{asset_id}/content", responses=_OWNED)
+async def asset_content(asset_id: str, http: Request, user: UserDep, state: StateDep) -> Response:
+    """Download your asset's file (supports Range and If-None-Match)."""
+    asset = await state.persistence.library.get(user.user_id, asset_id)
+    return _send(state, http, asset, _PRIVATE_CACHE)
+
+
+@router.get("/files/{name}", responses=error_responses(403, 404, 416, 422))
+async def signed_file(
+    name: str,
+    http: Request,
+    state: StateDep,
+    expires: Annotated[int, Query(ge=0)],
+    signature: Annotated[str, Query(min_length=8, max_length=100)],
+) -> Response:
+    """Download a file through a signed, expiring link (no Authorization header)."""
+    asset_id, _, extension = name.partition(".")
+    remaining = state.signer.verify(asset_id, expires, signature)
+    asset = await state.persistence.library.get_unscoped(asset_id)
+    if not asset.file_key.endswith("." + extension):
+        raise NotFound("no such file", field="name")
+    return _send(state, http, asset, f"private, max-age={min(remaining, 86400)}, immutable")
+
+
+def _send(state: StateDep, http: Request, asset: Asset, cache_control: str) -> Response:
+    try:
+        path = state.persistence.store.path(asset.file_key)
+    except InvalidRequest as exc:
+        raise NotFound("the file of this asset is missing") from exc
+    extension = asset.file_key.rsplit(".", 1)[-1]
+    return send_file(
+        http, path, sha256=asset.sha256, media_type=asset.media_type,
+        cache_control=cache_control, filename=f"{asset.id}.{extension}",
+    )

@@ -1,0 +1,43 @@
+"""Create images and estimate their cost (``/api/image-studio``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from imagestudio.api.deps import StateDep, UserDep
+from imagestudio.api.errors import error_responses
+from imagestudio.api.generate import generate, with_links
+from imagestudio.api.routes._json import json_response
+from imagestudio.api.schemas import CreateResponse, EstimatePublic, StudioCreateRequest
+from imagestudio.generation.schemas import EstimateRequest
+
+router = APIRouter(prefix="/api/image-studio", tags=["studio"])
+
+
+@router.post(
+    "/create",
+    response_model=CreateResponse,
+    responses=error_responses(401, 402, 403, 404, 413, 422, 429, 502, 503),
+)
+async def create(
+    body: StudioCreateRequest, http: Request, user: UserDep, state: StateDep
+) -> Response:
+    """Generate images; each comes back as a signed URL (base64 on request)."""
+    delivered = await generate(state, user, body)
+    variations = with_links(state, http, delivered, inline=body.response_format == "b64_json")
+    fields = {**dict(delivered.result), "variations": variations}
+    response = CreateResponse.model_construct(**fields, generation_id=delivered.generation_id)
+    return json_response(response)
+
+
+@router.post(
+    "/estimate-cost",
+    response_model=EstimatePublic,
+    responses=error_responses(401, 404, 413, 422),
+)
+async def estimate_cost(body: EstimateRequest, _user: UserDep, state: StateDep) -> EstimatePublic:
+    """Price a request with exactly the rules create charges; nothing is spent."""
+    quote = state.services.generation.quote(body.to_create_request())
+    return EstimatePublic(
+        **dict(quote), resolution=f"{quote.target.width}x{quote.target.height}"
+    )

@@ -1,0 +1,152 @@
+"""Persist a finished generation: its files, one ``generations`` row and one asset row per
+image, written in a single transaction after the files are safely stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
+
+from imagestudio.assets.store import AssetStore
+from imagestudio.db.base import new_id, utcnow
+from imagestudio.db.models import Asset, Generation
+from imagestudio.db.session import Database
+from imagestudio.generation.schemas import CreateRequest, CreateResult
+
+_EXTENSIONS = {"jpeg": "jpg"}
+
+
+class ImageFile(Protocol):
+    """What the recorder needs of a rendered image (``RenderedImage`` fits)."""
+
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def media_type(self) -> str: ...
+    @property
+    def extension(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def metadata(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class RecordedAsset:
+    id: str
+    file_key: str
+    sha256: str
+    media_type: str
+
+
+class GenerationRecorder:
+    def __init__(self, db: Database, store: AssetStore) -> None:
+        self._db = db
+        self._store = store
+
+    async def record(
+        self,
+        owner_id: str,
+        request: CreateRequest,
+        result: CreateResult,
+        images: Sequence[ImageFile | None],
+    ) -> tuple[str, list[RecordedAsset | None]]:
+        """Store every image and write the rows; returns the generation id and, aligned
+        with ``images``, the asset of each (None where the variation failed)."""
+        stored = await asyncio.gather(
+            *(self._put(image) for image in images if image is not None)
+        )
+        generation_id = new_id()
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        recorded: list[RecordedAsset | None] = []
+        files = iter(stored)
+        for index, image in enumerate(images):
+            if image is None:
+                recorded.append(None)
+                continue
+            key, sha, size = next(files)
+            row = _asset_row(owner_id, generation_id, image, key, sha, size, index, now)
+            rows.append(row)
+            recorded.append(RecordedAsset(row["id"], key, sha, image.media_type))
+        generation = _generation_row(owner_id, generation_id, request, result, now)
+
+        def write(conn: Connection) -> None:
+            conn.execute(insert(Generation), [generation])
+            if rows:
+                conn.execute(insert(Asset), rows)
+
+        await self._db.write(write)
+        return generation_id, recorded
+
+    async def _put(self, image: ImageFile) -> tuple[str, str, int]:
+        bare = image.extension.lstrip(".").lower()
+        extension = _EXTENSIONS.get(bare, bare)
+        stored = await self._store.put(image.data, extension=extension)
+        return stored.key, stored.sha256, stored.size
+
+
+def _generation_row(
+    owner_id: str, generation_id: str, request: CreateRequest, result: CreateResult, now: Any
+) -> dict[str, Any]:
+    return {
+        "id": generation_id,
+        "user_id": owner_id,
+        "status": result.status,
+        "request": request.model_dump(mode="json", exclude_defaults=True),
+        "provider": result.provider,
+        "model": result.model,
+        "template_id": result.template_id,
+        "num_requested": result.num_requested,
+        "num_succeeded": result.num_succeeded,
+        "warnings": result.warnings,
+        "errors": [
+            {"index": v.index, **v.error.model_dump()} for v in result.variations if v.error
+        ],
+        "quote_micros": result.quote.micros,
+        "cost_micros": result.cost.micros,
+        "created_at": now,
+    }
+
+
+def _asset_row(
+    owner_id: str,
+    generation_id: str,
+    image: ImageFile,
+    key: str,
+    sha: str,
+    size: int,
+    index: int,
+    now: Any,
+) -> dict[str, Any]:
+    meta = image.metadata
+    seed = meta.get("seed")
+    return {
+        "id": new_id(),
+        "owner_id": owner_id,
+        "generation_id": generation_id,
+        "file_key": key,
+        "sha256": sha,
+        "size_bytes": size,
+        "media_type": image.media_type,
+        "width": image.width,
+        "height": image.height,
+        "title": None,
+        "prompt": meta.get("prompt"),
+        "provider": meta.get("provider"),
+        "model": meta.get("model"),
+        "seed": seed if isinstance(seed, int) else None,
+        "template_id": meta.get("template_id"),
+        "platform": meta.get("platform"),
+        "variation": index,
+        "favourite": False,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -1,0 +1,124 @@
+"""Public shapes of the asset library: assets, updates, filters, collections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_TAGS = 30
+MAX_PAGE = 200
+MAX_EXPORT = 500
+_TAG_RE = re.compile(r"^[\w][\w .:+#-]{0,49}$")
+
+
+def _normal_tag(tag: str) -> str:
+    tag = " ".join(tag.split()).lower()
+    if not _TAG_RE.match(tag):
+        raise ValueError("a tag is 1-50 letters, digits, spaces or _ . : + # -")
+    return tag
+
+
+Tag = Annotated[str, AfterValidator(_normal_tag)]
+SortField = Literal["created_at", "updated_at", "size_bytes", "title"]
+
+
+class AssetPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    url: str | None = Field(default=None, description="Signed download URL (no header needed).")
+    title: str | None
+    prompt: str | None
+    media_type: str
+    width: int
+    height: int
+    size_bytes: int
+    sha256: str
+    provider: str | None
+    model: str | None
+    seed: int | None
+    template_id: str | None
+    platform: str | None
+    generation_id: str | None
+    tags: list[str]
+    favourite: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AssetsPublic(BaseModel):
+    items: list[AssetPublic]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page.")
+
+
+class AssetUpdate(BaseModel):
+    """Fields to change; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, max_length=200)
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
+    favourite: bool | None = None
+
+
+class AssetQuery(BaseModel):
+    """Filters, search and order for listing assets."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    platform: str | None = Field(default=None, max_length=50)
+    template: str | None = Field(default=None, max_length=100)
+    provider: str | None = Field(default=None, max_length=50)
+    model: str | None = Field(default=None, max_length=100)
+    favourite: bool | None = None
+    tag: Tag | None = None
+    collection: str | None = Field(default=None, max_length=32)
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    q: str | None = Field(default=None, max_length=200, description="Words in prompt/title/tags.")
+    sort: SortField = "created_at"
+    order: Literal["asc", "desc"] = "desc"
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    cursor: str | None = Field(default=None, max_length=500)
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    asset_ids: list[str] = Field(min_length=1, max_length=MAX_EXPORT)
+
+
+class CollectionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2000)
+
+
+class CollectionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class CollectionPublic(BaseModel):
+    id: str
+    name: str
+    description: str
+    asset_count: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CollectionsPublic(BaseModel):
+    items: list[CollectionPublic]
+
+
+class CollectionAssets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    asset_ids: list[str] = Field(min_length=1, max_length=MAX_EXPORT)

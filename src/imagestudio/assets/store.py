@@ -1,0 +1,131 @@
+"""Content-addressed file storage for images.
+
+A file's key is ``ab/cd/<sha256>.<ext>``: the same bytes are stored once, whoever owns
+records pointing at them. Keys are validated against that exact pattern before any
+path is built, so a key can never name a file outside the store's root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from imagestudio.errors import InvalidRequest
+
+EXTENSIONS = ("png", "jpg", "webp", "gif")
+# Below this size hashing and writing cost less than a hop to a worker thread.
+INLINE_WRITE_BYTES = 256 * 1024
+_KEY_RE = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.(png|jpg|webp|gif)$")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    sha256: str
+    size: int
+
+
+def key_for(sha256: str, extension: str) -> str:
+    """The key of content ``sha256`` with ``extension``; raises InvalidRequest for bad input."""
+    return check_key(f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{extension}")
+
+
+def check_key(key: str) -> str:
+    """Return ``key`` if it is a well-formed content key, else raise InvalidRequest."""
+    match = _KEY_RE.match(key)
+    if match is None or not match.group(3).startswith(match.group(1) + match.group(2)):
+        raise InvalidRequest("invalid asset file key", field="file_key")
+    return key
+
+
+@runtime_checkable
+class AssetStore(Protocol):
+    """Where image bytes live. Every method validates ``key`` (InvalidRequest if malformed)."""
+
+    async def put(self, data: bytes, *, extension: str) -> StoredFile:
+        """Store ``data`` (idempotent: the same bytes give the same key)."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def delete(self, key: str) -> bool:
+        """Remove the file; True if it existed."""
+        ...
+
+    def path(self, key: str) -> Path:
+        """A local path to stream from (the file may not exist)."""
+        ...
+
+    async def read(self, key: str) -> bytes:
+        """The file's bytes; raises FileNotFoundError."""
+        ...
+
+
+class LocalAssetStore:
+    """Files under ``root``; written to a temp file in the target folder, then renamed.
+
+    ``fsync`` trades throughput for durability across power loss; a process crash never
+    leaves a partial file under a final name either way.
+    """
+
+    def __init__(self, root: Path, *, fsync: bool = False) -> None:
+        self.root = root.resolve()
+        self._fsync = fsync
+        self._dirs: set[Path] = set()
+
+    async def put(self, data: bytes, *, extension: str) -> StoredFile:
+        if extension not in EXTENSIONS:
+            raise InvalidRequest(f"unsupported file extension {extension!r}", field="extension")
+        if len(data) <= INLINE_WRITE_BYTES and not self._fsync:
+            return self._put(data, extension)
+        return await asyncio.to_thread(self._put, data, extension)
+
+    async def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    async def delete(self, key: str) -> bool:
+        try:
+            self.path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    async def read(self, key: str) -> bytes:
+        return await asyncio.to_thread(self.path(key).read_bytes)
+
+    def _put(self, data: bytes, extension: str) -> StoredFile:
+        sha = hashlib.sha256(data).hexdigest()
+        key = key_for(sha, extension)
+        self._write(self.root / key, data)
+        return StoredFile(key=key, sha256=sha, size=len(data))
+
+    def _write(self, target: Path, data: bytes) -> None:
+        try:
+            if target.stat().st_size == len(data):
+                return
+        except FileNotFoundError:
+            pass
+        folder = target.parent
+        if folder not in self._dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(folder)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                if self._fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

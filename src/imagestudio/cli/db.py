@@ -1,0 +1,75 @@
+"""``imagestudio db upgrade|current``: apply or inspect the packaged migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from imagestudio.db.migrate import current_revision, head_revision, upgrade
+from imagestudio.db.session import Database, is_sqlite
+from imagestudio.settings import Settings, get_settings
+
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as one line on stderr; the caller raises the returned Exit."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else 'no detail'}"
+
+
+def open_database(settings: Settings) -> Database:
+    if is_sqlite(settings.resolved_database_url):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database.connect(settings.resolved_database_url)
+
+
+async def _upgrade(revision: str) -> str | None:
+    db = open_database(get_settings())
+    try:
+        await upgrade(db.engine, revision)
+        return await current_revision(db.engine)
+    finally:
+        await db.aclose()
+
+
+async def _current() -> str | None:
+    db = open_database(get_settings())
+    try:
+        return await current_revision(db.engine)
+    finally:
+        await db.aclose()
+
+
+@db_app.command("upgrade")
+def upgrade_command(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    try:
+        reached = asyncio.run(_upgrade(revision))
+    except (SQLAlchemyError, OSError) as exc:
+        raise fail(f"database upgrade failed: {first_line(exc)}") from None
+    typer.echo(f"database at revision {reached}")
+
+
+@db_app.command("current")
+def current_command() -> None:
+    """Show the database's revision and the latest one shipped."""
+    try:
+        current = asyncio.run(_current())
+    except (SQLAlchemyError, OSError) as exc:
+        raise fail(f"cannot read the database: {first_line(exc)}") from None
+    typer.echo(f"current: {current or 'none'}  head: {head_revision()}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,149 @@
+"""The composition root: every long-lived object is built here, once, from settings.
+
+Nothing in the package builds clients, engines or catalogs at import time; entry points
+(CLI, API app) call :func:`build_services` and close the result when they are done.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from imagestudio.accounts.hooks import CreditsCheck, allow_all
+from imagestudio.accounts.service import AccountService
+from imagestudio.assets.collections import CollectionService
+from imagestudio.assets.library import AssetLibrary
+from imagestudio.assets.recorder import GenerationRecorder
+from imagestudio.assets.store import LocalAssetStore
+from imagestudio.catalog import Catalog, load_catalog
+from imagestudio.db.session import Database
+from imagestudio.generation.gateway import Gateway
+from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
+from imagestudio.generation.service import GenerationService
+from imagestudio.imaging.engine import ImageEngine
+from imagestudio.imaging.pillow import PillowEngine
+from imagestudio.providers._http import build_http_client
+from imagestudio.providers.base import ImageProvider
+from imagestudio.providers.instant import InstantProvider, with_instant
+from imagestudio.providers.registry import build_providers
+from imagestudio.settings import PROVIDER_IDS, Settings
+
+
+@dataclass(frozen=True)
+class Persistence:
+    """The database, the asset store and the services over them (API and account CLI)."""
+
+    db: Database
+    store: LocalAssetStore
+    accounts: AccountService
+    library: AssetLibrary
+    collections: CollectionService
+    recorder: GenerationRecorder
+    credits_check: CreditsCheck = allow_all
+
+    async def aclose(self) -> None:
+        await self.db.aclose()
+
+
+def build_persistence(
+    settings: Settings, *, credits_check: CreditsCheck = allow_all
+) -> Persistence:
+    """Open (lazily: no connection until first use) the database and the asset store."""
+    db = Database.connect(settings.resolved_database_url)
+    store = LocalAssetStore(settings.data_dir / "assets")
+    return Persistence(
+        db=db,
+        store=store,
+        accounts=AccountService(db),
+        library=AssetLibrary(db, store),
+        collections=CollectionService(db),
+        recorder=GenerationRecorder(db, store),
+        credits_check=credits_check,
+    )
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    catalog: Catalog
+    providers: dict[str, ImageProvider]
+    available_providers: frozenset[str]
+    engine: ImageEngine
+    gateway: Gateway
+    generation: GenerationService
+    http_clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    persistence: Persistence | None = None
+
+    async def aclose(self) -> None:
+        for client in self.http_clients.values():
+            await client.aclose()
+        if self.persistence is not None:
+            await self.persistence.aclose()
+
+
+def available(settings: Settings) -> frozenset[str]:
+    """Providers that can be called now: the offline renderer, plus every keyed vendor."""
+    keyed = {name for name in PROVIDER_IDS if settings.provider(name).configured}
+    return frozenset({"local", *keyed})
+
+
+def build_services(
+    settings: Settings,
+    *,
+    catalog: Catalog | None = None,
+    http_clients: dict[str, httpx.AsyncClient] | None = None,
+    providers: dict[str, ImageProvider] | None = None,
+    rng: random.Random | None = None,
+    persistence: Persistence | None = None,
+    with_persistence: bool = True,
+    instant_provider: bool = False,
+) -> Services:
+    """Wire the studio. Tests inject ``http_clients`` (MockTransport) or whole ``providers``."""
+    catalog = catalog or load_catalog()
+    clients = (
+        http_clients
+        if http_clients is not None
+        else {
+            name: build_http_client(
+                settings.provider(name), allow_network=settings.allow_provider_requests
+            )
+            for name in PROVIDER_IDS
+        }
+    )
+    providers = providers if providers is not None else build_providers(settings, clients)
+    ready = available(settings) & set(providers) if providers else available(settings)
+    if instant_provider:  # benchmark source: no latency, exact size (see providers/instant.py)
+        catalog = with_instant(catalog)
+        providers = {**providers, InstantProvider.name: InstantProvider()}
+        ready = ready | {InstantProvider.name}
+    gateway = ResilientGateway(
+        providers,
+        policy=RetryPolicy.from_settings(settings),
+        limits={name: settings.provider(name).max_concurrency for name in PROVIDER_IDS},
+    )
+    engine = PillowEngine()
+    hints = {info.id: f"set {info.key_env}" for info in catalog.providers.values() if info.key_env}
+    generation = GenerationService(
+        catalog,
+        gateway,
+        engine,
+        available_providers=ready,
+        provider_hints=hints,
+        max_concurrency=settings.max_concurrent_variations,
+        rng=rng,
+    )
+    return Services(
+        settings=settings,
+        catalog=catalog,
+        providers=providers,
+        available_providers=ready,
+        engine=engine,
+        gateway=gateway,
+        generation=generation,
+        http_clients=clients,
+        persistence=persistence or (build_persistence(settings) if with_persistence else None),
+    )

@@ -1,0 +1,277 @@
+"""Emulator of Stability AI's v2beta generate endpoints (provider-apis.md §1).
+
+Validates like the real service: multipart only (an empty ``none`` file part allowed),
+every enum and range of §1.4/§1.5 with ``extra="forbid"`` forms, parameters *before* auth
+(bad params + bad key → 400, §1.1), then ``authorization: Bearer <key>`` (401 otherwise).
+Answers raw bytes with ``finish-reason``/``seed``/``x-request-id`` headers, or base64 JSON
+for ``accept: application/json``. Extra knob: :meth:`StabilityEmulator.filter_content`.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+from email.message import Message
+from email.parser import BytesParser
+from typing import Any, ClassVar, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from imagestudio.emulators._base import (
+    GARBAGE_BYTES,
+    GARBAGE_JSON,
+    MEDIA_TYPES,
+    Emulator,
+    InvalidBody,
+    derived_seed,
+    describe,
+    json_response,
+    render_image,
+    truncate,
+)
+
+AspectRatio = Literal["21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "9:21"]
+StylePreset = Literal[
+    "enhance",
+    "anime",
+    "photographic",
+    "digital-art",
+    "comic-book",
+    "fantasy-art",
+    "line-art",
+    "analog-film",
+    "neon-punk",
+    "isometric",
+    "low-poly",
+    "origami",
+    "modeling-compound",
+    "cinematic",
+    "3d-model",
+    "pixel-art",
+    "tile-texture",
+]
+# Output pixels per aspect ratio at ~1 MP (Ultra, SD 3.5). Stability does not publish the
+# table; these are the usual 64-px-grid 1 MP sizes (16:9 → 1344×768).
+SIZES_1MP: dict[str, tuple[int, int]] = {
+    "21:9": (1536, 640),
+    "16:9": (1344, 768),
+    "3:2": (1216, 832),
+    "5:4": (1152, 896),
+    "1:1": (1024, 1024),
+    "4:5": (896, 1152),
+    "2:3": (832, 1216),
+    "9:16": (768, 1344),
+    "9:21": (640, 1536),
+}
+# Core is ~1.5 MP (§1.5): the 1 MP table scaled by √1.5 onto the 64-px grid.
+SIZES_CORE: dict[str, tuple[int, int]] = {
+    ratio: (round(w * 1.5**0.5 / 64) * 64, round(h * 1.5**0.5 / 64) * 64)
+    for ratio, (w, h) in SIZES_1MP.items()
+}
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_FILE_FIELDS = {"image"}
+_MODERATION = (
+    "Your request was flagged by our content moderation system, as a result your request was "
+    "denied and you were not charged."
+)
+
+
+class _Form(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1, max_length=10000)
+    negative_prompt: str | None = Field(default=None, max_length=10000)
+    aspect_ratio: AspectRatio = "1:1"
+    seed: int = Field(default=0, ge=0, le=4294967294)
+    output_format: Literal["jpeg", "png", "webp"] = "png"
+    style_preset: StylePreset | None = None
+
+    def problems(self) -> list[str]:
+        return []
+
+
+class UltraForm(_Form):
+    image: bytes | None = None
+    strength: float | None = Field(default=None, ge=0, le=1)
+
+    def problems(self) -> list[str]:
+        if self.image is not None and self.strength is None:
+            return ["strength: is required when image is provided"]
+        return []
+
+
+class CoreForm(_Form):
+    pass
+
+
+class SD3Form(_Form):
+    mode: Literal["text-to-image", "image-to-image"] = "text-to-image"
+    image: bytes | None = None
+    strength: float | None = Field(default=None, ge=0, le=1)
+    model: Literal["sd3.5-large", "sd3.5-large-turbo", "sd3.5-medium", "sd3.5-flash"] = (
+        "sd3.5-large"
+    )
+    cfg_scale: float | None = Field(default=None, ge=1, le=10)
+
+    def problems(self) -> list[str]:
+        if self.mode == "image-to-image":
+            missing = [
+                f"{f}: is required for image-to-image"
+                for f in ("image", "strength")
+                if getattr(self, f) is None
+            ]
+            if "aspect_ratio" in self.model_fields_set:
+                missing.append("aspect_ratio: only valid for text-to-image")
+            return missing
+        return [
+            f"{f}: only valid for image-to-image"
+            for f in ("image", "strength")
+            if getattr(self, f) is not None
+        ]
+
+
+_ENDPOINTS: dict[str, tuple[type[_Form], dict[str, tuple[int, int]]]] = {
+    "/v2beta/stable-image/generate/ultra": (UltraForm, SIZES_1MP),
+    "/v2beta/stable-image/generate/core": (CoreForm, SIZES_CORE),
+    "/v2beta/stable-image/generate/sd3": (SD3Form, SIZES_1MP),
+}
+_ERROR_NAMES = {
+    400: "bad_request",
+    401: "unauthorized",
+    402: "payment_required",
+    403: "content_moderation",
+    404: "not_found",
+    413: "payload_too_large",
+    422: "invalid_language",
+    429: "rate_limit_exceeded",
+    500: "internal_error",
+}
+
+
+class StabilityEmulator(Emulator):
+    """Stable Image Ultra/Core/SD3 generate; ``calls`` holds every request."""
+
+    name: ClassVar[str] = "stability"
+    messages: ClassVar[dict[int, str]] = {
+        401: "authorization: invalid or missing header value",
+        403: _MODERATION,
+        413: "body: payloads cannot be larger than 10MiB in size",
+        429: "You have exceeded the rate limit of 150 requests within a 10 second period, "
+        "and have been timed out for 60 seconds.",
+        500: "An unexpected server error has occurred, please try again later.",
+    }
+
+    def filter_content(self, times: int = 1) -> None:
+        """The next image comes back blurred: 200 with ``finish-reason: CONTENT_FILTERED``."""
+        self.arm("filtered", times)
+
+    def error_body(self, status: int, message: str) -> Any:
+        return {
+            "id": self.next_id(),
+            "name": _ERROR_NAMES.get(status, "error"),
+            "errors": [message],
+        }
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        route = _ENDPOINTS.get(request.url.path)
+        if route is None or request.method != "POST":
+            return self.error_response(404, f"{request.method} {request.url.path}: not found")
+        if len(request.content) > MAX_BODY_BYTES:
+            return self.error_response(413)
+        form_cls, sizes = route
+        try:
+            form = _validate(form_cls, request)
+        except InvalidBody as exc:
+            return json_response(
+                400, {"id": self.next_id(), "name": "bad_request", "errors": exc.messages}
+            )
+        if not self.bearer_ok(request):
+            return self.error_response(401)
+        if self.take("reject"):
+            return self.error_response(403)
+        return self._image(request, form, sizes[form.aspect_ratio])
+
+    def _image(self, request: httpx.Request, form: _Form, size: tuple[int, int]) -> httpx.Response:
+        as_json = request.headers.get("accept", "image/*") == "application/json"
+        media_type = MEDIA_TYPES[form.output_format]
+        headers = {"x-request-id": self.next_id()}
+        if self.take("malformed"):
+            headers["content-type"] = "application/json" if as_json else media_type
+            return httpx.Response(
+                200, content=GARBAGE_JSON if as_json else GARBAGE_BYTES, headers=headers
+            )
+        seed = form.seed or derived_seed(form.prompt)
+        finish = "CONTENT_FILTERED" if self.take("filtered") else "SUCCESS"
+        data = render_image(form.prompt, seed, *size, fmt=form.output_format)
+        if self.take("truncate"):
+            data = truncate(data)
+        if as_json:
+            # §1.2: JSON answers carry finish_reason/seed in the body, not in headers.
+            headers["content-type"] = f"application/json; type={media_type}"
+            payload = {
+                "image": base64.b64encode(data).decode(),
+                "finish_reason": finish,
+                "seed": seed,
+            }
+            return json_response(200, payload, headers)
+        headers.update({"content-type": media_type, "finish-reason": finish, "seed": str(seed)})
+        return httpx.Response(200, content=data, headers=headers)
+
+
+def _validate(form_cls: type[_Form], request: httpx.Request) -> _Form:
+    accept = request.headers.get("accept", "image/*")
+    if accept not in ("image/*", "*/*", "application/json"):
+        raise InvalidBody(["accept: must be image/* or application/json"])
+    for header in ("stability-client-id", "stability-client-user-id", "stability-client-version"):
+        if len(request.headers.get(header, "")) > 256:
+            raise InvalidBody([f"{header}: must be at most 256 characters"])
+    try:
+        form = form_cls.model_validate(read_form(request))
+    except ValidationError as exc:
+        raise InvalidBody(describe(exc)) from exc
+    problems = form.problems()
+    if problems:
+        raise InvalidBody(problems)
+    return form
+
+
+def read_form(request: httpx.Request) -> dict[str, object]:
+    """Form fields as strings and file parts as bytes (§1.1: numbers arrive as strings)."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise InvalidBody(["content-type: must be multipart/form-data"])
+    raw = b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + request.content
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+    if not message.is_multipart():
+        raise InvalidBody(["body: malformed multipart/form-data"])
+    values: dict[str, object] = {}
+    for part in message.get_payload():
+        assert isinstance(part, Message)
+        name, value = _read_part(part)
+        if name is None:
+            continue
+        if name in values:
+            raise InvalidBody([f"{name}: given more than once"])
+        values[name] = value
+    return values
+
+
+def _read_part(part: Message) -> tuple[str | None, object]:
+    name = part.get_param("name", header="content-disposition")
+    if not isinstance(name, str) or not name:
+        raise InvalidBody(["body: multipart part without a name"])
+    payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
+    if part.get_filename() is not None:
+        if name == "none" and not data:
+            return None, None  # §1.1: the official samples' dummy part
+        if name not in _FILE_FIELDS:
+            raise InvalidBody([f"{name}: must be a form field, not a file"])
+        return name, data
+    if name in _FILE_FIELDS:
+        raise InvalidBody([f"{name}: must be a file"])
+    try:
+        return name, data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidBody([f"{name}: must be UTF-8 text"]) from exc

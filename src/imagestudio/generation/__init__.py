@@ -1,0 +1,1 @@
+"""Generation: plan a request against the catalog, run it, post-process the images."""

@@ -1,0 +1,1 @@
+"""Image providers: the contract, the error tree and the registry of implementations."""

@@ -1,0 +1,118 @@
+// The studio's public REST API, as the page uses it. Every call goes to this origin.
+
+const BASE = "/api/image-studio";
+
+/** An API failure: `message` is the API's own one-line message. */
+export class ApiError extends Error {
+  constructor(status, code, message, details = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+async function failure(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  const error = body && body.error;
+  if (error && typeof error.message === "string") {
+    return new ApiError(response.status, error.code || "error", error.message, error.details);
+  }
+  return new ApiError(response.status, "http_error", `the server answered ${response.status}`);
+}
+
+function queryString(query) {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === null || value === undefined || value === "") continue;
+    params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export class Api {
+  /** `getKey()` gives the bearer key; `onUnauthorized(error)` runs on any 401. */
+  constructor(getKey, onUnauthorized) {
+    this.getKey = getKey;
+    this.onUnauthorized = onUnauthorized;
+  }
+
+  async call(method, path, { body, query, key, raw = false } = {}) {
+    const headers = { Accept: raw ? "*/*" : "application/json" };
+    const bearer = key || this.getKey();
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    const init = { method, headers, credentials: "omit", cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(BASE + path + queryString(query), init);
+    } catch {
+      throw new ApiError(0, "network_error", "the studio server cannot be reached");
+    }
+    if (!response.ok) {
+      const error = await failure(response);
+      if (response.status === 401 && !key && this.onUnauthorized) this.onUnauthorized(error);
+      throw error;
+    }
+    if (raw) return response;
+    if (response.status === 204) return null;
+    return response.json();
+  }
+
+  // UI support
+  config() { return this.call("GET", "/ui/config"); }
+  session(key) { return this.call("GET", "/ui/session", { key }); }
+  localSession() { return this.call("POST", "/ui/local-session", { body: {} }); }
+  promptPreview(body) { return this.call("POST", "/ui/prompt-preview", { body }); }
+  generation(id) { return this.call("GET", `/ui/generations/${encodeURIComponent(id)}`); }
+
+  // Catalog
+  templates(platform) { return this.call("GET", "/templates", { query: { platform } }); }
+  searchTemplates(query) { return this.call("GET", "/templates/search", { query: { query } }); }
+  providers() { return this.call("GET", "/providers"); }
+  aspectRatios() { return this.call("GET", "/aspect-ratios"); }
+
+  // Studio
+  estimate(body) { return this.call("POST", "/estimate-cost", { body }); }
+  preflight(body) { return this.call("POST", "/preflight", { body }); }
+  usage() { return this.call("GET", "/usage"); }
+  create(body) { return this.call("POST", "/create", { body }); }
+
+  // Library
+  assets(query) { return this.call("GET", "/assets", { query }); }
+  asset(id) { return this.call("GET", `/assets/${encodeURIComponent(id)}`); }
+  updateAsset(id, change) {
+    return this.call("PATCH", `/assets/${encodeURIComponent(id)}`, { body: change });
+  }
+  deleteAsset(id) { return this.call("DELETE", `/assets/${encodeURIComponent(id)}`); }
+  async exportZip(assetIds) {
+    const response = await this.call("POST", "/assets/export", {
+      body: { asset_ids: assetIds }, raw: true,
+    });
+    return response.blob();
+  }
+
+  // Collections
+  collections() { return this.call("GET", "/collections"); }
+  createCollection(name) { return this.call("POST", "/collections", { body: { name } }); }
+  addToCollection(id, assetIds) {
+    return this.call("POST", `/collections/${encodeURIComponent(id)}/assets`, {
+      body: { asset_ids: assetIds },
+    });
+  }
+  removeFromCollection(id, assetId) {
+    const path = `/collections/${encodeURIComponent(id)}/assets/${encodeURIComponent(assetId)}`;
+    return this.call("DELETE", path);
+  }
+}

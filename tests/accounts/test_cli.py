@@ -1,0 +1,57 @@
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from imagestudio.cli import accounts, db
+from imagestudio.settings import get_settings
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("IMAGESTUDIO_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    app = typer.Typer()
+    accounts.register(app)
+    db.register(app)
+    yield app
+    get_settings.cache_clear()
+
+
+def test_users_create_prints_the_key_once_and_keys_can_be_revoked(cli: typer.Typer) -> None:
+    runner = CliRunner()
+    created = runner.invoke(cli, ["users", "create", "alice", "--plan", "pro", "--json"])
+    assert created.exit_code == 0, created.output
+    body = json.loads(created.stdout)
+    assert body["key"].startswith("isk_") and body["user"]["plan"] == "pro"
+
+    plain = runner.invoke(cli, ["keys", "create", "alice", "--name", "ci"])
+    assert plain.exit_code == 0
+    assert plain.stdout.strip().splitlines()[-1].startswith("isk_")
+
+    listed = json.loads(runner.invoke(cli, ["keys", "list", "--json"]).stdout)
+    assert len(listed["keys"]) == 2
+    assert all("isk_" not in k["id"] and len(k["prefix"]) == 12 for k in listed["keys"])
+
+    revoked = runner.invoke(cli, ["keys", "revoke", body["key_info"]["id"]])
+    assert revoked.exit_code == 0 and "revoked" in revoked.stdout
+
+
+def test_cli_errors_are_one_line_without_traceback(cli: typer.Typer) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["users", "create", "alice"]).exit_code == 0
+    again = runner.invoke(cli, ["users", "create", "alice"])
+    assert again.exit_code != 0
+    assert "Traceback" not in again.output
+
+
+def test_db_upgrade_reports_the_revision(cli: typer.Typer) -> None:
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "revision 0001" in result.stdout
+    current = CliRunner().invoke(cli, ["db", "current"])
+    assert "current: 0001" in current.stdout

@@ -1,0 +1,55 @@
+"""Shared fixtures: ``database_url`` runs a test on SQLite and, when configured, PostgreSQL.
+
+PostgreSQL runs when ``IMAGESTUDIO_TEST_POSTGRES_URL`` names a server
+(``postgresql+asyncpg://postgres@127.0.0.1:5432/test``); each test gets a fresh database,
+dropped afterwards. Without the variable the PostgreSQL cases are skipped, unless
+``IMAGESTUDIO_REQUIRE_POSTGRES=1`` (CI) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+POSTGRES_ENV = "IMAGESTUDIO_TEST_POSTGRES_URL"
+
+
+async def _postgres_database(base_url: str) -> AsyncIterator[str]:
+    import asyncpg
+
+    url = make_url(base_url)
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"istest_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await asyncpg.connect(admin_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database (no tables) for this test alone."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        if os.environ.get("IMAGESTUDIO_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{POSTGRES_ENV} is required in this run")
+        pytest.skip(f"set {POSTGRES_ENV} to run against PostgreSQL")
+    async for url in _postgres_database(base):
+        yield url
