@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -43,6 +45,10 @@ def create_app(
             config, instant_provider=server.enable_instant_provider
         )
         try:
+            if server.worker_threads:
+                asyncio.get_running_loop().set_default_executor(
+                    ThreadPoolExecutor(server.worker_threads, thread_name_prefix="studio")
+                )
             persistence = built.persistence or build_persistence(config)
             url = config.resolved_database_url
             if is_sqlite(url):

@@ -40,6 +40,12 @@ class ServerSettings(BaseSettings):
     auto_migrate: bool | None = Field(
         default=None, description="Apply migrations at start-up; default: only for SQLite."
     )
+    worker_threads: int | None = Field(
+        default_factory=lambda: (os.cpu_count() or 1) + 1,
+        ge=1,
+        le=64,
+        description="Threads for image work (decode, render, encode); None: asyncio's default.",
+    )
     enable_instant_provider: bool = Field(
         default=False, description="Register the 'instant' benchmark provider."
     )

@@ -19,7 +19,7 @@ def mount(app: FastAPI, settings: Settings | None = None) -> None:
     """
     app.include_router(build_router(settings))
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index() -> Response:
         return index_response()
 

@@ -13,7 +13,8 @@ function percent(value) {
 /** A scaled frame of the target shape with its safe zone drawn inside. */
 export function safeZonePreview(width, height, zone) {
   const frame = h("div", { class: "sz-frame", "aria-hidden": "true" });
-  setStyles(frame, { "aspect-ratio": `${width} / ${height}` });
+  const longest = Math.max(width, height);
+  setStyles(frame, { width: `${(width / longest) * 100}%`, height: `${(height / longest) * 100}%` });
   if (zone) {
     const inner = h("div", { class: "sz-safe" });
     setStyles(inner, {

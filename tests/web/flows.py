@@ -1,0 +1,108 @@
+"""Browser steps shared by the E2E tests and the screenshot script (Playwright sync API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.web.harness import CHROMIUM_ARGS, chromium_path
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PROMPT = "Fresh lemonade stand on a sunny street, bright summer colours"
+ALLOWED_SCHEMES = {"data", "blob", "about"}
+
+
+def launch(playwright: Any) -> Browser:
+    """Debian's Chromium through Playwright; never a downloaded browser."""
+    browser: Browser = playwright.chromium.launch(
+        executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+    )
+    return browser
+
+
+@dataclass
+class Watch:
+    """Console errors, uncaught page errors and requests to other hosts."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+    def attach(self, page: Page) -> None:
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        page.on("request", lambda r: self._request(r.url))
+
+    def _request(self, url: str) -> None:
+        parsed = urlparse(url)
+        if parsed.scheme in ALLOWED_SCHEMES:
+            return
+        if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+            self.foreign_requests.append(url)
+
+    def assert_clean(self) -> None:
+        assert self.console_errors == [], self.console_errors
+        assert self.page_errors == [], self.page_errors
+        assert self.foreign_requests == [], self.foreign_requests
+
+
+def new_page(browser: Browser, viewport: dict[str, int], watch: Watch) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(viewport=viewport, accept_downloads=True)  # type: ignore[arg-type]
+    page = context.new_page()
+    watch.attach(page)
+    return context, page
+
+
+def sign_in(page: Page, base_url: str, key: str, user: str = "marketer") -> None:
+    page.goto(base_url + "/")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"Signed in as {user}")).to_be_visible()
+    expect(page.get_by_role("heading", name="Create Studio")).to_be_visible()
+
+
+def pick_template(page: Page, platform: str, query: str, name: str) -> None:
+    page.get_by_role("button", name=platform, exact=True).click()
+    page.get_by_label("Search templates").fill(query)
+    option = page.get_by_role("radio", name=name)
+    expect(option).to_have_count(1)
+    option.check()
+
+
+def set_variations(page: Page, count: int) -> None:
+    slider = page.get_by_label("Variations (1–10)")
+    slider.focus()
+    page.keyboard.press("Home")
+    for _ in range(count - 1):
+        page.keyboard.press("ArrowRight")
+    expect(slider).to_have_value(str(count))
+
+
+def generate(page: Page, count: int) -> None:
+    page.get_by_role("button", name=f"Generate {count} images").click()
+    cards = page.locator(".run").first.locator(".var-card img")
+    expect(cards).to_have_count(count, timeout=60_000)
+    for index in range(count):
+        expect(cards.nth(index)).to_have_js_property("complete", True)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.run .var-card img')].every(i => i.naturalWidth > 0)"
+    )
+
+
+def no_horizontal_scroll(page: Page) -> int:
+    width: int = page.evaluate("() => document.scrollingElement.scrollWidth")
+    return width
+
+
+UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden')
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby'))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+IMAGES_WITHOUT_ALT = """() => [...document.querySelectorAll('img')]
+  .filter(img => !img.hasAttribute('alt')).map(img => img.outerHTML.slice(0, 120))"""

@@ -1,0 +1,106 @@
+"""Take the README's screenshots of the Create Studio and the library.
+
+    python tests/web/screenshots.py [--out docs/screenshots]
+
+Starts a real ``imagestudio serve`` on loopback with a throw-away data directory, drives
+Debian's Chromium through Playwright (offline renderer, no keys) and writes four PNGs:
+create and library, at desktop (1440×900) and phone (390×844) widths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+from tests.web.flows import (  # noqa: E402
+    DESKTOP,
+    PHONE,
+    PROMPT,
+    Watch,
+    generate,
+    launch,
+    new_page,
+    pick_template,
+    set_variations,
+    sign_in,
+)
+from tests.web.harness import missing_browser, running_studio  # noqa: E402
+
+
+def seed_library(page: Page) -> None:
+    """A second batch, a favourite and some tags so the library looks lived-in."""
+    pick_template(page, "LinkedIn", "feed", "LinkedIn Feed Post")
+    page.get_by_label("Prompt").fill("Team celebrating a product launch in a bright modern office")
+    set_variations(page, 2)
+    generate(page, 2)
+    page.locator(".run").first.get_by_role("button", name="☆ Favourite").first.click()
+
+
+def create_shot(page: Page, path: Path, phone: bool) -> None:
+    if phone:
+        page.locator(".quote").scroll_into_view_if_needed()
+        page.evaluate("() => window.scrollBy(0, -70)")
+    else:
+        page.evaluate("() => window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+
+
+def library_shot(page: Page, path: Path) -> None:
+    page.get_by_role("link", name="Library").click()
+    expect(page.locator(".asset-card img").first).to_be_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.asset-card img')].slice(0, 8)"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    page.locator(".asset-check").first.check()
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+
+
+def run(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, running_studio(Path(tmp)) as studio:
+        with sync_playwright() as p:
+            browser = launch(p)
+            for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                watch = Watch()
+                context, page = new_page(browser, viewport, watch)
+                sign_in(page, studio.base_url, studio.key)
+                if name == "desktop":
+                    seed_library(page)
+                pick_template(page, "Instagram", "square", "Instagram Feed Post (Square)")
+                page.get_by_label("Prompt").fill(PROMPT)
+                set_variations(page, 3)
+                expect(page.locator("#quote-amount")).to_have_text("$0.00")
+                generate(page, 3)
+                create_shot(page, out / f"create-{name}.png", phone=name == "phone")
+                library_shot(page, out / f"library-{name}.png")
+                watch.assert_clean()
+                context.close()
+            browser.close()
+    for shot in sorted(out.glob("*.png")):
+        print(f"wrote {shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot}")  # noqa: T201
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    reason = missing_browser()
+    if reason:
+        sys.exit(f"cannot take screenshots: {reason}")
+    run(args.out)
+
+
+if __name__ == "__main__":
+    main()
