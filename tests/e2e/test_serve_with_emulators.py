@@ -1,0 +1,143 @@
+"""``imagestudio serve`` pointed at the five vendor emulators, each a real loopback server.
+
+Every process is the installed CLI (``imagestudio emulate`` and ``imagestudio serve``); the
+studio reaches the emulators only through the base URLs and keys in its environment, the
+way an operator would configure it. Template sizes no vendor produces natively must come
+out with the exact template pixels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from tests.web.harness import free_port, studio_env
+
+from imagestudio.catalog import load_catalog
+from imagestudio.settings import PROVIDER_IDS
+
+CATALOG = load_catalog()
+TEMPLATES = ("linkedin_cover", "pinterest_pin", "instagram_feed_landscape")
+
+
+def _start_emulator(name: str, log: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """Run ``imagestudio emulate NAME --port 0``; the env lines it prints point at it."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "imagestudio", "emulate", name, "--port", "0"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        exports = dict(
+            line.strip().removeprefix("export ").split("=", 1)
+            for line in log.read_text().splitlines()
+            if line.strip().startswith("export ")
+        )
+        if len(exports) == 2:
+            return process, exports
+        time.sleep(0.1)
+    _stop(process)
+    raise RuntimeError(f"emulator {name} printed no settings: {log.read_text()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(base URL, API key) of a studio whose every vendor is an emulator process."""
+    data_dir = tmp_path_factory.mktemp("e2e")
+    emulators = [_start_emulator(name, data_dir / f"{name}.log") for name in PROVIDER_IDS]
+    env = studio_env(data_dir)
+    for _, exports in emulators:
+        env.update(exports)
+    env["IMAGESTUDIO_ALLOW_PROVIDER_REQUESTS"] = "true"
+    created = subprocess.run(
+        [sys.executable, "-m", "imagestudio", "users", "create", "ops", "--plan", "enterprise",
+         "--json"], cwd=data_dir, env=env, capture_output=True, text=True, check=True,
+    )
+    port = free_port()
+    log = data_dir / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "imagestudio", "serve", "--port", str(port), "--no-access-log"],
+            cwd=data_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base_url, server, log)
+        yield base_url, str(json.loads(created.stdout)["key"])
+    finally:
+        _stop(server)
+        for process, _ in emulators:
+            _stop(process)
+
+
+def _wait_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"imagestudio serve exited: {log.read_text()[-2000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/api/image-studio/health", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"imagestudio serve did not become healthy: {log.read_text()[-2000:]}")
+
+
+@pytest.mark.parametrize("vendor", PROVIDER_IDS)
+@pytest.mark.parametrize("template_id", TEMPLATES)
+def test_every_vendor_serves_exact_template_pixels(
+    studio: tuple[str, str], vendor: str, template_id: str
+) -> None:
+    base_url, key = studio
+    template = CATALOG.templates[template_id]
+
+    response = httpx.post(
+        f"{base_url}/api/image-studio/create",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"prompt": "Spring sale on running shoes", "template_id": template_id,
+              "provider": vendor, "seed": 11},
+        timeout=60,
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    variation = body["variations"][0]
+    assert variation["status"] == "succeeded" and variation["provider"] == vendor
+    generated = (body["generation"]["width"], body["generation"]["height"])
+    assert generated != (template.width, template.height), "expected a native size to be cropped"
+    download = httpx.get(variation["url"], timeout=30)
+    assert download.status_code == 200
+    with Image.open(io.BytesIO(download.content)) as image:
+        assert image.size == (template.width, template.height)
+
+
+def test_every_emulated_vendor_is_listed_as_available(studio: tuple[str, str]) -> None:
+    base_url, key = studio
+
+    response = httpx.get(
+        f"{base_url}/api/image-studio/providers", headers={"Authorization": f"Bearer {key}"}
+    )
+
+    assert response.status_code == 200
+    available = {p["id"] for p in response.json()["providers"] if p["available"]}
+    assert available >= {*PROVIDER_IDS, "local"}
