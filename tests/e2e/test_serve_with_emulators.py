@@ -141,3 +141,43 @@ def test_every_emulated_vendor_is_listed_as_available(studio: tuple[str, str]) -
     assert response.status_code == 200
     available = {p["id"] for p in response.json()["providers"] if p["available"]}
     assert available >= {*PROVIDER_IDS, "local"}
+
+
+SEED_EXAMPLES = [
+    ("POST", "/api/image-studio/create", {
+        "prompt": "Modern coffee shop interior, cozy atmosphere",
+        "template_id": "instagram_feed_square", "quality": "premium"}),
+    ("POST", "/api/image-studio/create", {
+        "prompt": "Product photography of smartphone", "provider": "wavespeed",
+        "model": "ideogram-v3-turbo", "width": 1080, "height": 1080,
+        "style_preset": "photographic", "quality": "premium", "num_variations": 3}),
+    ("GET", "/api/image-studio/templates?platform=instagram", None),
+    ("GET", "/api/image-studio/templates/search?query=product", None),
+    ("GET", "/api/image-studio/templates/recommend?use_case=product+showcase&platform=instagram",
+     None),
+    ("POST", "/api/image-studio/estimate-cost", {
+        "provider": "wavespeed", "model": "ideogram-v3-turbo", "operation": "generate",
+        "num_images": 5, "width": 1080, "height": 1080}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), SEED_EXAMPLES)
+def test_the_seed_curl_examples_work_as_written(
+    studio: tuple[str, str], method: str, path: str, body: dict[str, object] | None
+) -> None:
+    base_url, key = studio
+
+    response = httpx.request(
+        method, base_url + path, json=body, headers={"Authorization": f"Bearer {key}"},
+        timeout=60,
+    )
+
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    if path.endswith("/create"):
+        assert body is not None
+        assert answer["num_succeeded"] == body.get("num_variations", 1)
+    elif path.endswith("/estimate-cost"):
+        assert answer["num_images"] == 5 and answer["total"]["micros"] > 0
+    else:
+        assert answer["templates"], answer
