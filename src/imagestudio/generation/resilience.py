@@ -337,10 +337,14 @@ class _Run:
             self.gw._slots[name].release()
 
     async def _acquire(self, attempt: Attempt) -> None:
+        slot = self.gw._slots[attempt.provider]
+        if not slot.locked():  # a free slot is taken at once: no timer needed
+            await slot.acquire()
+            return
         timeout = _min_optional(self.policy.queue_timeout_s, max(0.0, self.remaining_s()))
         try:
             async with asyncio.timeout(timeout):
-                await self.gw._slots[attempt.provider].acquire()
+                await slot.acquire()
         except TimeoutError:
             self.notes.append(
                 f"{attempt.model_id}: no free {attempt.provider} slot within {timeout:g} s"
