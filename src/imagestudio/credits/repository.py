@@ -29,6 +29,8 @@ from imagestudio.credits.models import (
 )
 from imagestudio.credits.operations import Capture
 
+_BUMP_ATTEMPTS = 20
+
 
 @dataclass(frozen=True)
 class Posting:
@@ -57,14 +59,16 @@ def bump(
 ) -> tuple[bool, int]:
     """Add ``n`` to a usage counter unless that passes ``limit`` (None: no limit).
 
-    Returns (applied, value): the new value when applied, else the current one.
+    Returns (applied, value): the new value when applied, else the current one. On
+    PostgreSQL a row another transaction has just created (or just lowered) may be
+    invisible to the UPDATE yet visible to the next statement, so the UPDATE is retried.
     """
     key = (
         UsageCounter.user_id == user_id,
         UsageCounter.period == period,
         UsageCounter.metric == metric,
     )
-    for _ in range(2):
+    for _ in range(_BUMP_ATTEMPTS):
         stmt = update(UsageCounter).where(*key).values(value=UsageCounter.value + n)
         if limit is not None:
             stmt = stmt.where(UsageCounter.value + n <= limit)
@@ -72,18 +76,19 @@ def bump(
         if row is not None:
             return True, int(row[0])
         current = conn.scalar(select(UsageCounter.value).where(*key))
-        if current is not None:
+        if current is None:
+            if limit is not None and n > limit:
+                return False, 0
+            created = conn.execute(
+                _insert_ignore(conn, UsageCounter)
+                .values(user_id=user_id, period=period, metric=metric, value=n)
+                .on_conflict_do_nothing()
+            )
+            if created.rowcount == 1:
+                return True, n
+        elif limit is not None and current + n > limit:
             return False, int(current)
-        if limit is not None and n > limit:
-            return False, 0
-        created = conn.execute(
-            _insert_ignore(conn, UsageCounter)
-            .values(user_id=user_id, period=period, metric=metric, value=n)
-            .on_conflict_do_nothing()
-        )
-        if created.rowcount == 1:
-            return True, n
-    raise RuntimeError("usage counter vanished while being updated")  # pragma: no cover
+    raise RuntimeError(f"usage counter {metric} kept changing under update")  # pragma: no cover
 
 
 def unbump(conn: Connection, user_id: str, period: str, metric: str, n: int) -> None:
