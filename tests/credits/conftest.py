@@ -147,10 +147,12 @@ async def studio_factory(
     async def make(*, plans: PlanTable | None = None, clock: Clock | None = None,
                    **settings_overrides: Any) -> Studio:
         clock = clock or Clock()
+        values: dict[str, Any] = {
+            "huggingface_api_key": "test-hf", "stability_api_key": "test-st",
+            "retry_max_attempts": 1, **settings_overrides,
+        }
         settings = Settings(
-            _env_file=None, data_dir=tmp_path / "data", database_url=database_url,
-            huggingface_api_key="test-hf", stability_api_key="test-st",
-            retry_max_attempts=1, **settings_overrides,
+            _env_file=None, data_dir=tmp_path / "data", database_url=database_url, **values
         )
         hf, stability = FakeProvider(name="huggingface"), FakeProvider(name="stability")
         persistence = build_persistence(settings, clock=clock, plans=plans)

@@ -81,6 +81,16 @@ class Plan(BaseModel):
     def allows_model(self, model: str) -> bool:
         return self.models is None or model in self.models
 
+    def as_data(self) -> dict[str, Any]:
+        """This plan as plans.yaml writes it (``unlimited``/``all`` spelled out)."""
+        data = self.model_dump(mode="json")
+        for key in ("spend_cap_micros", "max_pixels", "rate_limit_per_minute"):
+            data[key] = UNLIMITED if data[key] is None else data[key]
+        for key in ("providers", "models"):
+            data[key] = "all" if data[key] is None else data[key]
+        data["quotas"] = {k: UNLIMITED if v is None else v for k, v in data["quotas"].items()}
+        return data
+
 
 @dataclass(frozen=True)
 class PlanTable:
