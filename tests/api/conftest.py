@@ -23,7 +23,6 @@ from imagestudio.container import Services, build_services
 from imagestudio.emulators.wavespeed import WaveSpeedEmulator
 from imagestudio.settings import PROVIDER_IDS, Settings
 
-
 USER_CREDIT_MICROS = 10_000_000
 
 

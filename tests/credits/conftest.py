@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from tests.api.conftest import server_settings
 
 from imagestudio.api.app import create_app
 from imagestudio.container import Persistence, Services, build_persistence, build_services
@@ -26,7 +27,6 @@ from imagestudio.credits.plans import PlanTable
 from imagestudio.providers.fake import FakeProvider
 from imagestudio.providers.local import LocalProvider
 from imagestudio.settings import Settings
-from tests.api.conftest import server_settings
 
 # A cheap paid model with free-form sizes: one 256×256 image costs FLUX_MICROS.
 FLUX = {"provider": "huggingface", "model": "huggingface/flux-schnell", "width": 256,

@@ -3,8 +3,9 @@
 import datetime as dt
 from typing import Any
 
-from imagestudio.credits.plans import PlanTable, load_plans, parse_plans
 from tests.credits.conftest import FLUX_MICROS, Clock, Studio
+
+from imagestudio.credits.plans import PlanTable, load_plans, parse_plans
 
 LOCAL = {"provider": "local", "model": "local", "width": 64, "height": 64}
 

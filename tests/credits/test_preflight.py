@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from imagestudio.providers.errors import ProviderUnavailable
 from tests.credits.conftest import FLUX_MICROS, Studio
+
+from imagestudio.providers.errors import ProviderUnavailable
 
 
 async def test_preflight_quote_is_what_is_held_and_captured(studio: Studio) -> None:

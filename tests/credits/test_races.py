@@ -5,11 +5,12 @@ import random
 from collections import Counter
 from typing import Any
 
+from tests.credits.conftest import FLUX_MICROS, Studio
+
 from imagestudio.credits.plans import parse_plans
 from imagestudio.providers.base import GeneratedImage, ProviderResult, ProviderUsage
 from imagestudio.providers.errors import ProviderContentRejected, ProviderUnavailable
 from imagestudio.providers.fake import fake_png
-from tests.credits.conftest import FLUX_MICROS, Studio
 
 
 async def test_fifty_concurrent_creates_spend_exactly_the_balance(studio: Studio) -> None:
