@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -26,13 +25,7 @@ class ApiState:
     signer: UrlSigner
 
     def base_url(self, request: Request) -> str:
-        if self.server.public_url:
-            return self.server.public_url.rstrip("/")
-        host = request.headers.get("host")
-        if not host:
-            return str(request.base_url).rstrip("/")
-        return _origin(request.scope["scheme"], host,
-                       request.scope.get("root_path", ""))
+        return (self.server.public_url or str(request.base_url)).rstrip("/")
 
     def file_url(self, request: Request, asset_id: str, file_key: str) -> str:
         """Absolute signed URL of an asset's file (no Authorization header needed)."""
@@ -40,20 +33,9 @@ class ApiState:
         return self.base_url(request) + self.signer.path(asset_id, extension)
 
 
-@lru_cache(maxsize=256)
-def _origin(scheme: str, host: str, root_path: str) -> str:
-    # Request.base_url builds a URL object per call; the origin repeats for every request.
-    return f"{scheme}://{host}{root_path}".rstrip("/")
-
-
-def state_of(request: Request) -> ApiState:
+def api_state(request: Request) -> ApiState:
     state: ApiState = request.app.state.api
     return state
-
-
-async def api_state(request: Request) -> ApiState:
-    # async so FastAPI calls it on the loop: a sync dependency costs a thread hop per request.
-    return state_of(request)
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `imagestudio users create`.")
@@ -64,7 +46,7 @@ async def current_user(
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <key>`` (401 without a valid key)."""
-    return await state_of(request).auth.authenticate(request.headers.get("authorization"))
+    return await api_state(request).auth.authenticate(request.headers.get("authorization"))
 
 
 StateDep = Annotated[ApiState, Depends(api_state)]

@@ -65,26 +65,15 @@ class _SqliteWriter:
         self._engine: Engine = create_sync_engine(sync_url, pool_size=1)
         event.listen(self._engine, "connect", _sqlite_pragmas)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-        self._conn: Connection | None = None
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, work)
 
     def _run(self, work: Callable[[Connection], T]) -> T:
-        # One connection for the thread's lifetime: a pool checkout and reset per
-        # transaction cost more than the insert itself.
-        if self._conn is None or self._conn.closed or self._conn.invalidated:
-            self._conn = self._engine.connect()
-        with self._conn.begin():
-            return work(self._conn)
-
-    def _close_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._engine.begin() as conn:
+            return work(conn)
 
     def close(self) -> None:
-        self._executor.submit(self._close_connection).result()
         self._executor.shutdown(wait=True)
         self._engine.dispose()
 
