@@ -1,5 +1,7 @@
 """Credit tables: accounts, the append-only ledger, holds, usage counters, idempotency keys.
 
+Indexes are kept to what a query needs (every index is one more page written per create).
+
 Money is integer micro-USD everywhere. An account's ``balance_micros`` is the sum of its
 ledger rows' ``amount_micros`` and ``held_micros`` the sum of their ``held_micros``; both
 columns are updated in the transaction that appends the row. What a user can spend now is
@@ -53,8 +55,8 @@ class LedgerEntry(Base):
     held_after_micros: Mapped[int] = mapped_column(BigInteger)
     operation: Mapped[str | None] = mapped_column(String(32))
     quantity: Mapped[int | None] = mapped_column(Integer)
-    hold_id: Mapped[str | None] = mapped_column(ID, index=True)
-    generation_id: Mapped[str | None] = mapped_column(ID, index=True)
+    hold_id: Mapped[str | None] = mapped_column(ID)
+    generation_id: Mapped[str | None] = mapped_column(ID)
     asset_id: Mapped[str | None] = mapped_column(ID)
     model: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -69,9 +71,9 @@ class CreditHold(Base):
     __table_args__ = (Index("ix_credit_holds_status_created", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     operation: Mapped[str] = mapped_column(String(32))
-    generation_id: Mapped[str | None] = mapped_column(ID, index=True)
+    generation_id: Mapped[str | None] = mapped_column(ID)
     quantity: Mapped[int] = mapped_column(Integer)
     per_unit_micros: Mapped[int] = mapped_column(BigInteger)
     amount_micros: Mapped[int] = mapped_column(BigInteger)

@@ -16,18 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from imagestudio.credits.models import (
-    CreditAccount,
     CreditHold,
     IdempotencyKey,
     LedgerEntry,
-    UsageCounter,
 )
 from imagestudio.credits.operations import Capture
+from imagestudio.credits.statements import Statements, for_dialect
 
 _BUMP_ATTEMPTS = 20
 
@@ -49,9 +47,8 @@ class Posting:
     model: str | None = None
 
 
-def _insert_ignore(conn: Connection, table: Any) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+def _sql(conn: Connection) -> Statements:
+    return for_dialect(conn.dialect.name)
 
 
 def bump(
@@ -63,26 +60,22 @@ def bump(
     PostgreSQL a row another transaction has just created (or just lowered) may be
     invisible to the UPDATE yet visible to the next statement, so the UPDATE is retried.
     """
-    key = (
-        UsageCounter.user_id == user_id,
-        UsageCounter.period == period,
-        UsageCounter.metric == metric,
-    )
+    sql = _sql(conn)
+    key = {"u": user_id, "p": period, "m": metric}
     for _ in range(_BUMP_ATTEMPTS):
-        stmt = update(UsageCounter).where(*key).values(value=UsageCounter.value + n)
-        if limit is not None:
-            stmt = stmt.where(UsageCounter.value + n <= limit)
-        row = conn.execute(stmt.returning(UsageCounter.value)).first()
+        if limit is None:
+            row = conn.execute(sql.bump, {**key, "n": n}).first()
+        else:
+            row = conn.execute(sql.bump_limited, {**key, "n": n, "lim": limit}).first()
         if row is not None:
             return True, int(row[0])
-        current = conn.scalar(select(UsageCounter.value).where(*key))
+        current = conn.execute(sql.counter, key).scalar()
         if current is None:
             if limit is not None and n > limit:
                 return False, 0
             created = conn.execute(
-                _insert_ignore(conn, UsageCounter)
-                .values(user_id=user_id, period=period, metric=metric, value=n)
-                .on_conflict_do_nothing()
+                sql.counter_insert,
+                {"user_id": user_id, "period": period, "metric": metric, "value": n},
             )
             if created.rowcount == 1:
                 return True, n
@@ -94,30 +87,14 @@ def bump(
 def unbump(conn: Connection, user_id: str, period: str, metric: str, n: int) -> None:
     """Give back ``n`` units reserved by :func:`bump` (released, never delivered)."""
     if n:
-        conn.execute(
-            update(UsageCounter)
-            .where(
-                UsageCounter.user_id == user_id,
-                UsageCounter.period == period,
-                UsageCounter.metric == metric,
-            )
-            .values(value=UsageCounter.value - n)
-        )
+        conn.execute(_sql(conn).unbump, {"u": user_id, "p": period, "m": metric, "n": n})
 
 
 def reserve(
     conn: Connection, user_id: str, amount: int, now: dt.datetime
 ) -> tuple[int, int] | None:
     """Hold ``amount`` if the available balance covers it: (balance, held) after, or None."""
-    row = conn.execute(
-        update(CreditAccount)
-        .where(
-            CreditAccount.user_id == user_id,
-            CreditAccount.balance_micros - CreditAccount.held_micros >= amount,
-        )
-        .values(held_micros=CreditAccount.held_micros + amount, updated_at=now)
-        .returning(CreditAccount.balance_micros, CreditAccount.held_micros)
-    ).first()
+    row = conn.execute(_sql(conn).reserve, {"u": user_id, "q": amount, "now": now}).first()
     return None if row is None else (int(row[0]), int(row[1]))
 
 
@@ -133,34 +110,12 @@ def move(
     """Add ``amount`` to the balance and ``held`` to the hold total, creating the account
     if needed; with ``floor``, only if ``balance - held`` stays >= it. Returns the new
     (balance, held), or None when the floor refused it."""
+    sql = _sql(conn)
+    params: dict[str, Any] = {"u": user_id, "a": amount, "h": held, "now": now}
     if floor is None:
-        stmt = _insert_ignore(conn, CreditAccount).values(
-            user_id=user_id, balance_micros=amount, held_micros=held, updated_at=now
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[CreditAccount.user_id],
-            set_={
-                "balance_micros": CreditAccount.balance_micros + amount,
-                "held_micros": CreditAccount.held_micros + held,
-                "updated_at": now,
-            },
-        )
+        row = conn.execute(sql.move, params).first()
     else:
-        stmt = (
-            update(CreditAccount)
-            .where(
-                CreditAccount.user_id == user_id,
-                CreditAccount.balance_micros + amount - CreditAccount.held_micros - held >= floor,
-            )
-            .values(
-                balance_micros=CreditAccount.balance_micros + amount,
-                held_micros=CreditAccount.held_micros + held,
-                updated_at=now,
-            )
-        )
-    row = conn.execute(
-        stmt.returning(CreditAccount.balance_micros, CreditAccount.held_micros)
-    ).first()
+        row = conn.execute(sql.move_floor, {**params, "floor": floor}).first()
     return None if row is None else (int(row[0]), int(row[1]))
 
 
@@ -186,24 +141,16 @@ def append(
             "generation_id": p.generation_id, "asset_id": p.asset_id, "model": p.model,
             "note": p.note, "actor": p.actor, "created_at": now,
         })
-    conn.execute(insert(LedgerEntry), rows)
+    conn.execute(_sql(conn).ledger_insert, rows)
 
 
 def account(conn: Connection, user_id: str) -> tuple[int, int]:
-    row = conn.execute(
-        select(CreditAccount.balance_micros, CreditAccount.held_micros).where(
-            CreditAccount.user_id == user_id
-        )
-    ).first()
+    row = conn.execute(_sql(conn).account, {"u": user_id}).first()
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 
 def counters(conn: Connection, user_id: str, period: str) -> dict[str, int]:
-    rows = conn.execute(
-        select(UsageCounter.metric, UsageCounter.value).where(
-            UsageCounter.user_id == user_id, UsageCounter.period == period
-        )
-    )
+    rows = conn.execute(_sql(conn).period_counters, {"u": user_id, "p": period})
     return {metric: int(value) for metric, value in rows}
 
 
@@ -223,29 +170,23 @@ class HoldRow:
 
 
 def insert_hold(conn: Connection, hold: HoldRow, now: dt.datetime) -> None:
-    conn.execute(
-        insert(CreditHold).values(
-            id=hold.id, user_id=hold.user_id, operation=hold.operation,
-            generation_id=hold.generation_id, quantity=hold.quantity,
-            per_unit_micros=hold.per_unit_micros, amount_micros=hold.amount_micros,
-            period=hold.period, status="open", delivered=0, captured_micros=0,
-            released_micros=0, created_at=now,
-        )
-    )
+    conn.execute(_sql(conn).hold_insert, {
+        "id": hold.id, "user_id": hold.user_id, "operation": hold.operation,
+        "generation_id": hold.generation_id, "quantity": hold.quantity,
+        "per_unit_micros": hold.per_unit_micros, "amount_micros": hold.amount_micros,
+        "period": hold.period, "status": "open", "delivered": 0, "captured_micros": 0,
+        "released_micros": 0, "created_at": now, "settled_at": None,
+    })
 
 
 def close_hold(
     conn: Connection, hold: HoldRow, delivered: int, captured: int, now: dt.datetime
 ) -> bool:
     """Mark an open hold settled; False when it was settled already (by a sweep)."""
-    done = conn.execute(
-        update(CreditHold)
-        .where(CreditHold.id == hold.id, CreditHold.status == "open")
-        .values(
-            status="settled", delivered=delivered, captured_micros=captured,
-            released_micros=hold.amount_micros - captured, settled_at=now,
-        )
-    )
+    done = conn.execute(_sql(conn).hold_close, {
+        "hid": hold.id, "d": delivered, "c": captured, "r": hold.amount_micros - captured,
+        "now": now,
+    })
     return done.rowcount == 1
 
 
@@ -322,21 +263,16 @@ def claim_key(
     hold_id: str, now: dt.datetime,
 ) -> bool:
     """Record ``key`` as in progress; False when it is taken (see :func:`key_record`)."""
-    done = conn.execute(
-        _insert_ignore(conn, IdempotencyKey)
-        .values(user_id=user_id, key=key, scope=scope, request_hash=request_hash,
-                status="in_progress", hold_id=hold_id, created_at=now)
-        .on_conflict_do_nothing()
-    )
+    done = conn.execute(_sql(conn).key_claim, {
+        "user_id": user_id, "key": key, "scope": scope, "request_hash": request_hash,
+        "status": "in_progress", "hold_id": hold_id, "generation_id": None, "response": None,
+        "created_at": now, "completed_at": None,
+    })
     return done.rowcount == 1
 
 
 def key_record(conn: Connection, user_id: str, key: str) -> KeyRecord | None:
-    row = conn.execute(
-        select(IdempotencyKey.scope, IdempotencyKey.request_hash, IdempotencyKey.status,
-               IdempotencyKey.generation_id, IdempotencyKey.response)
-        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-    ).first()
+    row = conn.execute(_sql(conn).key_record, {"u": user_id, "k": key}).first()
     return None if row is None else KeyRecord(*row)
 
 
@@ -344,12 +280,9 @@ def complete_key(
     conn: Connection, user_id: str, key: str, generation_id: str | None,
     response: dict[str, Any], now: dt.datetime,
 ) -> None:
-    conn.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-        .values(status="completed", generation_id=generation_id, response=response,
-                completed_at=now)
-    )
+    conn.execute(_sql(conn).key_complete, {
+        "u": user_id, "k": key, "g": generation_id, "resp": response, "now": now,
+    })
 
 
 def drop_key(conn: Connection, user_id: str, key: str) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from imagestudio.accounts.auth import Principal
@@ -41,6 +41,7 @@ from imagestudio.credits.policy import (
     spend_reason,
 )
 from imagestudio.credits.ratelimit import RateLimiter
+from imagestudio.credits.statements import for_dialect
 from imagestudio.db.base import new_id
 from imagestudio.db.models import Generation
 from imagestudio.db.session import Database
@@ -117,7 +118,7 @@ class CreditsService:
         row = running_generation(plan, principal.user_id, generation_id, self.clock())
 
         def subject(conn: Connection) -> None:
-            conn.execute(insert(Generation).values(**row))
+            conn.execute(for_dialect(conn.dialect.name).generation_insert, row)
 
         return await self.begin(
             principal, for_generation(plan), keyed=keyed, subject=subject,

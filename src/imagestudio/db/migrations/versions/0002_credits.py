@@ -73,10 +73,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("credit_ledger", schema=None) as batch_op:
         batch_op.create_index("ix_credit_ledger_user_seq", ["user_id", "id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_credit_ledger_hold_id"), ["hold_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_credit_ledger_generation_id"), ["generation_id"], unique=False
-        )
     op.create_table(
         "credit_holds",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -99,10 +95,6 @@ def upgrade() -> None:
     with op.batch_alter_table("credit_holds", schema=None) as batch_op:
         batch_op.create_index(
             "ix_credit_holds_status_created", ["status", "created_at"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_credit_holds_user_id"), ["user_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_credit_holds_generation_id"), ["generation_id"], unique=False
         )
     op.create_table(
         "usage_counters",
