@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         ),
     )
 
+    single_user_plan: str = Field(
+        default="enterprise",
+        description="Plan of the 'local' user that single-user mode creates (no quota stops "
+        "the owner of the machine; paid models still need credits).",
+    )
     plans_file: Path | None = Field(
         default=None, description="Plan table (YAML); default: the packaged plans.yaml."
     )

@@ -77,7 +77,8 @@ def build_router(settings: Settings | None = None) -> APIRouter:
         """A key of the user 'local'; only in single-user mode and only from this machine."""
         if not single_user(state) or not is_local_request(request):
             raise refuse()
-        key = await sessions.key(state.persistence.accounts)
+        plan = (settings or state.services.settings).single_user_plan
+        key = await sessions.key(state.persistence.accounts, plan=plan)
         return LocalSessionPublic(key=key, user=UserInfoPublic(name=LOCAL_USER, plan="local"))
 
     @router.get("/session", response_model=SessionPublic, responses=error_responses(401))
