@@ -123,6 +123,7 @@ async def latency(url: str, rounds: int, per_round: int) -> dict[str, Any]:
     apps = {mode: await build_app(tmp, url, bypass=mode == "bypassed")
             for mode in ("credits", "bypassed")}
     times: dict[str, list[float]] = {mode: [] for mode in apps}
+    cpu: dict[str, float] = {mode: 0.0 for mode in apps}
     contexts = []
     clients: dict[str, httpx.AsyncClient] = {}
     keys: dict[str, str] = {}
@@ -139,7 +140,9 @@ async def latency(url: str, rounds: int, per_round: int) -> dict[str, Any]:
                 await timed(clients[mode], keys[mode])
         for _ in range(rounds):
             for mode in apps:
+                start = time.process_time()  # every thread of this process: load-robust
                 times[mode] += [await timed(clients[mode], keys[mode]) for _ in range(per_round)]
+                cpu[mode] += time.process_time() - start
         parts = await components(apps["credits"][1], keys["credits"])
     finally:
         for client in clients.values():
@@ -147,8 +150,12 @@ async def latency(url: str, rounds: int, per_round: int) -> dict[str, Any]:
         for context, services in contexts:
             await context.__aexit__(None, None, None)
             await services.aclose()
-    out: dict[str, Any] = {mode: {"n": len(v), "p50": pct(v, 0.5), "p90": pct(v, 0.9),
-                                  "mean": statistics.fmean(v)} for mode, v in times.items()}
+    out: dict[str, Any] = {
+        mode: {"n": len(v), "p50": pct(v, 0.5), "p90": pct(v, 0.9), "mean": statistics.fmean(v),
+               "cpu_ms": cpu[mode] * 1000 / len(v)}
+        for mode, v in times.items()
+    }
+    out["added_cpu_ms"] = out["credits"]["cpu_ms"] - out["bypassed"]["cpu_ms"]
     added = out["credits"]["p50"] - out["bypassed"]["p50"]
     out["added_p50_ms"] = added
     out["ratio_p50"] = out["credits"]["p50"] / out["bypassed"]["p50"]
@@ -272,6 +279,8 @@ def report(results: dict[str, Any]) -> None:
               f"{r['bypassed']['p50']:.2f} ms bypassed -> added {r['added_p50_ms']:.3f} ms "
               f"(x{r['ratio_p50']:.3f}); p90 {r['credits']['p90']:.2f} / "
               f"{r['bypassed']['p90']:.2f} ms (n={r['credits']['n']} each)")
+        print(f"  CPU per create {r['credits']['cpu_ms']:.3f} ms with credits, "
+              f"{r['bypassed']['cpu_ms']:.3f} ms bypassed -> added {r['added_cpu_ms']:.3f} ms")
         print(f"  in process: hold {c['hold']:.3f} ms + settle {c['settle']:.3f} ms "
               f"(record {c['record']:.3f} -> {c['record_settle']:.3f} ms) = "
               f"{c['hold_plus_settle']:.3f} ms; pre-flight {c['preflight']:.3f} ms")
