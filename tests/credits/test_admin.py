@@ -1,8 +1,8 @@
 import pytest
+from tests.credits.conftest import Studio
 
 from imagestudio.credits.admin import parse_usd
 from imagestudio.errors import InvalidRequest, NotFound
-from tests.credits.conftest import Studio
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from tests.credits.conftest import Clock
 
 from imagestudio.accounts.auth import Principal
 from imagestudio.accounts.service import AccountService
@@ -20,7 +21,6 @@ from imagestudio.db.base import Base
 from imagestudio.db.migrate import upgrade
 from imagestudio.db.session import Database
 from imagestudio.errors import InsufficientCredits
-from tests.credits.conftest import Clock
 
 EDIT = Operation(kind="image_edit", quantity=1, per_unit_micros=40_000, quality=None,
                  provider="stability", model="stability/core", pixels=1)

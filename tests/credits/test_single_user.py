@@ -1,7 +1,6 @@
 from typing import Any
 
 import httpx
-
 from tests.credits.conftest import Studio
 
 
