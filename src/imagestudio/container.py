@@ -12,13 +12,15 @@ from typing import Any
 
 import httpx
 
-from imagestudio.accounts.hooks import CreditsCheck, allow_all
 from imagestudio.accounts.service import AccountService
 from imagestudio.assets.collections import CollectionService
 from imagestudio.assets.library import AssetLibrary
 from imagestudio.assets.recorder import GenerationRecorder
 from imagestudio.assets.store import LocalAssetStore
 from imagestudio.catalog import Catalog, load_catalog
+from imagestudio.credits.periods import Clock
+from imagestudio.credits.plans import PlanTable
+from imagestudio.credits.wiring import Credits, build_credits
 from imagestudio.db.session import Database
 from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
@@ -42,26 +44,35 @@ class Persistence:
     library: AssetLibrary
     collections: CollectionService
     recorder: GenerationRecorder
-    credits_check: CreditsCheck = allow_all
+    credits: Credits
 
     async def aclose(self) -> None:
         await self.db.aclose()
 
 
 def build_persistence(
-    settings: Settings, *, credits_check: CreditsCheck = allow_all
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    catalog: Catalog | None = None,
+    plans: PlanTable | None = None,
 ) -> Persistence:
-    """Open (lazily: no connection until first use) the database and the asset store."""
+    """Open (lazily: no connection until first use) the database and the asset store.
+
+    ``clock`` (default: the system's UTC time) decides credit periods; ``plans`` replaces
+    the plan table named by settings; ``catalog`` cross-checks the plans' model ids.
+    """
     db = Database.connect(settings.resolved_database_url)
     store = LocalAssetStore(settings.data_dir / "assets")
+    credits = build_credits(db, settings, clock=clock, catalog=catalog, plans=plans)
     return Persistence(
         db=db,
         store=store,
-        accounts=AccountService(db),
+        accounts=AccountService(db, plans=credits.plans.ids),
         library=AssetLibrary(db, store),
         collections=CollectionService(db),
         recorder=GenerationRecorder(db, store),
-        credits_check=credits_check,
+        credits=credits,
     )
 
 
@@ -101,6 +112,7 @@ def build_services(
     persistence: Persistence | None = None,
     with_persistence: bool = True,
     instant_provider: bool = False,
+    clock: Clock | None = None,
 ) -> Services:
     """Wire the studio. Tests inject ``http_clients`` (MockTransport) or whole ``providers``."""
     catalog = catalog or load_catalog()
@@ -145,5 +157,10 @@ def build_services(
         gateway=gateway,
         generation=generation,
         http_clients=clients,
-        persistence=persistence or (build_persistence(settings) if with_persistence else None),
+        persistence=persistence
+        or (
+            build_persistence(settings, clock=clock, catalog=catalog)
+            if with_persistence
+            else None
+        ),
     )

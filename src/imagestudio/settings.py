@@ -72,6 +72,29 @@ class Settings(BaseSettings):
         ),
     )
 
+    single_user_plan: str = Field(
+        default="enterprise",
+        description="Plan of the 'local' user that single-user mode creates (no quota stops "
+        "the owner of the machine; paid models still need credits).",
+    )
+    plans_file: Path | None = Field(
+        default=None, description="Plan table (YAML); default: the packaged plans.yaml."
+    )
+    credits_hold_timeout_s: float = Field(
+        default=900.0,
+        ge=0,
+        description=(
+            "Age after which an open credit hold counts as abandoned (its process died) and "
+            "is settled by the sweep; keep it above generation_budget_s."
+        ),
+    )
+    credits_sweep_interval_s: float = Field(
+        default=60.0, gt=0, description="How often a running server sweeps abandoned holds."
+    )
+    idempotency_ttl_s: float = Field(
+        default=86_400.0, gt=0, description="How long a completed Idempotency-Key is replayed."
+    )
+
     stability_api_key: SecretStr | None = _key("STABILITY_API_KEY")
     wavespeed_api_key: SecretStr | None = _key("WAVESPEED_API_KEY")
     huggingface_api_key: SecretStr | None = Field(

@@ -6,6 +6,7 @@ import typer
 from typer.testing import CliRunner
 
 from imagestudio.cli import accounts, db
+from imagestudio.db.migrate import HEAD_REVISION
 from imagestudio.settings import get_settings
 
 
@@ -52,6 +53,6 @@ def test_cli_errors_are_one_line_without_traceback(cli: typer.Typer) -> None:
 def test_db_upgrade_reports_the_revision(cli: typer.Typer) -> None:
     result = CliRunner().invoke(cli, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "revision 0001" in result.stdout
+    assert f"revision {HEAD_REVISION}" in result.stdout
     current = CliRunner().invoke(cli, ["db", "current"])
-    assert "current: 0001" in current.stdout
+    assert f"current: {HEAD_REVISION}" in current.stdout

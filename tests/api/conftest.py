@@ -1,4 +1,5 @@
-"""An API app per test over ``database_url`` (SQLite and PostgreSQL), with two users.
+"""An API app per test over ``database_url`` (SQLite and PostgreSQL), with two users on
+the Pro plan holding ``USER_CREDIT_MICROS`` of credit each.
 
 Vendors are the package's HTTP emulators behind ``httpx.MockTransport``; WaveSpeed is
 keyed (so the seed's WaveSpeed examples run), every other vendor refuses the network.
@@ -21,6 +22,8 @@ from imagestudio.api.config import ServerSettings
 from imagestudio.container import Services, build_services
 from imagestudio.emulators.wavespeed import WaveSpeedEmulator
 from imagestudio.settings import PROVIDER_IDS, Settings
+
+USER_CREDIT_MICROS = 10_000_000
 
 
 def _no_network(request: httpx.Request) -> httpx.Response:
@@ -98,9 +101,11 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     services = make_services(settings, wavespeed)
     app = create_app(settings, services, server_settings())
     async with app.router.lifespan_context(app):
-        accounts = app.state.api.persistence.accounts
-        alice = await accounts.create_user("alice")
-        bob = await accounts.create_user("bob")
+        persistence = app.state.api.persistence
+        alice = await persistence.accounts.create_user("alice", plan="pro")
+        bob = await persistence.accounts.create_user("bob", plan="pro")
+        for name in ("alice", "bob"):
+            await persistence.credits.admin.grant(name, USER_CREDIT_MICROS, note="test setup")
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://studio.test") as client:
             yield Api(

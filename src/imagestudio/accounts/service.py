@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -34,15 +35,26 @@ def _check_plan(plan: str) -> None:
 
 
 class AccountService:
-    """Each method is one transaction of its own; raises StudioError subclasses."""
+    """Each method is one transaction of its own; raises StudioError subclasses.
 
-    def __init__(self, db: Database) -> None:
+    With ``plans`` (the plan table's ids), a user can only be put on one of them.
+    """
+
+    def __init__(self, db: Database, *, plans: Collection[str] | None = None) -> None:
         self._db = db
+        self._plans = tuple(plans) if plans is not None else None
+
+    def _check_known_plan(self, plan: str) -> None:
+        _check_plan(plan)
+        if self._plans is not None and plan not in self._plans:
+            raise InvalidRequest(
+                f"unknown plan {plan!r}; plans: {', '.join(self._plans)}", field="plan"
+            )
 
     async def create_user(self, name: str, *, plan: str = "free", key_name: str = "") -> NewKey:
         """Create user ``name`` with a first API key (raises Conflict if the name is taken)."""
         _check_name(name)
-        _check_plan(plan)
+        self._check_known_plan(plan)
         async with self._db.sessions() as session:
             user = User(name=name, plan=plan)
             session.add(user)
@@ -60,7 +72,9 @@ class AccountService:
             return [UserPublic.model_validate(u) for u in users]
 
     async def set_plan(self, name: str, plan: str) -> UserPublic:
-        _check_plan(plan)
+        """Move user ``name`` to ``plan``; a running server applies it within its auth
+        cache time (``auth_cache_ttl_s``)."""
+        self._check_known_plan(plan)
         async with self._db.sessions() as session:
             user = await self._user(session, name)
             user.plan = plan

@@ -17,7 +17,15 @@ from imagestudio.api.config import ServerSettings, url_secret
 from imagestudio.api.deps import ApiState
 from imagestudio.api.errors import install_error_handlers
 from imagestudio.api.middleware import BodySizeLimit
-from imagestudio.api.routes import assets, catalog, collections, health, openai_compat, studio
+from imagestudio.api.routes import (
+    assets,
+    catalog,
+    collections,
+    credits,
+    health,
+    openai_compat,
+    studio,
+)
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Services, build_persistence, build_services
 from imagestudio.db.migrate import prepare_database
@@ -64,7 +72,8 @@ def create_app(
                     url_secret(server, config.data_dir), ttl_s=server.signed_url_ttl_s
                 ),
             )
-            yield
+            async with persistence.credits.recovery.running():  # settles abandoned holds
+                yield
         finally:
             if services is None:
                 await built.aclose()
@@ -83,7 +92,7 @@ def create_app(
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
-    for module in (health, studio, catalog, assets, collections, openai_compat):
+    for module in (health, studio, credits, catalog, assets, collections, openai_compat):
         app.include_router(module.router)
     mount_web_ui(app, settings)
     return app

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from imagestudio.accounts.auth import Authenticator, Principal
@@ -69,3 +69,10 @@ async def current_user(
 
 StateDep = Annotated[ApiState, Depends(api_state)]
 UserDep = Annotated[Principal, Depends(current_user)]
+IdempotencyKeyDep = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retry-safe key: a retry with it returns the first result, charged once.",
+    ),
+]

@@ -5,11 +5,11 @@ image, written in a single transaction after the files are safely stored.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 
 from imagestudio.assets.store import AssetStore
@@ -19,6 +19,7 @@ from imagestudio.db.session import Database
 from imagestudio.generation.schemas import CreateRequest, CreateResult
 
 _EXTENSIONS = {"jpeg": "jpg"}
+_KEPT = frozenset({"id", "user_id", "created_at", "request"})
 
 
 class ImageFile(Protocol):
@@ -46,6 +47,10 @@ class RecordedAsset:
     media_type: str
 
 
+AlsoWork = Callable[[Connection, str, list["RecordedAsset | None"]], None]
+"""More work for the recording transaction: (connection, generation id, assets)."""
+
+
 class GenerationRecorder:
     def __init__(self, db: Database, store: AssetStore) -> None:
         self._db = db
@@ -57,13 +62,21 @@ class GenerationRecorder:
         request: CreateRequest,
         result: CreateResult,
         images: Sequence[ImageFile | None],
+        *,
+        generation_id: str | None = None,
+        also: AlsoWork | None = None,
     ) -> tuple[str, list[RecordedAsset | None]]:
         """Store every image and write the rows; returns the generation id and, aligned
-        with ``images``, the asset of each (None where the variation failed)."""
+        with ``images``, the asset of each (None where the variation failed).
+
+        ``generation_id`` names a row inserted earlier (status ``running``) to finish
+        instead of inserting one; ``also`` runs in the same transaction (credit settlement).
+        """
         stored = await asyncio.gather(
             *(self._put(image) for image in images if image is not None)
         )
-        generation_id = new_id()
+        existing = generation_id is not None
+        gid = generation_id or new_id()
         now = utcnow()
         rows: list[dict[str, Any]] = []
         recorded: list[RecordedAsset | None] = []
@@ -73,18 +86,24 @@ class GenerationRecorder:
                 recorded.append(None)
                 continue
             key, sha, size = next(files)
-            row = _asset_row(owner_id, generation_id, image, key, sha, size, index, now)
+            row = _asset_row(owner_id, gid, image, key, sha, size, index, now)
             rows.append(row)
             recorded.append(RecordedAsset(row["id"], key, sha, image.media_type))
-        generation = _generation_row(owner_id, generation_id, request, result, now)
+        generation = _generation_row(owner_id, gid, request, result, now)
 
         def write(conn: Connection) -> None:
-            conn.execute(insert(Generation), [generation])
+            if existing:
+                final = {k: v for k, v in generation.items() if k not in _KEPT}
+                conn.execute(update(Generation).where(Generation.id == gid), final)
+            else:
+                conn.execute(insert(Generation), [generation])
             if rows:
                 conn.execute(insert(Asset), rows)
+            if also is not None:
+                also(conn, gid, recorded)
 
         await self._db.write(write)
-        return generation_id, recorded
+        return gid, recorded
 
     async def _put(self, image: ImageFile) -> tuple[str, str, int]:
         bare = image.extension.lstrip(".").lower()

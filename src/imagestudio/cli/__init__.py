@@ -8,7 +8,17 @@ import typer
 from pydantic import ValidationError
 
 from imagestudio.catalog.loader import CatalogError
-from imagestudio.cli import accounts, catalog, create, db, doctor, emulate, providers, serve
+from imagestudio.cli import (
+    accounts,
+    catalog,
+    create,
+    credits,
+    db,
+    doctor,
+    emulate,
+    providers,
+    serve,
+)
 from imagestudio.errors import StudioError
 from imagestudio.validation import invalid_request
 
@@ -19,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (create, catalog, providers, serve, accounts, db, doctor, emulate):
+for module in (create, catalog, providers, serve, accounts, credits, db, doctor, emulate):
     module.register(app)
 
 

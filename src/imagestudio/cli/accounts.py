@@ -1,4 +1,4 @@
-"""``imagestudio users create|list|plan`` and ``imagestudio keys create|list|revoke``."""
+"""``imagestudio users create|list|set-plan`` and ``imagestudio keys create|list|revoke``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from imagestudio.accounts.schemas import NewKey
 from imagestudio.accounts.service import AccountService
 from imagestudio.cli._common import print_json
 from imagestudio.cli.db import fail, first_line, open_database
+from imagestudio.credits.plans import PlansError, load_plans
 from imagestudio.db.migrate import SchemaOutdated, prepare_database
 from imagestudio.db.session import is_sqlite
 from imagestudio.settings import get_settings
@@ -31,13 +32,14 @@ def _run(action: Callable[[AccountService], Awaitable[T]]) -> T:
         db = open_database(settings)
         try:
             await prepare_database(db, auto_migrate=is_sqlite(settings.resolved_database_url))
-            return await action(AccountService(db))
+            plans = load_plans(settings.plans_file)
+            return await action(AccountService(db, plans=plans.ids))
         finally:
             await db.aclose()
 
     try:
         return asyncio.run(go())
-    except SchemaOutdated as exc:
+    except (SchemaOutdated, PlansError) as exc:
         raise fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
         raise fail(f"database error: {first_line(exc)}") from None
@@ -55,7 +57,7 @@ def _show_key(new: NewKey, as_json: bool) -> None:
 @users_app.command("create")
 def create_user(
     name: str,
-    plan: Annotated[str, typer.Option("--plan", help="Plan name.")] = "free",
+    plan: Annotated[str, typer.Option("--plan", help="Plan id (see `credits plans`).")] = "free",
     as_json: JsonOpt = False,
 ) -> None:
     """Create user NAME and print its first API key."""
@@ -73,9 +75,10 @@ def list_users(as_json: JsonOpt = False) -> None:
         typer.echo(f"{user.name}\t{user.plan}\t{user.id}\t{user.created_at:%Y-%m-%d %H:%M}")
 
 
-@users_app.command("plan")
+@users_app.command("set-plan")
+@users_app.command("plan", hidden=True)
 def set_plan(name: str, plan: str, as_json: JsonOpt = False) -> None:
-    """Change user NAME's plan."""
+    """Move user NAME to PLAN (a running server applies it within its auth cache time)."""
     user = _run(lambda accounts: accounts.set_plan(name, plan))
     if as_json:
         print_json(user)

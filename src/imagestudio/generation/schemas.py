@@ -120,6 +120,9 @@ class VariationPublic(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     error: ErrorPublic | None = None
     fallback_from: str | None = Field(default=None, description="Planned model, if another served.")
+    content_filtered: bool = Field(
+        default=False, description="The vendor filtered (blurred) this image and billed it."
+    )
     file: str | None = Field(default=None, description="Where the image was written (CLI).")
     url: str | None = Field(default=None, description="Where to download the image (API).")
     asset_id: str | None = None

@@ -207,6 +207,7 @@ def _succeeded(
         cost=Money.of(model_plan.per_image_micros),
         warnings=warnings,
         fallback_from=fallback_from,
+        content_filtered=generated.content_filtered,
     )
 
 

@@ -66,17 +66,18 @@ class LocalSessions:
         self._key: str | None = None
         self._lock = asyncio.Lock()
 
-    async def key(self, accounts: AccountService) -> str:
+    async def key(self, accounts: AccountService, *, plan: str = "free") -> str:
+        """The session key; ``plan`` is the plan of the user if it has to be created."""
         async with self._lock:
             if self._key is None:
-                self._key = await _fresh_key(accounts)
+                self._key = await _fresh_key(accounts, plan)
             return self._key
 
 
-async def _fresh_key(accounts: AccountService) -> str:
+async def _fresh_key(accounts: AccountService, plan: str) -> str:
     users = {u.name for u in await accounts.list_users()}
     if LOCAL_USER not in users:
-        created = await accounts.create_user(LOCAL_USER, key_name=SESSION_KEY_NAME)
+        created = await accounts.create_user(LOCAL_USER, plan=plan, key_name=SESSION_KEY_NAME)
         return created.key
     for old in await accounts.list_keys(LOCAL_USER):
         if old.name == SESSION_KEY_NAME and old.revoked_at is None:

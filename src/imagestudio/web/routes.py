@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import select
-from starlette.routing import BaseRoute, Route
 
 from imagestudio import __version__
 from imagestudio.api.deps import StateDep, UserDep
@@ -44,10 +43,9 @@ _LIMITS = LimitsPublic(
 )
 
 
-def _has_route(routes: list[BaseRoute], path: str, method: str) -> bool:
-    return any(
-        isinstance(r, Route) and r.path == path and method in (r.methods or ()) for r in routes
-    )
+def _has_route(app: FastAPI, path: str, method: str) -> bool:
+    # The OpenAPI paths, not app.routes: newer FastAPI keeps included routers nested there.
+    return method.lower() in app.openapi().get("paths", {}).get(path, {})
 
 
 def build_router(settings: Settings | None = None) -> APIRouter:
@@ -67,8 +65,8 @@ def build_router(settings: Settings | None = None) -> APIRouter:
             single_user=single_user(state) and is_local_request(request, require_json=False),
             limits=_LIMITS,
             features=FeaturesPublic(
-                preflight=_has_route(app.routes, PREFLIGHT_PATH, "POST"),
-                usage=_has_route(app.routes, USAGE_PATH, "GET"),
+                preflight=_has_route(app, PREFLIGHT_PATH, "POST"),
+                usage=_has_route(app, USAGE_PATH, "GET"),
             ),
         )
 
@@ -79,7 +77,8 @@ def build_router(settings: Settings | None = None) -> APIRouter:
         """A key of the user 'local'; only in single-user mode and only from this machine."""
         if not single_user(state) or not is_local_request(request):
             raise refuse()
-        key = await sessions.key(state.persistence.accounts)
+        plan = (settings or state.services.settings).single_user_plan
+        key = await sessions.key(state.persistence.accounts, plan=plan)
         return LocalSessionPublic(key=key, user=UserInfoPublic(name=LOCAL_USER, plan="local"))
 
     @router.get("/session", response_model=SessionPublic, responses=error_responses(401))

@@ -13,7 +13,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from imagestudio.api.deps import StateDep, UserDep
+from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
 from imagestudio.api.errors import error_responses
 from imagestudio.api.generate import b64, generate
 from imagestudio.api.routes._json import json_response
@@ -115,13 +115,20 @@ def to_create_request(body: ImageGenerateRequest) -> CreateRequest:
     "/images/generations",
     response_model=ImagesResponse,
     response_model_exclude_none=True,
-    responses=error_responses(401, 402, 404, 413, 422, 429, 502, 503),
+    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
 )
 async def create_image(
-    body: ImageGenerateRequest, http: Request, user: UserDep, state: StateDep
+    body: ImageGenerateRequest,
+    http: Request,
+    user: UserDep,
+    state: StateDep,
+    idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Create images (OpenAI ImagesResponse shape); URLs by default, gpt-image-* base64."""
-    delivered = await generate(state, user, to_create_request(body))
+    delivered = await generate(
+        state, user, to_create_request(body),
+        idempotency_key=idempotency_key, scope="openai.images.generations",
+    )
     result = delivered.result
     inline = (body.response_format or _default_format(body.model)) == "b64_json"
     data: list[ImageData] = []

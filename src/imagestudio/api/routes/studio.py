@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from imagestudio.api.deps import StateDep, UserDep
+from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
 from imagestudio.api.errors import error_responses
 from imagestudio.api.generate import generate, with_links
 from imagestudio.api.routes._json import json_response
@@ -17,13 +17,17 @@ router = APIRouter(prefix="/api/image-studio", tags=["studio"])
 @router.post(
     "/create",
     response_model=CreateResponse,
-    responses=error_responses(401, 402, 403, 404, 413, 422, 429, 502, 503),
+    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
 )
 async def create(
-    body: StudioCreateRequest, http: Request, user: UserDep, state: StateDep
+    body: StudioCreateRequest,
+    http: Request,
+    user: UserDep,
+    state: StateDep,
+    idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Generate images; each comes back as a signed URL (base64 on request)."""
-    delivered = await generate(state, user, body)
+    delivered = await generate(state, user, body, idempotency_key=idempotency_key)
     variations = with_links(state, http, delivered, inline=body.response_format == "b64_json")
     fields = {**dict(delivered.result), "variations": variations}
     response = CreateResponse.model_construct(**fields, generation_id=delivered.generation_id)

@@ -1,0 +1,70 @@
+"""``imagestudio credits …`` and ``users set-plan`` against a real SQLite database."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from imagestudio.cli import accounts, credits
+from imagestudio.settings import get_settings
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer]:
+    monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("IMAGESTUDIO_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    app = typer.Typer()
+    accounts.register(app)
+    credits.register(app)
+    yield app
+    get_settings.cache_clear()
+
+
+def _ok(cli: typer.Typer, *args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_grant_show_adjust_and_ledger(cli: typer.Typer) -> None:
+    _ok(cli, "users", "create", "amy", "--plan", "basic")
+    granted = json.loads(_ok(cli, "credits", "grant", "amy", "$12.5", "--note", "promo", "--json"))
+    assert granted["amount"]["micros"] == 12_500_000 and granted["note"] == "promo"
+    assert "available balance $12.51" in _ok(cli, "credits", "grant", "amy", "10000", "--micros")
+    assert "-$2.00" in _ok(cli, "credits", "adjust", "amy", "-2", "--note", "typo")
+    shown = json.loads(_ok(cli, "credits", "show", "amy", "--json"))
+    assert shown["usage"]["balance"]["micros"] == 10_510_000
+    assert shown["usage"]["quotas"]["image_generation"] == {"limit": 25, "used": 0,
+                                                           "remaining": 25}
+    text = _ok(cli, "credits", "show", "amy")
+    assert "plan Basic" in text and "image_generation: 0 of 25" in text
+    ledger = json.loads(_ok(cli, "credits", "ledger", "amy", "--json"))["entries"]
+    assert [e["kind"] for e in ledger] == ["adjustment", "grant", "grant"]
+    assert "settled 0" in _ok(cli, "credits", "sweep")
+    assert "enterprise" in _ok(cli, "credits", "plans")
+
+
+def test_set_plan_accepts_only_plans_in_the_table(cli: typer.Typer) -> None:
+    _ok(cli, "users", "create", "ben")
+    assert "now on plan pro" in _ok(cli, "users", "set-plan", "ben", "pro")
+    bad = CliRunner().invoke(cli, ["users", "set-plan", "ben", "gold"])
+    assert bad.exit_code != 0 and "unknown plan 'gold'" in str(bad.exception)
+    refused = CliRunner().invoke(cli, ["users", "create", "cat", "--plan", "team"])
+    assert refused.exit_code != 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["credits", "grant", "nobody", "1"], ["credits", "grant", "amy", "ten"],
+     ["credits", "grant", "amy", "1.5", "--micros"], ["credits", "adjust", "amy", "-1"]],
+)
+def test_bad_input_is_one_line_and_nonzero(cli: typer.Typer, args: list[str]) -> None:
+    _ok(cli, "users", "create", "amy")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
