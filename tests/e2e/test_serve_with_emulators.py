@@ -70,10 +70,15 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     for _, exports in emulators:
         env.update(exports)
     env["IMAGESTUDIO_ALLOW_PROVIDER_REQUESTS"] = "true"
-    created = subprocess.run(
-        [sys.executable, "-m", "imagestudio", "users", "create", "ops", "--plan", "enterprise",
-         "--json"], cwd=data_dir, env=env, capture_output=True, text=True, check=True,
-    )
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "imagestudio", *args],
+            cwd=data_dir, env=env, capture_output=True, text=True, check=True,
+        )
+        return done.stdout
+
+    key = json.loads(cli("users", "create", "ops", "--plan", "enterprise", "--json"))["key"]
+    cli("credits", "grant", "ops", "25")
     port = free_port()
     log = data_dir / "serve.log"
     with log.open("w") as out:
@@ -84,7 +89,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base_url, server, log)
-        yield base_url, str(json.loads(created.stdout)["key"])
+        yield base_url, str(key)
     finally:
         _stop(server)
         for process, _ in emulators:
