@@ -68,9 +68,11 @@ def sign_in(page: Page, base_url: str, key: str, user: str = "marketer") -> None
 def pick_template(page: Page, platform: str, query: str, name: str) -> None:
     page.get_by_role("button", name=platform, exact=True).click()
     page.get_by_label("Search templates").fill(query)
-    option = page.get_by_role("radio", name=name)
+    expect(page.get_by_text(f"match “{query}”")).to_be_visible()
+    option = page.get_by_role("radio", name=name, exact=True)
     expect(option).to_have_count(1)
-    option.check()
+    page.locator(f"label[for='{option.get_attribute('id')}']").click()
+    expect(option).to_be_checked()
 
 
 def set_variations(page: Page, count: int) -> None:
@@ -83,7 +85,8 @@ def set_variations(page: Page, count: int) -> None:
 
 
 def generate(page: Page, count: int) -> None:
-    page.get_by_role("button", name=f"Generate {count} images").click()
+    label = "Generate 1 image" if count == 1 else f"Generate {count} images"
+    page.get_by_role("button", name=label).click()
     cards = page.locator(".run").first.locator(".var-card img")
     expect(cards).to_have_count(count, timeout=60_000)
     for index in range(count):

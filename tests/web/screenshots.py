@@ -37,19 +37,37 @@ from tests.web.harness import missing_browser, running_studio  # noqa: E402
 
 def seed_library(page: Page) -> None:
     """A second batch, a favourite and some tags so the library looks lived-in."""
-    pick_template(page, "LinkedIn", "feed", "LinkedIn Feed Post")
-    page.get_by_label("Prompt").fill("Team celebrating a product launch in a bright modern office")
+    pick_template(page, "LinkedIn", "post", "LinkedIn Post")
+    page.get_by_label("Prompt", exact=True).fill("Team celebrating a product launch in a bright modern office")
     set_variations(page, 2)
     generate(page, 2)
     page.locator(".run").first.get_by_role("button", name="☆ Favourite").first.click()
 
 
+def dismiss_toasts(page: Page) -> None:
+    for close in page.locator(".toast-close").all():
+        close.click()
+    expect(page.locator(".toast")).to_have_count(0)
+
+
+def scroll_below_header(page: Page, selector: str) -> None:
+    """Scroll so ``selector`` starts just below the sticky top bar."""
+    page.evaluate(
+        """(sel) => {
+          const top = document.querySelector(sel).getBoundingClientRect().top + window.scrollY;
+          const bar = document.getElementById('topbar').getBoundingClientRect().height;
+          window.scrollTo(0, top - bar - 12);
+        }""",
+        selector,
+    )
+
+
 def create_shot(page: Page, path: Path, phone: bool) -> None:
+    dismiss_toasts(page)
     if phone:
-        page.locator(".quote").scroll_into_view_if_needed()
-        page.evaluate("() => window.scrollBy(0, -70)")
+        scroll_below_header(page, ".results")
     else:
-        page.evaluate("() => window.scrollTo(0, 0)")
+        page.evaluate("() => { window.scrollTo(0, 0); document.querySelector('.settings').scrollTo(0, 0); }")
     page.wait_for_timeout(300)
     page.screenshot(path=str(path))
 
@@ -62,6 +80,7 @@ def library_shot(page: Page, path: Path) -> None:
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
     page.locator(".asset-check").first.check()
+    dismiss_toasts(page)
     page.evaluate("() => window.scrollTo(0, 0)")
     page.wait_for_timeout(300)
     page.screenshot(path=str(path))
@@ -79,7 +98,7 @@ def run(out: Path) -> None:
                 if name == "desktop":
                     seed_library(page)
                 pick_template(page, "Instagram", "square", "Instagram Feed Post (Square)")
-                page.get_by_label("Prompt").fill(PROMPT)
+                page.get_by_label("Prompt", exact=True).fill(PROMPT)
                 set_variations(page, 3)
                 expect(page.locator("#quote-amount")).to_have_text("$0.00")
                 generate(page, 3)

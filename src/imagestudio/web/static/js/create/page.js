@@ -199,7 +199,10 @@ export class CreatePage {
     const sizeError = this.controls.sizeError(state);
     if (sizeError) return sizeError;
     if (this.quoteError) return "Fix the settings first (see the cost panel).";
-    if (this.preflight && this.preflight.can_proceed === false) return "Your plan does not allow this request.";
+    if (this.preflight && this.preflight.can_proceed === false) {
+      const first = (this.preflight.reasons || [])[0];
+      return first ? first.message : "Your plan does not allow this request.";
+    }
     return "";
   }
 

@@ -5,6 +5,7 @@
 import { formatDate, h, pluralize, replace, setStyles, shorten, studioUrl } from "../dom.js";
 import { openLightbox } from "../components/lightbox.js";
 import { toast, toastError } from "../components/toast.js";
+import { refusalHint } from "../usage.js";
 
 function pendingCard(index, total, ratio) {
   const media = h("div", { class: "var-media var-pending" },
@@ -99,6 +100,8 @@ export class Results {
     status.classList.add("run-failed");
     status.setAttribute("role", "alert");
     this.live.textContent = "";
+    const hint = refusalHint(error.status);
+    if (hint) status.after(h("p", { class: "hint run-hint" }, hint));
     const perVariation = (error.details && error.details.variations) || [];
     if (!perVariation.length) {
       grid.remove();

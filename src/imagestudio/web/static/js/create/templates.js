@@ -109,16 +109,18 @@ export class TemplatePicker {
 
   option(value, title, lines, checked) {
     const id = uid("tpl-opt");
+    const details = lines.map((line) => h("span", { class: line.cls, id: uid("tpl-d") }, line.text));
+    const name = h("span", { class: "tpl-name", id: `${id}-name` }, title);
+    // Named by the title alone; the size and use cases are its description.
     const input = h("input", {
       type: "radio", name: this.groupName, id, value, checked, class: "tpl-radio",
+      "aria-labelledby": name.id, "aria-describedby": details.map((d) => d.id).join(" "),
     });
     input.addEventListener("change", () => {
       if (input.checked) this.pick(value);
     });
     return h("div", { class: "tpl-option" }, input,
-      h("label", { for: id, class: "tpl-card" },
-        h("span", { class: "tpl-name" }, title),
-        lines.map((line) => h("span", { class: line.cls }, line.text))));
+      h("label", { for: id, class: "tpl-card" }, name, details));
   }
 
   renderList() {

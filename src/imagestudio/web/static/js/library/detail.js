@@ -172,7 +172,7 @@ export function openAssetDetail(asset, ctx) {
       h("div", { class: "detail-actions" }, fav,
         h("a", { class: "btn", href: url, download: `${current.id}.${extension}` }, "Download"), again)),
     h("div", { class: "detail-side" },
-      titleForm, tagList, tagForm, collectionForm, removeFromCurrent,
+      titleForm, h("div", { class: "stack-tight" }, tagForm, tagList), collectionForm, removeFromCurrent,
       h("h3", {}, "Details"), metaBox,
       h("h3", {}, "Generation settings"), generationBox,
       h("div", { class: "detail-danger" }, del))));

@@ -74,13 +74,19 @@ export class Filters {
       [["", "All providers"], ...providers.map((p) => [p.id, p.name])], filters.provider);
     provider.select.addEventListener("change", () => { this.filters.provider = provider.select.value; changed(); });
 
-    this.collection = selectField("Collection", [["", "All collections"]], filters.collection);
-    this.collection.select.addEventListener("change", () => {
-      this.filters.collection = this.collection.select.value;
+    const collectionSelect = h("select", { id: uid("lf") }, h("option", { value: "" }, "All collections"));
+    collectionSelect.addEventListener("change", () => {
+      this.filters.collection = collectionSelect.value;
       changed();
     });
-    const newCollection = h("button", { type: "button", class: "btn btn-small btn-ghost" }, "+ New collection");
+    const newCollection = h("button", { type: "button", class: "link-btn" }, "+ New collection");
     newCollection.addEventListener("click", onNewCollection);
+    this.collection = {
+      select: collectionSelect,
+      el: h("div", { class: "field" },
+        h("div", { class: "label-row" }, h("label", { for: collectionSelect.id }, "Collection"), newCollection),
+        collectionSelect),
+    };
 
     const tag = h("input", { type: "text", id: uid("tag"), placeholder: "e.g. summer-sale", autocomplete: "off" });
     tag.addEventListener("input", debounce(() => { this.filters.tag = tag.value; changed(); }, 400));
@@ -109,12 +115,12 @@ export class Filters {
         h("div", { class: "field field-grow" }, h("label", { for: search.id }, "Search your library"), search),
         sort.el,
         h("div", { class: "field" }, h("span", { class: "label", "aria-hidden": "true" }, "View"), view)),
-      h("details", { class: "lib-filters", open: true },
+      h("details", { class: "lib-filters", open: window.matchMedia("(min-width: 721px)").matches },
         h("summary", {}, "Filters"),
         h("div", { class: "lib-filter-grid" },
           platform.el, provider.el,
           h("div", { class: "field" }, h("label", { for: tag.id }, "Tag"), tag),
-          h("div", { class: "stack-tight" }, this.collection.el, newCollection),
+          this.collection.el,
           h("div", { class: "field" }, h("label", { for: from.id }, "Created from"), from),
           h("div", { class: "field" }, h("label", { for: to.id }, "Created until"), to),
           h("div", { class: "check-row" }, fav, h("label", { for: fav.id }, "Favourites only")),
