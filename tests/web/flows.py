@@ -24,18 +24,38 @@ def launch(playwright: Any) -> Browser:
     return browser
 
 
+FAILED_LOAD = "Failed to load resource: the server responded with a status of "
+
+
 @dataclass
 class Watch:
-    """Console errors, uncaught page errors and requests to other hosts."""
+    """Console errors, uncaught page errors and requests to other hosts.
+
+    Chromium logs every API answer >= 400 as a console error; those are kept apart in
+    ``failed_loads`` (as status codes) so tests that provoke an error can expect it.
+    """
 
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    failed_loads: list[int] = field(default_factory=list)
+    expected_failures: set[int] = field(default_factory=set)
 
     def attach(self, page: Page) -> None:
-        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         page.on("request", lambda r: self._request(r.url))
+
+    def _console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        text: str = message.text
+        if text.startswith(FAILED_LOAD):
+            status = int(text[len(FAILED_LOAD):].split()[0])
+            if status in self.expected_failures:
+                self.failed_loads.append(status)
+                return
+        self.console_errors.append(text)
 
     def _request(self, url: str) -> None:
         parsed = urlparse(url)

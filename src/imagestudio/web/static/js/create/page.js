@@ -59,7 +59,8 @@ export class CreatePage {
     this.total = h("span", { class: "action-total", id: "action-total" }, "—");
     this.blocker = h("span", { class: "action-reason", id: "action-reason", "aria-live": "polite" });
     this.button = h("button", { class: "btn btn-primary btn-large", type: "submit", id: "generate",
-      "aria-describedby": "action-reason" }, "Generate");
+      "aria-describedby": "action-reason", "aria-keyshortcuts": "Control+Enter",
+      title: "Generate (Ctrl+Enter)" }, "Generate");
     const form = h("form", { class: "settings", "aria-label": "Create settings", novalidate: true },
       h("div", { class: "page-head" },
         h("h1", {}, "Create Studio"),
@@ -73,6 +74,18 @@ export class CreatePage {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.generate();
+    });
+    form.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      const tag = event.target.tagName;
+      // Enter in a search box or number field must not start a paid generation;
+      // Ctrl/⌘+Enter anywhere in the settings does, on purpose.
+      if (event.ctrlKey || event.metaKey) {
+        event.preventDefault();
+        form.requestSubmit();
+      } else if (tag === "INPUT" || tag === "SELECT") {
+        event.preventDefault();
+      }
     });
     replace(this.el, h("div", { class: "studio" }, form,
       h("div", { class: "output" }, this.quotePanel.el, this.results.el)));

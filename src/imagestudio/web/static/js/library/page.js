@@ -152,7 +152,7 @@ export class LibraryPage {
     button.disabled = true;
     button.textContent = "Preparing zip…";
     try {
-      saveBlob(await this.api.exportZip(ids), `image-studio-${ids.length}-images.zip`);
+      saveBlob(await this.api.exportZip(ids), `image-studio-${pluralize(ids.length, "image").replace(" ", "-")}.zip`);
       toast(`Downloading ${pluralize(ids.length, "image")} as a zip.`);
     } catch (error) {
       toastError(error, "Could not build the zip");
