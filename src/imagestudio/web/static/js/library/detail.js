@@ -39,7 +39,7 @@ function requestRows(generation) {
  */
 export function openAssetDetail(asset, ctx) {
   const { api } = ctx;
-  const { body, close } = openDialog(assetLabel(asset), { className: "dialog-wide detail" });
+  const { body, close, setTitle } = openDialog(assetLabel(asset), { className: "dialog-wide detail" });
   let current = asset;
   let generation = null;
 
@@ -64,7 +64,7 @@ export function openAssetDetail(asset, ctx) {
   });
 
   const tagInput = h("input", { type: "text", id: uid("newtag"), maxlength: "50", placeholder: "Add a tag" });
-  const tagList = h("ul", { class: "tag-editor", "aria-label": "Tags" });
+  const tagList = h("ul", { class: "tag-editor", "aria-label": "Current tags" });
   const tagForm = h("form", { class: "inline-form" },
     h("div", { class: "field field-grow" }, h("label", { for: tagInput.id }, "Tags"), tagInput),
     h("button", { class: "btn", type: "submit" }, "Add tag"));
@@ -125,6 +125,7 @@ export function openAssetDetail(asset, ctx) {
   const url = studioUrl(current.url);
 
   function render() {
+    setTitle(assetLabel(current));
     fav.textContent = current.favourite ? "★ Favourite" : "☆ Add to favourites";
     fav.setAttribute("aria-pressed", String(current.favourite));
     replace(tagList, current.tags.length ? current.tags.map((tag) => {
