@@ -233,7 +233,8 @@ export class CreatePage {
     if (this.blockerText()) return;
     const state = this.store.state;
     const body = createBody(state, this.caps);
-    const label = state.template ? state.template.name : "Custom size";
+    const label = state.template ? state.template.name
+      : `No template · ${this.quote ? `${this.quote.target.width} × ${this.quote.target.height} px` : "custom size"}`;
     const ratio = this.quote ? `${this.quote.target.width} / ${this.quote.target.height}` : "1 / 1";
     this.generating = true;
     this.updateActionBar();
