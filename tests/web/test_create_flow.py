@@ -110,3 +110,67 @@ def test_prompt_counter_enforces_the_limit(studio: Studio, open_page: OpenPage) 
     prompt.fill("")
     expect(page.locator("#action-reason")).to_have_text("Type a prompt to generate.")
     expect(page.locator("#generate")).to_be_disabled()
+
+
+def test_enhanced_prompt_is_shown_before_generating(studio: Studio, open_page: OpenPage) -> None:
+    page, _ = open_page()
+    sign_in(page, studio.base_url, studio.key)
+    pick_template(page, "YouTube", "thumbnail", "YouTube Thumbnail")
+    page.get_by_label("Prompt", exact=True).fill("Mountain biker mid-jump")
+    preview = page.locator(".enhanced")
+    expect(preview).to_contain_text("this is what the model receives")
+    shown = preview.locator(".enhanced-text").inner_text()
+    assert shown.startswith("Mountain biker mid-jump") and len(shown) > len("Mountain biker mid-jump")
+    generate(page, 1)
+    sent = page.locator(".run").first.locator(".sent-prompt")
+    sent.locator("summary").click()
+    expect(sent.locator("p")).to_have_text(shown)
+
+    page.get_by_text("Enhance prompt", exact=True).click()
+    expect(preview).to_be_hidden()
+    generate(page, 1)
+    expect(page.locator(".run").first.locator(".sent-prompt")).to_have_count(0)
+
+
+def test_result_actions(studio: Studio, open_page: OpenPage) -> None:
+    page, _ = open_page()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, studio.base_url, studio.key)
+    page.get_by_label("Prompt", exact=True).fill("Picnic blanket flat lay")
+    generate(page, 1)
+    run = page.locator(".run").first
+    expect(run.locator(".warnings")).to_contain_text("offline draft renderer")
+    card = run.locator(".var-card")
+    seed = card.locator(".hint").first.inner_text().split("seed ")[1].split(" ")[0]
+
+    with page.expect_download() as waiting:
+        card.get_by_role("link", name="Download").click()
+    assert waiting.value.suggested_filename == f"picnic-blanket-flat-lay-{seed}.png"
+    with Image.open(waiting.value.path()) as image:
+        assert image.size == (1080, 1080)
+
+    card.get_by_role("button", name="Copy").click()
+    expect(page.get_by_text("Image copied to the clipboard.")).to_be_visible()
+    types = page.evaluate("async () => (await navigator.clipboard.read())[0].types")
+    assert types == ["image/png"]
+
+    card.get_by_role("button", name="Use seed").click()
+    seed_input = page.get_by_label("Seed")
+    expect(seed_input).to_have_value(seed)
+    expect(seed_input).to_be_focused()
+
+
+def test_custom_size_out_of_range_blocks_generate(studio: Studio, open_page: OpenPage) -> None:
+    page, _ = open_page()
+    sign_in(page, studio.base_url, studio.key)
+    page.get_by_label("Prompt", exact=True).fill("Banner with an impossible size")
+    page.get_by_text("Custom pixels", exact=True).click()
+    page.get_by_label("Width (px)").fill("5000")
+    message = "Width must be a whole number from 64 to 4096."
+    expect(page.locator(".quote .form-error")).to_have_text(message)
+    expect(page.locator("#action-reason")).to_have_text(message)
+    expect(page.locator("#generate")).to_be_disabled()
+    page.get_by_label("Width (px)").fill("1200")
+    page.get_by_label("Height (px)").fill("400")
+    expect(page.locator(".quote")).to_contain_text("1200 × 400 px · 3:1")
+    expect(page.locator("#generate")).to_be_enabled()

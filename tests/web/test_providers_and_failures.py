@@ -120,3 +120,25 @@ def test_total_failure_shows_the_api_error(
     expect(cards.first).to_contain_text("stability")
     assert watch.failed_loads == [502]
     expect(page.get_by_role("button", name="Generate 2 images")).to_be_enabled()
+
+
+def test_each_variation_shows_its_progress(
+    vendor_studio: Studio, stability: Emulated, open_page: OpenPage
+) -> None:
+    page, _ = open_page()
+    sign_in(page, vendor_studio.base_url, vendor_studio.key)
+    choose(page, "Stability AI", "Stable Image Core")
+    page.get_by_label("Prompt", exact=True).fill("A slow vendor")
+    set_variations(page, 3)
+    stability.emulator.latency_s = 1.5
+    try:
+        page.get_by_role("button", name="Generate 3 images").click()
+        run = page.locator(".run").first
+        for index in range(1, 4):
+            expect(run.get_by_role("progressbar", name=f"Generating variation {index} of 3")
+                   ).to_be_visible()
+        expect(page.get_by_role("button", name="Generating…")).to_be_disabled()
+        expect(run.locator(".var-card img")).to_have_count(3, timeout=60_000)
+        expect(run.get_by_role("progressbar")).to_have_count(0)
+    finally:
+        stability.emulator.latency_s = 0.0

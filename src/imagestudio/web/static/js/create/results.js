@@ -2,7 +2,9 @@
 // shows honest indeterminate progress until the response arrives; then each card shows its
 // image or its own error.
 
-import { formatDate, h, pluralize, replace, setStyles, shorten, studioUrl } from "../dom.js";
+import {
+  downloadLink, extensionOf, fileName, formatDate, h, pluralize, replace, setStyles, shorten, studioUrl,
+} from "../dom.js";
 import { openLightbox } from "../components/lightbox.js";
 import { toast, toastError } from "../components/toast.js";
 import { refusalHint } from "../usage.js";
@@ -124,7 +126,7 @@ export class Results {
   successCard(v, result) {
     const url = studioUrl(v.url);
     const alt = `Variation ${v.index + 1} of ${result.num_requested}: ${shorten(result.prompt, 120)}`;
-    const filename = `${(result.template_id || "image").replace(/_/g, "-")}-${v.seed ?? v.index}.${(v.media_type || "image/png").split("/")[1].replace("jpeg", "jpg")}`;
+    const filename = fileName(result.prompt, v.seed ?? v.index + 1, extensionOf(v.media_type));
     const open = () => openLightbox({
       url, alt, title: `Variation ${v.index + 1}`, filename,
       facts: [["Size", `${v.width} × ${v.height} px`], ["Model", v.model], ["Provider", v.provider],
@@ -171,7 +173,7 @@ export class Results {
         warnings,
         h("div", { class: "var-actions" },
           h("button", { type: "button", class: "btn btn-small", onclick: open }, "Open"),
-          h("a", { class: "btn btn-small", href: url, download: filename }, "Download"),
+          downloadLink(url, filename, "btn btn-small"),
           copy, fav, seed)));
   }
 }

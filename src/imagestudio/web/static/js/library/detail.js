@@ -1,7 +1,9 @@
 // One asset in full: the image, every bit of generation metadata, title/tags/favourite and
 // collection editing, download, delete and "generate again with these settings".
 
-import { formatBytes, formatDate, h, replace, studioUrl, uid } from "../dom.js";
+import {
+  downloadLink, extensionOf, fileName, formatBytes, formatDate, h, replace, studioUrl, uid,
+} from "../dom.js";
 import { openDialog, confirmDialog } from "../components/dialog.js";
 import { toast, toastError } from "../components/toast.js";
 import { session } from "../session.js";
@@ -119,7 +121,7 @@ export function openAssetDetail(asset, ctx) {
     }
   });
 
-  const extension = current.media_type.split("/")[1].replace("jpeg", "jpg");
+  const extension = extensionOf(current.media_type);
   const metaBox = h("div", { class: "detail-meta" });
   const generationBox = h("div", { class: "generation-box" });
   const url = studioUrl(current.url);
@@ -171,7 +173,7 @@ export function openAssetDetail(asset, ctx) {
     h("div", { class: "detail-media" },
       h("img", { src: url, alt: assetAlt(current), class: "detail-img" }),
       h("div", { class: "detail-actions" }, fav,
-        h("a", { class: "btn", href: url, download: `${current.id}.${extension}` }, "Download"), again)),
+        downloadLink(url, fileName(current.title || current.prompt, current.seed, extension)), again)),
     h("div", { class: "detail-side" },
       titleForm, h("div", { class: "stack-tight" }, tagForm, tagList), collectionForm, removeFromCurrent,
       h("h3", {}, "Details"), metaBox,

@@ -1,21 +1,12 @@
 // The asset library: search and filters, grid or list, multi-select with bulk zip download,
 // collection and delete actions, and the detail view.
 
-import { h, pluralize, replace, uid } from "../dom.js";
+import { h, pluralize, replace, saveBlob, uid } from "../dom.js";
 import { confirmDialog, promptDialog } from "../components/dialog.js";
 import { toast, toastError } from "../components/toast.js";
 import { openAssetDetail } from "./detail.js";
 import { Filters, assetQuery, emptyFilters } from "./filters.js";
 import { renderAssets } from "./grid.js";
-
-function saveBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const link = h("a", { href: url, download: filename, class: "sr-only" });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
 
 export class LibraryPage {
   constructor(api, ctx) {
