@@ -108,7 +108,8 @@ def test_total_failure_shows_the_api_error(
     choose(page, "Stability AI", "Stable Image Core")
     page.get_by_label("Prompt", exact=True).fill("A lighthouse in a storm")
     set_variations(page, 2)
-    stability.emulator.fail_next(401, times=2)
+    # A 400 fails each call without tripping the provider's circuit breaker (a 401 would).
+    stability.emulator.fail_next(400, times=2)
     page.get_by_role("button", name="Generate 2 images").click()
     run = page.locator(".run").first
     status = run.locator(".run-status")
