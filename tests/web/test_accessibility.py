@@ -101,8 +101,9 @@ def test_every_control_is_labelled_and_every_image_has_alt(
 
 def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
     """Press Tab until ``target`` has the focus (fails when it is not reachable)."""
+    element = target.element_handle()  # resolve once: role locators are slow to re-query
     for _ in range(limit):
-        if target.evaluate("el => el === document.activeElement"):
+        if element.evaluate("el => el === document.activeElement"):
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"{target} is not reachable with Tab")
@@ -117,8 +118,11 @@ def test_main_flow_with_the_keyboard_only(studio: Studio, open_page: OpenPage) -
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Create Studio")).to_be_visible()
 
-    tab_to(page, page.get_by_role("button", name="Instagram", exact=True))
+    instagram = page.get_by_role("button", name="Instagram", exact=True)
+    tab_to(page, instagram)
     page.keyboard.press("Enter")
+    expect(instagram).to_have_attribute("aria-pressed", "true")
+    expect(instagram).to_be_focused()
     search = page.get_by_label("Search templates")
     tab_to(page, search)
     page.keyboard.type("square")
@@ -160,6 +164,12 @@ def test_main_flow_with_the_keyboard_only(studio: Studio, open_page: OpenPage) -
     expect(page.locator(".asset-card")).to_have_count(3)
     tab_to(page, page.locator(".asset-check").first)
     page.keyboard.press("Space")
+    star = page.locator(".asset-card").first.locator(".fav-toggle")
+    expected = "false" if star.get_attribute("aria-pressed") == "true" else "true"
+    tab_to(page, star)
+    page.keyboard.press("Enter")
+    expect(star).to_have_attribute("aria-pressed", expected)
+    expect(star).to_be_focused()  # the card is re-rendered; the focus must follow it
     zip_button = page.get_by_role("button", name="Download zip")
     tab_to(page, zip_button)
     with page.expect_download() as waiting:

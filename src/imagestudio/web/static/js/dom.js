@@ -154,3 +154,16 @@ export function fileName(text, suffix, extension) {
 export function extensionOf(mediaType) {
   return (mediaType || "image/png").split("/")[1].replace("jpeg", "jpg");
 }
+
+/**
+ * Run `render()`, which rebuilds part of `root`, and give the focus back to the rebuilt twin
+ * of the element that had it (matched by `data-focus-key`), so keyboard users keep their place.
+ */
+export function keepFocus(root, render) {
+  const active = document.activeElement;
+  const key = active && root.contains(active) ? active.dataset.focusKey : null;
+  render();
+  if (!key || root.contains(active)) return;
+  const twin = root.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+  if (twin) twin.focus();
+}

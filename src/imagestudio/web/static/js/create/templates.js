@@ -75,7 +75,10 @@ export class TemplatePicker {
       }, label);
       button.addEventListener("click", () => {
         this.platform = id;
-        this.renderChips();
+        // Update in place: re-creating the chips would drop the keyboard focus.
+        for (const other of this.chips.children) {
+          other.setAttribute("aria-pressed", String(other.dataset.platform === id));
+        }
         this.renderList();
       });
       return button;
