@@ -139,7 +139,7 @@ export function openAssetDetail(asset, ctx) {
       ctx.collections.map((c) => h("option", { value: c.id }, c.name)));
     replace(metaBox, facts([
       ["Prompt", current.prompt],
-      ["Provider", current.provider],
+      ["Provider", current.provider ? `${session.providerName(current.provider)} (${current.provider})` : null],
       ["Model", current.model],
       ["Seed", current.seed],
       ["Template", current.template_id],

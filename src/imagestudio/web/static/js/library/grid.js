@@ -15,7 +15,7 @@ export function assetAlt(asset) {
 function meta(asset) {
   return [
     asset.platform ? session.platformName(asset.platform) : null,
-    asset.provider,
+    asset.provider ? session.providerName(asset.provider) : null,
     `${asset.width}×${asset.height}`,
   ].filter(Boolean).join(" · ");
 }

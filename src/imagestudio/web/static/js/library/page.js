@@ -4,6 +4,7 @@
 import { h, keepFocus, pluralize, replace, saveBlob, uid } from "../dom.js";
 import { confirmDialog, promptDialog } from "../components/dialog.js";
 import { toast, toastError } from "../components/toast.js";
+import { session } from "../session.js";
 import { openAssetDetail } from "./detail.js";
 import { Filters, assetQuery, emptyFilters } from "./filters.js";
 import { renderAssets } from "./grid.js";
@@ -35,6 +36,7 @@ export class LibraryPage {
 
   async init() {
     const providers = await this.api.providers();
+    for (const p of providers.providers) session.providerNames.set(p.id, p.name.replace(/ \(.*\)$/, ""));
     this.filtersUi = new Filters(this.filters, providers.providers, {
       onChange: () => this.load(true),
       onView: (view) => { this.view = view; this.render(); },
