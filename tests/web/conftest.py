@@ -11,12 +11,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-
 from tests.web.harness import Studio, missing_browser, require_env_failure, running_studio
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
     from tests.web.flows import Watch
 
 OpenPage = Callable[..., "tuple[Page, Watch]"]
@@ -29,7 +27,6 @@ def browser() -> Iterator[Browser]:
         require_env_failure(reason)
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
-
     from tests.web.flows import launch
 
     with sync_playwright() as playwright:

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-
 from tests.web.harness import CHROMIUM_ARGS, chromium_path
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -40,6 +39,7 @@ class Watch:
     foreign_requests: list[str] = field(default_factory=list)
     failed_loads: list[int] = field(default_factory=list)
     expected_failures: set[int] = field(default_factory=set)
+    origin: str | None = None
 
     def attach(self, page: Page) -> None:
         page.on("console", self._console)
@@ -61,7 +61,9 @@ class Watch:
         parsed = urlparse(url)
         if parsed.scheme in ALLOWED_SCHEMES:
             return
-        if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        # The first request is the page itself: everything after must go to the same studio.
+        self.origin = self.origin or f"{parsed.scheme}://{parsed.netloc}"
+        if f"{parsed.scheme}://{parsed.netloc}" != self.origin:
             self.foreign_requests.append(url)
 
     def assert_clean(self) -> None:
@@ -70,7 +72,9 @@ class Watch:
         assert self.foreign_requests == [], self.foreign_requests
 
 
-def new_page(browser: Browser, viewport: dict[str, int], watch: Watch) -> tuple[BrowserContext, Page]:
+def new_page(
+    browser: Browser, viewport: dict[str, int], watch: Watch
+) -> tuple[BrowserContext, Page]:
     context = browser.new_context(viewport=viewport, accept_downloads=True)  # type: ignore[arg-type]
     page = context.new_page()
     watch.attach(page)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.web.harness import Studio, require_browser
 
 require_browser()
 
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
-
 from tests.web.conftest import OpenPage  # noqa: E402
 from tests.web.flows import (  # noqa: E402
     IMAGES_WITHOUT_ALT,

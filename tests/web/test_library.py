@@ -8,13 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-
 from tests.web.harness import Studio, require_browser
 
 require_browser()
 
 from playwright.sync_api import Page, expect  # noqa: E402
-
 from tests.web.conftest import OpenPage  # noqa: E402
 from tests.web.flows import sign_in  # noqa: E402
 

@@ -43,7 +43,9 @@ def test_the_session_request_needs_a_json_body_type() -> None:
     assert is_local_request(request("127.0.0.1", "127.0.0.1:8000", None), require_json=False)
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST"])
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST"]
+)
 def test_loopback_listen_hosts(host: str) -> None:
     assert is_loopback_host(host)
 

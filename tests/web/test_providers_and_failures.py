@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from tests.web.harness import Emulated, Studio, require_browser, running_emulator, running_studio
 
 require_browser()
 
 from playwright.sync_api import Page, expect  # noqa: E402
-
 from tests.web.conftest import OpenPage  # noqa: E402
 from tests.web.flows import set_variations, sign_in  # noqa: E402
 
@@ -39,7 +37,9 @@ def choose(page: Page, provider: str, model: str) -> None:
     expect(page.locator(".quote")).to_contain_text(model)
 
 
-def test_only_configured_providers_can_be_chosen(vendor_studio: Studio, open_page: OpenPage) -> None:
+def test_only_configured_providers_can_be_chosen(
+    vendor_studio: Studio, open_page: OpenPage
+) -> None:
     page, _ = open_page()
     sign_in(page, vendor_studio.base_url, vendor_studio.key)
     provider = page.get_by_label("Provider")

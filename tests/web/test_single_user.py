@@ -7,13 +7,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from tests.web.harness import Studio, require_browser, running_studio
 
 require_browser()
 
 from playwright.sync_api import expect  # noqa: E402
-
 from tests.web.conftest import OpenPage  # noqa: E402
 from tests.web.flows import generate  # noqa: E402
 
