@@ -137,21 +137,7 @@ export class Results {
     setStyles(media, { "aspect-ratio": `${v.width} / ${v.height}` });
     media.addEventListener("click", open);
 
-    const fav = h("button", { type: "button", class: "btn btn-small fav", "aria-pressed": "false" }, "☆ Favourite");
-    fav.addEventListener("click", async () => {
-      const next = fav.getAttribute("aria-pressed") !== "true";
-      fav.disabled = true;
-      try {
-        await this.api.updateAsset(v.asset_id, { favourite: next });
-        fav.setAttribute("aria-pressed", String(next));
-        fav.textContent = next ? "★ Favourite" : "☆ Favourite";
-        toast(next ? "Added to favourites." : "Removed from favourites.");
-      } catch (error) {
-        toastError(error, "Could not update the favourite");
-      } finally {
-        fav.disabled = false;
-      }
-    });
+    const fav = this.favouriteButton(v.asset_id);
     const copy = h("button", { type: "button", class: "btn btn-small" }, "Copy");
     copy.addEventListener("click", async () => {
       try {
@@ -175,5 +161,24 @@ export class Results {
           h("button", { type: "button", class: "btn btn-small", onclick: open }, "Open"),
           downloadLink(url, filename, "btn btn-small"),
           copy, fav, seed)));
+  }
+
+  favouriteButton(assetId) {
+    const fav = h("button", { type: "button", class: "btn btn-small fav", "aria-pressed": "false" }, "☆ Favourite");
+    fav.addEventListener("click", async () => {
+      const next = fav.getAttribute("aria-pressed") !== "true";
+      fav.disabled = true;
+      try {
+        await this.api.updateAsset(assetId, { favourite: next });
+        fav.setAttribute("aria-pressed", String(next));
+        fav.textContent = next ? "★ Favourite" : "☆ Favourite";
+        toast(next ? "Added to favourites." : "Removed from favourites.");
+      } catch (error) {
+        toastError(error, "Could not update the favourite");
+      } finally {
+        fav.disabled = false;
+      }
+    });
+    return fav;
   }
 }
