@@ -95,6 +95,7 @@ export class CreatePage {
     this.store.subscribe((state, patch, source) => this.changed(state, patch, source));
     this.updateCaps();
     this.refreshQuote();
+    this.refreshPreflight();
     this.updateActionBar();
   }
 
