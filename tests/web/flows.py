@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-
 from tests.web.harness import CHROMIUM_ARGS, chromium_path
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -24,24 +23,47 @@ def launch(playwright: Any) -> Browser:
     return browser
 
 
+FAILED_LOAD = "Failed to load resource: the server responded with a status of "
+
+
 @dataclass
 class Watch:
-    """Console errors, uncaught page errors and requests to other hosts."""
+    """Console errors, uncaught page errors and requests to other hosts.
+
+    Chromium logs every API answer >= 400 as a console error; those are kept apart in
+    ``failed_loads`` (as status codes) so tests that provoke an error can expect it.
+    """
 
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    failed_loads: list[int] = field(default_factory=list)
+    expected_failures: set[int] = field(default_factory=set)
+    origin: str | None = None
 
     def attach(self, page: Page) -> None:
-        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         page.on("request", lambda r: self._request(r.url))
+
+    def _console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        text: str = message.text
+        if text.startswith(FAILED_LOAD):
+            status = int(text[len(FAILED_LOAD):].split()[0])
+            if status in self.expected_failures:
+                self.failed_loads.append(status)
+                return
+        self.console_errors.append(text)
 
     def _request(self, url: str) -> None:
         parsed = urlparse(url)
         if parsed.scheme in ALLOWED_SCHEMES:
             return
-        if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        # The first request is the page itself: everything after must go to the same studio.
+        self.origin = self.origin or f"{parsed.scheme}://{parsed.netloc}"
+        if f"{parsed.scheme}://{parsed.netloc}" != self.origin:
             self.foreign_requests.append(url)
 
     def assert_clean(self) -> None:
@@ -50,7 +72,9 @@ class Watch:
         assert self.foreign_requests == [], self.foreign_requests
 
 
-def new_page(browser: Browser, viewport: dict[str, int], watch: Watch) -> tuple[BrowserContext, Page]:
+def new_page(
+    browser: Browser, viewport: dict[str, int], watch: Watch
+) -> tuple[BrowserContext, Page]:
     context = browser.new_context(viewport=viewport, accept_downloads=True)  # type: ignore[arg-type]
     page = context.new_page()
     watch.attach(page)
@@ -68,9 +92,11 @@ def sign_in(page: Page, base_url: str, key: str, user: str = "marketer") -> None
 def pick_template(page: Page, platform: str, query: str, name: str) -> None:
     page.get_by_role("button", name=platform, exact=True).click()
     page.get_by_label("Search templates").fill(query)
-    option = page.get_by_role("radio", name=name)
+    expect(page.get_by_text(f"match “{query}”")).to_be_visible()
+    option = page.get_by_role("radio", name=name, exact=True)
     expect(option).to_have_count(1)
-    option.check()
+    page.locator(f"label[for='{option.get_attribute('id')}']").click()
+    expect(option).to_be_checked()
 
 
 def set_variations(page: Page, count: int) -> None:
@@ -83,7 +109,8 @@ def set_variations(page: Page, count: int) -> None:
 
 
 def generate(page: Page, count: int) -> None:
-    page.get_by_role("button", name=f"Generate {count} images").click()
+    label = "Generate 1 image" if count == 1 else f"Generate {count} images"
+    page.get_by_role("button", name=label).click()
     cards = page.locator(".run").first.locator(".var-card img")
     expect(cards).to_have_count(count, timeout=60_000)
     for index in range(count):

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
+
+from imagestudio.cli.emulate import env_lines
+from imagestudio.emulators import load_emulator
+from imagestudio.emulators._base import Emulator
+from imagestudio.emulators.asgi import create_app
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -35,6 +42,10 @@ _VENDOR_KEYS = (
     "STABILITY_API_KEY", "WAVESPEED_API_KEY", "HF_API_KEY", "HF_TOKEN", "GEMINI_API_KEY",
     "OPENAI_API_KEY",
 )
+
+
+Env = dict[str, str] | None
+REQUIRE_ENV = "IMAGESTUDIO_REQUIRE_BROWSER"
 
 
 def chromium_path() -> str | None:
@@ -52,28 +63,55 @@ def missing_browser() -> str | None:
     return None
 
 
+def require_browser() -> None:
+    """Skip the calling test module when the browser is missing, or fail it in CI.
+
+    ``.ci/run`` installs chromium and playwright and sets ``IMAGESTUDIO_REQUIRE_BROWSER=1``,
+    so there a missing browser is an error, never a silent skip.
+    """
+    import pytest
+
+    reason = missing_browser()
+    if reason is None:
+        return
+    require_env_failure(reason)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_env_failure(reason: str) -> None:
+    """Fail with ``reason`` when this run requires the browser tests."""
+    import pytest
+
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{REQUIRE_ENV}=1 but {reason}", pytrace=False)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def studio_env(data_dir: Path) -> dict[str, str]:
-    """The environment of a studio process: own data dir, no vendor keys, no vendor calls."""
+def studio_env(data_dir: Path, extra: Env = None) -> dict[str, str]:
+    """A studio process's environment: own data dir, no vendor keys or calls, plus ``extra``.
+
+    ``extra`` may point a vendor at a loopback emulator (see :func:`running_emulator`).
+    """
     env = {
         k: v for k, v in os.environ.items()
         if k not in _VENDOR_KEYS and not k.startswith("IMAGESTUDIO_")
     }
     env["IMAGESTUDIO_DATA_DIR"] = str(data_dir)
     env["IMAGESTUDIO_ALLOW_PROVIDER_REQUESTS"] = "false"
+    env.update(extra or {})
     return env
 
 
-def cli(data_dir: Path, *args: str) -> str:
+def cli(data_dir: Path, *args: str, env: Env = None) -> str:
     """Run ``python -m imagestudio ARGS`` for this data dir; its stdout."""
     done = subprocess.run(
         [sys.executable, "-m", "imagestudio", *args],
-        cwd=data_dir, env=studio_env(data_dir), capture_output=True, text=True, timeout=120,
+        cwd=data_dir, env=studio_env(data_dir, env), capture_output=True, text=True, timeout=120,
         check=False,
     )
     if done.returncode != 0:
@@ -81,9 +119,10 @@ def cli(data_dir: Path, *args: str) -> str:
     return done.stdout
 
 
-def create_user(data_dir: Path, name: str) -> str:
-    """A new user's API key, from ``imagestudio users create NAME --json``."""
-    created: dict[str, Any] = json.loads(cli(data_dir, "users", "create", name, "--json"))
+def create_user(data_dir: Path, name: str, plan: str = "pro", env: Env = None) -> str:
+    """A new user's API key, from ``imagestudio users create NAME --plan PLAN --json``."""
+    out = cli(data_dir, "users", "create", name, "--plan", plan, "--json", env=env)
+    created: dict[str, Any] = json.loads(out)
     return str(created["key"])
 
 
@@ -96,17 +135,19 @@ class Studio:
 
 
 @contextmanager
-def running_studio(data_dir: Path, *serve_args: str, user: str = "marketer") -> Iterator[Studio]:
+def running_studio(
+    data_dir: Path, *serve_args: str, user: str = "marketer", plan: str = "pro", env: Env = None
+) -> Iterator[Studio]:
     """Create a user, start ``imagestudio serve`` on a free loopback port, stop it after."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    key = create_user(data_dir, user)
+    key = create_user(data_dir, user, plan, env)
     port = free_port()
     log = data_dir / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "imagestudio", "serve", "--host", "127.0.0.1",
              "--port", str(port), "--no-access-log", *serve_args],
-            cwd=data_dir, env=studio_env(data_dir), stdout=out, stderr=subprocess.STDOUT,
+            cwd=data_dir, env=studio_env(data_dir, env), stdout=out, stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -133,3 +174,36 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) ->
             pass
         time.sleep(0.2)
     raise RuntimeError(f"imagestudio serve did not become healthy: {log.read_text()[-2000:]}")
+
+
+@dataclass
+class Emulated:
+    """A vendor emulator served on loopback, and the studio settings that point at it."""
+
+    emulator: Emulator
+    env: dict[str, str]
+
+
+@contextmanager
+def running_emulator(provider: str) -> Iterator[Emulated]:
+    """Serve ``provider``'s emulator from a thread of this process (knobs stay reachable)."""
+    emulator = load_emulator(provider)(None)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(emulator), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"{provider}-emulator", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the {provider} emulator did not start")
+        time.sleep(0.05)
+    env = dict(line.split("=", 1) for line in env_lines(provider, "127.0.0.1", port, None))
+    env["IMAGESTUDIO_ALLOW_PROVIDER_REQUESTS"] = "true"
+    try:
+        yield Emulated(emulator=emulator, env=env)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

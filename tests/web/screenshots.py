@@ -19,7 +19,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
 from tests.web.flows import (  # noqa: E402
     DESKTOP,
     PHONE,
@@ -37,19 +36,41 @@ from tests.web.harness import missing_browser, running_studio  # noqa: E402
 
 def seed_library(page: Page) -> None:
     """A second batch, a favourite and some tags so the library looks lived-in."""
-    pick_template(page, "LinkedIn", "feed", "LinkedIn Feed Post")
-    page.get_by_label("Prompt").fill("Team celebrating a product launch in a bright modern office")
+    pick_template(page, "LinkedIn", "post", "LinkedIn Post")
+    page.get_by_label("Prompt", exact=True).fill(
+        "Team celebrating a product launch in a bright modern office"
+    )
     set_variations(page, 2)
     generate(page, 2)
     page.locator(".run").first.get_by_role("button", name="☆ Favourite").first.click()
 
 
+def dismiss_toasts(page: Page) -> None:
+    for close in page.locator(".toast-close").all():
+        close.click()
+    expect(page.locator(".toast")).to_have_count(0)
+
+
+def scroll_below_header(page: Page, selector: str) -> None:
+    """Scroll so ``selector`` starts just below the sticky top bar."""
+    page.evaluate(
+        """(sel) => {
+          const top = document.querySelector(sel).getBoundingClientRect().top + window.scrollY;
+          const bar = document.getElementById('topbar').getBoundingClientRect().height;
+          window.scrollTo(0, top - bar - 12);
+        }""",
+        selector,
+    )
+
+
 def create_shot(page: Page, path: Path, phone: bool) -> None:
+    dismiss_toasts(page)
     if phone:
-        page.locator(".quote").scroll_into_view_if_needed()
-        page.evaluate("() => window.scrollBy(0, -70)")
+        scroll_below_header(page, ".results")
     else:
-        page.evaluate("() => window.scrollTo(0, 0)")
+        page.evaluate(
+            "() => { window.scrollTo(0, 0); document.querySelector('.settings').scrollTo(0, 0); }"
+        )
     page.wait_for_timeout(300)
     page.screenshot(path=str(path))
 
@@ -62,6 +83,7 @@ def library_shot(page: Page, path: Path) -> None:
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
     page.locator(".asset-check").first.check()
+    dismiss_toasts(page)
     page.evaluate("() => window.scrollTo(0, 0)")
     page.wait_for_timeout(300)
     page.screenshot(path=str(path))
@@ -69,25 +91,28 @@ def library_shot(page: Page, path: Path) -> None:
 
 def run(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, running_studio(Path(tmp)) as studio:
-        with sync_playwright() as p:
-            browser = launch(p)
-            for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-                watch = Watch()
-                context, page = new_page(browser, viewport, watch)
-                sign_in(page, studio.base_url, studio.key)
-                if name == "desktop":
-                    seed_library(page)
-                pick_template(page, "Instagram", "square", "Instagram Feed Post (Square)")
-                page.get_by_label("Prompt").fill(PROMPT)
-                set_variations(page, 3)
-                expect(page.locator("#quote-amount")).to_have_text("$0.00")
-                generate(page, 3)
-                create_shot(page, out / f"create-{name}.png", phone=name == "phone")
-                library_shot(page, out / f"library-{name}.png")
-                watch.assert_clean()
-                context.close()
-            browser.close()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_studio(Path(tmp)) as studio,
+        sync_playwright() as p,
+    ):
+        browser = launch(p)
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            watch = Watch()
+            context, page = new_page(browser, viewport, watch)
+            sign_in(page, studio.base_url, studio.key)
+            if name == "desktop":
+                seed_library(page)
+            pick_template(page, "Instagram", "square", "Instagram Feed Post (Square)")
+            page.get_by_label("Prompt", exact=True).fill(PROMPT)
+            set_variations(page, 3)
+            expect(page.locator("#quote-amount")).to_have_text("$0.00")
+            generate(page, 3)
+            create_shot(page, out / f"create-{name}.png", phone=name == "phone")
+            library_shot(page, out / f"library-{name}.png")
+            watch.assert_clean()
+            context.close()
+        browser.close()
     for shot in sorted(out.glob("*.png")):
         print(f"wrote {shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot}")  # noqa: T201
 

@@ -18,6 +18,7 @@ from imagestudio.cli.db import fail, first_line, open_database
 from imagestudio.db.migrate import SchemaOutdated, prepare_database
 from imagestudio.db.session import is_sqlite
 from imagestudio.settings import Settings, get_settings
+from imagestudio.web.local_session import is_loopback_host
 
 
 def _limit_malloc_arenas() -> None:
@@ -44,10 +45,23 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    single_user: Annotated[
+        bool,
+        typer.Option(
+            "--single-user",
+            help="Let a browser on this machine sign in as the user 'local' without a key.",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the REST API (SQLite databases are migrated automatically)."""
+    """Serve the REST API and the web UI at / (SQLite databases are migrated automatically)."""
     _limit_malloc_arenas()
     settings, server = get_settings(), ServerSettings()
+    if single_user:
+        if not is_loopback_host(host):
+            raise fail("--single-user needs a loopback --host (127.0.0.1, ::1 or localhost)")
+        settings = settings.model_copy(update={"single_user": True})
+    elif settings.single_user and not is_loopback_host(host):
+        raise fail("single-user mode (IMAGESTUDIO_SINGLE_USER) needs a loopback --host")
     try:
         asyncio.run(_check_database(settings, server))
     except SchemaOutdated as exc:

@@ -31,6 +31,12 @@ def is_loopback_address(host: str | None) -> bool:
         return False
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether a listen address or host name stays on this machine."""
+    name = host.strip().lower().strip("[]")
+    return name == "localhost" or is_loopback_address(name)
+
+
 def _host_name(host_header: str) -> str:
     host = host_header.strip().lower()
     if host.startswith("["):

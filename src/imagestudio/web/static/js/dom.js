@@ -112,3 +112,58 @@ export function shorten(text, max) {
   if (!text) return "";
   return text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text;
 }
+
+/** Save `blob` as `filename` through a temporary object URL. */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: filename, class: "sr-only" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * A download link for a studio file that saves it as `filename`. The server names files by
+ * their hash (and its Content-Disposition wins over the `download` attribute), so the click
+ * fetches the file and saves the blob; without JavaScript the plain link still works.
+ */
+export function downloadLink(url, filename, className = "btn", label = "Download") {
+  const link = h("a", { class: className, href: url, download: filename }, label);
+  link.addEventListener("click", async (event) => {
+    event.preventDefault();
+    try {
+      const response = await fetch(url, { credentials: "omit" });
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      saveBlob(await response.blob(), filename);
+    } catch {
+      window.location.assign(url);
+    }
+  });
+  return link;
+}
+
+/** A readable file name: "summer-sale-banner-1234.png". */
+export function fileName(text, suffix, extension) {
+  const slug = (text || "image").toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "").slice(0, 48).replace(/-+$/, "") || "image";
+  return `${slug}${suffix !== null && suffix !== undefined && suffix !== "" ? `-${suffix}` : ""}.${extension}`;
+}
+
+/** "image/jpeg" → "jpg". */
+export function extensionOf(mediaType) {
+  return (mediaType || "image/png").split("/")[1].replace("jpeg", "jpg");
+}
+
+/**
+ * Run `render()`, which rebuilds part of `root`, and give the focus back to the rebuilt twin
+ * of the element that had it (matched by `data-focus-key`), so keyboard users keep their place.
+ */
+export function keepFocus(root, render) {
+  const active = document.activeElement;
+  const key = active && root.contains(active) ? active.dataset.focusKey : null;
+  render();
+  if (!key || root.contains(active)) return;
+  const twin = root.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+  if (twin) twin.focus();
+}

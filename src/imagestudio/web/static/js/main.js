@@ -43,7 +43,6 @@ function renderAccount() {
     session.clear();
     for (const key of Object.keys(pages)) delete pages[key];
     location.hash = "#/signin";
-    route();
   });
   replace(account, credits, who, signOut);
   refreshUsage();
@@ -70,14 +69,15 @@ function highlightNav(name) {
 }
 
 function route() {
-  let name = routeName();
+  const name = routeName();
+  // Changing the hash fires "hashchange", which routes again: render once, there.
   if (!session.user && name !== "signin") {
     location.replace("#/signin");
-    name = "signin";
+    return;
   }
   if (session.user && name === "signin") {
     location.replace("#/create");
-    name = "create";
+    return;
   }
   renderAccount();
   highlightNav(name);

@@ -32,6 +32,12 @@ export const session = {
     sessionStorage.removeItem(MODE);
   },
 
+  providerNames: new Map(), // provider id → display name, from GET /providers
+
+  providerName(id) {
+    return this.providerNames.get(id) || id;
+  },
+
   platformName(id) {
     const found = this.catalog && this.catalog.platforms.find((p) => p.id === id);
     return found ? found.name : id;

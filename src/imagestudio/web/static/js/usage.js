@@ -1,52 +1,56 @@
-// One line about the plan's remaining allowance, from GET /usage (shape still evolving,
-// so only well-known fields are read and anything else is ignored).
+// Plans and credits as the API reports them: GET /usage (the header line) and
+// POST /preflight (the Create Studio's "Your plan" box). Money is {micros, usd}; a null
+// limit means unlimited.
 
-function pick(obj, names) {
-  for (const name of names) {
-    if (obj && obj[name] !== undefined && obj[name] !== null) return obj[name];
-  }
-  return null;
+/** "image_generation" → "image generation". */
+export function kindLabel(kind) {
+  return String(kind).replace(/_/g, " ");
 }
 
-function amount(value) {
-  if (value && typeof value === "object") return pick(value, ["usd", "display", "value", "count"]);
-  return value;
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/** The header line, e.g. "Pro · $4.20 credit · 7 of 10 image generations left". */
 export function usageSummary(usage) {
-  if (!usage || typeof usage !== "object") return "";
-  const credits = amount(pick(usage, ["remaining_credits", "credits_remaining"]));
-  const images = amount(pick(usage, ["remaining_images", "images_remaining"]));
-  const budget = amount(pick(usage, ["remaining_budget", "budget_remaining", "remaining_usd"]));
-  const plan = pick(usage, ["plan", "plan_name", "tier"]);
-  const parts = [];
-  if (plan) parts.push(typeof plan === "object" ? pick(plan, ["name", "id"]) : plan);
-  if (credits !== null) parts.push(`${credits} credits left`);
-  if (images !== null) parts.push(`${images} images left`);
-  if (budget !== null) parts.push(`${budget} left`);
-  if (!parts.length && usage.remaining && typeof usage.remaining === "object") {
-    for (const [name, value] of Object.entries(usage.remaining)) {
-      if (value !== null && typeof value !== "object") parts.push(`${value} ${name.replace(/_/g, " ")} left`);
-    }
+  if (!usage || !usage.plan) return "";
+  const parts = [usage.plan.name || usage.plan.id];
+  if (usage.balance) parts.push(`${usage.balance.usd} credit`);
+  for (const [kind, quota] of Object.entries(usage.quotas || {})) {
+    if (quota.limit === null || quota.remaining === null) continue;
+    parts.push(`${quota.remaining} of ${plural(quota.limit, kindLabel(kind))} left`);
   }
-  return parts.filter(Boolean).join(" · ");
+  return parts.join(" · ");
 }
 
-/** Lines describing a pre-flight answer's remaining amounts. */
-export function remainingLines(preflight) {
-  const lines = [];
-  for (const [name, value] of Object.entries(preflight || {})) {
-    if (!name.startsWith("remaining")) continue;
-    if (value === null || value === undefined) continue;
-    const label = name.replace(/^remaining_?/, "").replace(/_/g, " ") || "remaining";
-    if (typeof value === "object") {
-      for (const [inner, innerValue] of Object.entries(value)) {
-        const shown = innerValue && typeof innerValue === "object" ? amount(innerValue) : innerValue;
-        if (shown !== null && shown !== undefined) lines.push([`${label} ${inner}`.trim().replace(/_/g, " "), shown]);
-      }
+/** Rows [label, value] for the pre-flight box: balance, quotas and the spend cap. */
+export function preflightRows(preflight) {
+  const rows = [];
+  if (preflight.plan) rows.push(["Plan", preflight.plan.name || preflight.plan.id]);
+  if (preflight.balance && preflight.balance_after) {
+    rows.push(["Credit", `${preflight.balance.usd} now → ${preflight.balance_after.usd} after`]);
+  }
+  for (const [kind, quota] of Object.entries(preflight.quotas || {})) {
+    const label = `${kindLabel(kind)[0].toUpperCase()}${kindLabel(kind).slice(1)}s`;
+    if (quota.limit === null) {
+      rows.push([label, `${quota.used} used this period · unlimited`]);
     } else {
-      lines.push([label, value]);
+      rows.push([label, `${quota.used} of ${quota.limit} used · ${quota.remaining_after} left after this`]);
     }
   }
-  return lines;
+  if (preflight.spend_cap && preflight.spend_after) {
+    rows.push(["Spend cap", `${preflight.spend_after.usd} of ${preflight.spend_cap.usd} after this`]);
+  }
+  return rows;
+}
+
+const NEXT_STEP = {
+  402: "Ask an admin to add credit to your account, or lower the variations or quality.",
+  403: "Your plan does not include this: choose another quality or model, or ask an admin to change your plan.",
+  429: "Your plan's allowance is used up for now: wait for the next period or lower the variations.",
+};
+
+/** What to do about a refused create (402/403/429), or "" for other errors. */
+export function refusalHint(status) {
+  return NEXT_STEP[status] || "";
 }

@@ -2,15 +2,16 @@
 
 import { h } from "../dom.js";
 
-/** A modal with a title and a close button; returns {dialog, body, close}. */
+/** A modal with a title and a close button; returns {dialog, body, close, setTitle}. */
 export function openDialog(title, { className = "", onClose = null } = {}) {
   const titleId = `dlg-${Math.random().toString(36).slice(2, 9)}`;
   const body = h("div", { class: "dialog-body" });
   const closeButton = h("button", {
     class: "icon-btn dialog-close", type: "button", "aria-label": "Close dialog",
   }, "×");
+  const heading = h("h2", { id: titleId }, title);
   const dialog = h("dialog", { class: `dialog ${className}`.trim(), "aria-labelledby": titleId },
-    h("div", { class: "dialog-head" }, h("h2", { id: titleId }, title), closeButton),
+    h("div", { class: "dialog-head" }, heading, closeButton),
     body);
   const close = () => dialog.close();
   closeButton.addEventListener("click", close);
@@ -23,7 +24,8 @@ export function openDialog(title, { className = "", onClose = null } = {}) {
   });
   document.body.append(dialog);
   dialog.showModal();
-  return { dialog, body, close };
+  const setTitle = (text) => { heading.textContent = text; };
+  return { dialog, body, close, setTitle };
 }
 
 /** Ask a yes/no question; resolves true when confirmed. */

@@ -1,6 +1,6 @@
 // Full-size view of one image with its key facts and a download link.
 
-import { h } from "../dom.js";
+import { downloadLink, h } from "../dom.js";
 import { openDialog } from "./dialog.js";
 
 /** `image`: {url, alt, title, facts: [[label, value]...], filename}. */
@@ -16,6 +16,6 @@ export function openLightbox(image) {
     h("div", { class: "dialog-actions" },
       h("a", { class: "btn", href: image.url, target: "_blank", rel: "noopener" },
         "Open original in a new tab"),
-      h("a", { class: "btn btn-primary", href: image.url, download: image.filename }, "Download")),
+      downloadLink(image.url, image.filename, "btn btn-primary")),
   );
 }

@@ -67,7 +67,7 @@ export class Controls {
         h("ul", { class: "plain-list" }, unavailable),
         h("p", { class: "hint" }, "Set a provider's API key in the server's environment and restart it."))
       : null;
-    return h("div", { class: "grid-2" },
+    return h("div", { class: "stack-tight provider-controls" },
       h("div", { class: "field" }, h("label", { for: this.providerSelect.id }, "Provider"),
         this.providerSelect),
       this.modelField, why);

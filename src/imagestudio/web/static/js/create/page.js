@@ -59,7 +59,8 @@ export class CreatePage {
     this.total = h("span", { class: "action-total", id: "action-total" }, "—");
     this.blocker = h("span", { class: "action-reason", id: "action-reason", "aria-live": "polite" });
     this.button = h("button", { class: "btn btn-primary btn-large", type: "submit", id: "generate",
-      "aria-describedby": "action-reason" }, "Generate");
+      "aria-describedby": "action-reason", "aria-keyshortcuts": "Control+Enter",
+      title: "Generate (Ctrl+Enter)" }, "Generate");
     const form = h("form", { class: "settings", "aria-label": "Create settings", novalidate: true },
       h("div", { class: "page-head" },
         h("h1", {}, "Create Studio"),
@@ -74,6 +75,18 @@ export class CreatePage {
       event.preventDefault();
       this.generate();
     });
+    form.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      const tag = event.target.tagName;
+      // Enter in a search box or number field must not start a paid generation;
+      // Ctrl/⌘+Enter anywhere in the settings does, on purpose.
+      if (event.ctrlKey || event.metaKey) {
+        event.preventDefault();
+        form.requestSubmit();
+      } else if (tag === "INPUT" || tag === "SELECT") {
+        event.preventDefault();
+      }
+    });
     replace(this.el, h("div", { class: "studio" }, form,
       h("div", { class: "output" }, this.quotePanel.el, this.results.el)));
 
@@ -82,6 +95,7 @@ export class CreatePage {
     this.store.subscribe((state, patch, source) => this.changed(state, patch, source));
     this.updateCaps();
     this.refreshQuote();
+    this.refreshPreflight();
     this.updateActionBar();
   }
 
@@ -199,7 +213,10 @@ export class CreatePage {
     const sizeError = this.controls.sizeError(state);
     if (sizeError) return sizeError;
     if (this.quoteError) return "Fix the settings first (see the cost panel).";
-    if (this.preflight && this.preflight.can_proceed === false) return "Your plan does not allow this request.";
+    if (this.preflight && this.preflight.can_proceed === false) {
+      const first = (this.preflight.reasons || [])[0];
+      return first ? first.message : "Your plan does not allow this request.";
+    }
     return "";
   }
 
@@ -217,7 +234,8 @@ export class CreatePage {
     if (this.blockerText()) return;
     const state = this.store.state;
     const body = createBody(state, this.caps);
-    const label = state.template ? state.template.name : "Custom size";
+    const label = state.template ? state.template.name
+      : `No template · ${this.quote ? `${this.quote.target.width} × ${this.quote.target.height} px` : "custom size"}`;
     const ratio = this.quote ? `${this.quote.target.width} / ${this.quote.target.height}` : "1 / 1";
     this.generating = true;
     this.updateActionBar();

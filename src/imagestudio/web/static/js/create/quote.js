@@ -2,7 +2,7 @@
 // answer (POST /preflight): remaining allowance and the reasons a request cannot run.
 
 import { h, pluralize, replace } from "../dom.js";
-import { remainingLines } from "../usage.js";
+import { preflightRows } from "../usage.js";
 
 export class QuotePanel {
   constructor() {
@@ -28,8 +28,10 @@ export class QuotePanel {
     const each = `${quote.per_image.usd} each`;
     const target = quote.target;
     const generation = quote.generation;
+    const model = quote.ai_model ? `${quote.model_name} (${quote.model})`
+      : [`${quote.model_name} `, h("span", { class: "badge badge-warn" }, "free draft, not AI")];
     const rows = [
-      ["Model", `${quote.model_name} (${quote.model})`],
+      ["Model", model],
       ["Quality", quote.quality],
       ["Output", `${target.width} × ${target.height} px · ${target.aspect_ratio}`],
     ];
@@ -41,10 +43,6 @@ export class QuotePanel {
       h("div", { class: "quote-total" },
         h("span", { class: "quote-amount", id: "quote-amount" }, quote.total.usd),
         h("span", { class: "quote-sub" }, `for ${pluralize(quote.num_images, "image")} · ${each}`)),
-      quote.ai_model ? null
-        : h("p", { class: "notice notice-info" },
-          "Offline draft renderer: a free layout preview, not an AI image. "
-          + "Configure a provider key on the server to generate with AI."),
       h("dl", { class: "facts facts-compact" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
       quote.price_confirmed ? null
         : h("p", { class: "hint" }, "This model's price is not confirmed by the vendor yet."),
@@ -80,14 +78,15 @@ export class QuotePanel {
       return;
     }
     const ok = Boolean(result.can_proceed);
-    const reasons = (result.reasons || []).map((r) => (typeof r === "string" ? r : r.message || JSON.stringify(r)));
-    const lines = remainingLines(result);
+    const reasons = result.reasons || [];
+    const rows = preflightRows(result);
     replace(this.credits,
       h("h3", {}, "Your plan"),
-      h("p", { class: ok ? "status-ok" : "status-bad" },
-        ok ? "✓ You can generate this." : "✕ This request cannot run:"),
-      reasons.length ? h("ul", { class: "reasons" }, reasons.map((r) => h("li", {}, r))) : null,
-      lines.length ? h("dl", { class: "facts facts-compact" },
-        lines.map(([k, v]) => [h("dt", {}, `Remaining ${k}`), h("dd", {}, String(v))])) : null);
+      h("p", { class: ok ? "status-ok" : "status-bad", id: "preflight-verdict" },
+        ok ? "✓ Your plan covers this request." : "✕ Your plan does not allow this request:"),
+      reasons.length ? h("ul", { class: "reasons", "aria-label": "Why it cannot run" },
+        reasons.map((r) => h("li", { dataset: { code: r.code } }, r.message))) : null,
+      rows.length ? h("dl", { class: "facts facts-compact" },
+        rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])) : null);
   }
 }

@@ -2,9 +2,12 @@
 // shows honest indeterminate progress until the response arrives; then each card shows its
 // image or its own error.
 
-import { formatDate, h, pluralize, replace, setStyles, shorten, studioUrl } from "../dom.js";
+import {
+  downloadLink, extensionOf, fileName, formatDate, h, pluralize, replace, setStyles, shorten, studioUrl,
+} from "../dom.js";
 import { openLightbox } from "../components/lightbox.js";
 import { toast, toastError } from "../components/toast.js";
+import { refusalHint } from "../usage.js";
 
 function pendingCard(index, total, ratio) {
   const media = h("div", { class: "var-media var-pending" },
@@ -99,6 +102,8 @@ export class Results {
     status.classList.add("run-failed");
     status.setAttribute("role", "alert");
     this.live.textContent = "";
+    const hint = refusalHint(error.status);
+    if (hint) status.after(h("p", { class: "hint run-hint" }, hint));
     const perVariation = (error.details && error.details.variations) || [];
     if (!perVariation.length) {
       grid.remove();
@@ -121,7 +126,7 @@ export class Results {
   successCard(v, result) {
     const url = studioUrl(v.url);
     const alt = `Variation ${v.index + 1} of ${result.num_requested}: ${shorten(result.prompt, 120)}`;
-    const filename = `${(result.template_id || "image").replace(/_/g, "-")}-${v.seed ?? v.index}.${(v.media_type || "image/png").split("/")[1].replace("jpeg", "jpg")}`;
+    const filename = fileName(result.prompt, v.seed ?? v.index + 1, extensionOf(v.media_type));
     const open = () => openLightbox({
       url, alt, title: `Variation ${v.index + 1}`, filename,
       facts: [["Size", `${v.width} × ${v.height} px`], ["Model", v.model], ["Provider", v.provider],
@@ -132,21 +137,7 @@ export class Results {
     setStyles(media, { "aspect-ratio": `${v.width} / ${v.height}` });
     media.addEventListener("click", open);
 
-    const fav = h("button", { type: "button", class: "btn btn-small fav", "aria-pressed": "false" }, "☆ Favourite");
-    fav.addEventListener("click", async () => {
-      const next = fav.getAttribute("aria-pressed") !== "true";
-      fav.disabled = true;
-      try {
-        await this.api.updateAsset(v.asset_id, { favourite: next });
-        fav.setAttribute("aria-pressed", String(next));
-        fav.textContent = next ? "★ Favourite" : "☆ Favourite";
-        toast(next ? "Added to favourites." : "Removed from favourites.");
-      } catch (error) {
-        toastError(error, "Could not update the favourite");
-      } finally {
-        fav.disabled = false;
-      }
-    });
+    const fav = this.favouriteButton(v.asset_id);
     const copy = h("button", { type: "button", class: "btn btn-small" }, "Copy");
     copy.addEventListener("click", async () => {
       try {
@@ -168,7 +159,26 @@ export class Results {
         warnings,
         h("div", { class: "var-actions" },
           h("button", { type: "button", class: "btn btn-small", onclick: open }, "Open"),
-          h("a", { class: "btn btn-small", href: url, download: filename }, "Download"),
+          downloadLink(url, filename, "btn btn-small"),
           copy, fav, seed)));
+  }
+
+  favouriteButton(assetId) {
+    const fav = h("button", { type: "button", class: "btn btn-small fav", "aria-pressed": "false" }, "☆ Favourite");
+    fav.addEventListener("click", async () => {
+      const next = fav.getAttribute("aria-pressed") !== "true";
+      fav.disabled = true;
+      try {
+        await this.api.updateAsset(assetId, { favourite: next });
+        fav.setAttribute("aria-pressed", String(next));
+        fav.textContent = next ? "★ Favourite" : "☆ Favourite";
+        toast(next ? "Added to favourites." : "Removed from favourites.");
+      } catch (error) {
+        toastError(error, "Could not update the favourite");
+      } finally {
+        fav.disabled = false;
+      }
+    });
+    return fav;
   }
 }

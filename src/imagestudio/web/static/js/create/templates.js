@@ -75,7 +75,10 @@ export class TemplatePicker {
       }, label);
       button.addEventListener("click", () => {
         this.platform = id;
-        this.renderChips();
+        // Update in place: re-creating the chips would drop the keyboard focus.
+        for (const other of this.chips.children) {
+          other.setAttribute("aria-pressed", String(other.dataset.platform === id));
+        }
         this.renderList();
       });
       return button;
@@ -109,16 +112,18 @@ export class TemplatePicker {
 
   option(value, title, lines, checked) {
     const id = uid("tpl-opt");
+    const details = lines.map((line) => h("span", { class: line.cls, id: uid("tpl-d") }, line.text));
+    const name = h("span", { class: "tpl-name", id: `${id}-name` }, title);
+    // Named by the title alone; the size and use cases are its description.
     const input = h("input", {
       type: "radio", name: this.groupName, id, value, checked, class: "tpl-radio",
+      "aria-labelledby": name.id, "aria-describedby": details.map((d) => d.id).join(" "),
     });
     input.addEventListener("change", () => {
       if (input.checked) this.pick(value);
     });
     return h("div", { class: "tpl-option" }, input,
-      h("label", { for: id, class: "tpl-card" },
-        h("span", { class: "tpl-name" }, title),
-        lines.map((line) => h("span", { class: line.cls }, line.text))));
+      h("label", { for: id, class: "tpl-card" }, name, details));
   }
 
   renderList() {

@@ -1,7 +1,9 @@
 // One asset in full: the image, every bit of generation metadata, title/tags/favourite and
 // collection editing, download, delete and "generate again with these settings".
 
-import { formatBytes, formatDate, h, replace, studioUrl, uid } from "../dom.js";
+import {
+  downloadLink, extensionOf, fileName, formatBytes, formatDate, h, replace, studioUrl, uid,
+} from "../dom.js";
 import { openDialog, confirmDialog } from "../components/dialog.js";
 import { toast, toastError } from "../components/toast.js";
 import { session } from "../session.js";
@@ -34,156 +36,192 @@ function requestRows(generation) {
   ];
 }
 
-/**
- * `ctx`: {api, collections, currentCollection, onChanged(asset|null), onGenerateAgain(recipe)}.
- */
-export function openAssetDetail(asset, ctx) {
-  const { api } = ctx;
-  const { body, close } = openDialog(assetLabel(asset), { className: "dialog-wide detail" });
-  let current = asset;
-  let generation = null;
+function inlineForm(label, control, buttonLabel, onSubmit) {
+  const form = h("form", { class: "inline-form" },
+    h("div", { class: "field field-grow" }, h("label", { for: control.id }, label), control),
+    h("button", { class: "btn", type: "submit" }, buttonLabel));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    onSubmit();
+  });
+  return form;
+}
 
-  const save = async (change, message) => {
+/** The detail dialog of one asset; `ctx` as for openAssetDetail. */
+class AssetDetail {
+  constructor(asset, ctx) {
+    this.ctx = ctx;
+    this.api = ctx.api;
+    this.current = asset;
+    this.generation = null;
+    const dialog = openDialog(assetLabel(asset), { className: "dialog-wide detail" });
+    this.body = dialog.body;
+    this.close = dialog.close;
+    this.setTitle = dialog.setTitle;
+    this.fav = h("button", { type: "button", class: "btn" });
+    this.fav.addEventListener("click", () => this.save({ favourite: !this.current.favourite },
+      this.current.favourite ? "Removed from favourites." : "Added to favourites."));
+    this.tagList = h("ul", { class: "tag-editor", "aria-label": "Current tags" });
+    this.collectionSelect = h("select", { id: uid("coll") });
+    this.metaBox = h("div", { class: "detail-meta" });
+    this.generationBox = h("div", { class: "generation-box" });
+  }
+
+  async save(change, message) {
     try {
-      current = await api.updateAsset(current.id, change);
-      ctx.onChanged(current);
+      this.current = await this.api.updateAsset(this.current.id, change);
+      this.ctx.onChanged(this.current);
       if (message) toast(message);
-      render();
+      this.render();
     } catch (error) {
       toastError(error, "Could not save");
     }
-  };
+  }
 
-  const titleInput = h("input", { type: "text", id: uid("title"), maxlength: "200", value: current.title || "" });
-  const titleForm = h("form", { class: "inline-form" },
-    h("div", { class: "field field-grow" }, h("label", { for: titleInput.id }, "Title"), titleInput),
-    h("button", { class: "btn", type: "submit" }, "Save title"));
-  titleForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    save({ title: titleInput.value.trim() || null }, "Title saved.");
-  });
+  editForms() {
+    const title = h("input", { type: "text", id: uid("title"), maxlength: "200", value: this.current.title || "" });
+    const titleForm = inlineForm("Title", title, "Save title",
+      () => this.save({ title: title.value.trim() || null }, "Title saved."));
+    const tag = h("input", { type: "text", id: uid("newtag"), maxlength: "50", placeholder: "Add a tag" });
+    const tagForm = inlineForm("Tags", tag, "Add tag", () => {
+      const value = tag.value.trim().toLowerCase();
+      if (!value || this.current.tags.includes(value)) return;
+      tag.value = "";
+      this.save({ tags: [...this.current.tags, value] }, `Tag “${value}” added.`);
+    });
+    const collectionForm = inlineForm("Add to collection", this.collectionSelect, "Add",
+      () => this.addToCollection());
+    return [titleForm, h("div", { class: "stack-tight" }, tagForm, this.tagList), collectionForm,
+      this.removeFromCurrentButton()];
+  }
 
-  const tagInput = h("input", { type: "text", id: uid("newtag"), maxlength: "50", placeholder: "Add a tag" });
-  const tagList = h("ul", { class: "tag-editor", "aria-label": "Tags" });
-  const tagForm = h("form", { class: "inline-form" },
-    h("div", { class: "field field-grow" }, h("label", { for: tagInput.id }, "Tags"), tagInput),
-    h("button", { class: "btn", type: "submit" }, "Add tag"));
-  tagForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const tag = tagInput.value.trim().toLowerCase();
-    if (!tag || current.tags.includes(tag)) return;
-    tagInput.value = "";
-    save({ tags: [...current.tags, tag] }, `Tag “${tag}” added.`);
-  });
-
-  const collectionSelect = h("select", { id: uid("coll") });
-  const collectionForm = h("form", { class: "inline-form" },
-    h("div", { class: "field field-grow" }, h("label", { for: collectionSelect.id }, "Add to collection"), collectionSelect),
-    h("button", { class: "btn", type: "submit" }, "Add"));
-  collectionForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!collectionSelect.value) return;
+  async addToCollection() {
+    if (!this.collectionSelect.value) return;
     try {
-      const updated = await api.addToCollection(collectionSelect.value, [current.id]);
+      const updated = await this.api.addToCollection(this.collectionSelect.value, [this.current.id]);
       toast(`Added to “${updated.name}”.`);
-      ctx.onChanged(current);
+      this.ctx.onChanged(this.current);
     } catch (error) {
       toastError(error, "Could not add to the collection");
     }
-  });
-
-  const fav = h("button", { type: "button", class: "btn" });
-  fav.addEventListener("click", () => save({ favourite: !current.favourite },
-    current.favourite ? "Removed from favourites." : "Added to favourites."));
-
-  const again = h("button", { type: "button", class: "btn btn-primary" }, "Generate again with these settings");
-  again.addEventListener("click", () => {
-    close();
-    ctx.onGenerateAgain({
-      request: generation ? generation.request : { prompt: current.prompt, template_id: current.template_id,
-        provider: current.provider, model: current.model },
-      prompt: current.prompt, template_id: current.template_id, seed: current.seed,
-    });
-  });
-
-  const del = h("button", { type: "button", class: "btn btn-danger" }, "Delete");
-  del.addEventListener("click", async () => {
-    if (!(await confirmDialog("Delete this image?", "It is removed from your library and every collection.", "Delete", { danger: true }))) return;
-    try {
-      await api.deleteAsset(current.id);
-      toast("Image deleted.");
-      ctx.onChanged(null, current.id);
-      close();
-    } catch (error) {
-      toastError(error, "Could not delete");
-    }
-  });
-
-  const extension = current.media_type.split("/")[1].replace("jpeg", "jpg");
-  const metaBox = h("div", { class: "detail-meta" });
-  const generationBox = h("div", { class: "generation-box" });
-  const url = studioUrl(current.url);
-
-  function render() {
-    fav.textContent = current.favourite ? "★ Favourite" : "☆ Add to favourites";
-    fav.setAttribute("aria-pressed", String(current.favourite));
-    replace(tagList, current.tags.length ? current.tags.map((tag) => {
-      const remove = h("button", { type: "button", class: "tag-remove", "aria-label": `Remove tag ${tag}` }, "×");
-      remove.addEventListener("click", () => save({ tags: current.tags.filter((t) => t !== tag) }, `Tag “${tag}” removed.`));
-      return h("li", { class: "tag" }, tag, remove);
-    }) : h("li", { class: "muted" }, "No tags yet"));
-    replace(collectionSelect, h("option", { value: "" }, ctx.collections.length ? "Choose a collection" : "No collections yet"),
-      ctx.collections.map((c) => h("option", { value: c.id }, c.name)));
-    replace(metaBox, facts([
-      ["Prompt", current.prompt],
-      ["Provider", current.provider],
-      ["Model", current.model],
-      ["Seed", current.seed],
-      ["Template", current.template_id],
-      ["Platform", current.platform ? session.platformName(current.platform) : null],
-      ["Size", `${current.width} × ${current.height} px`],
-      ["File", `${current.media_type}, ${formatBytes(current.size_bytes)}`],
-      ["Created", formatDate(current.created_at)],
-      ["Asset id", current.id],
-      ["Generation id", current.generation_id],
-    ]));
   }
 
-  const removeFromCurrent = ctx.currentCollection
-    ? h("button", { type: "button", class: "btn btn-ghost" }, `Remove from “${ctx.currentCollection.name}”`) : null;
-  if (removeFromCurrent) {
-    removeFromCurrent.addEventListener("click", async () => {
+  /** Leave the collection the library is filtered by (only shown then). */
+  removeFromCurrentButton() {
+    const collection = this.ctx.currentCollection;
+    if (!collection) return null;
+    const button = h("button", { type: "button", class: "btn btn-ghost" }, `Remove from “${collection.name}”`);
+    button.addEventListener("click", async () => {
       try {
-        await api.removeFromCollection(ctx.currentCollection.id, current.id);
-        toast(`Removed from “${ctx.currentCollection.name}”.`);
-        ctx.onChanged(null, current.id);
-        close();
+        await this.api.removeFromCollection(collection.id, this.current.id);
+        toast(`Removed from “${collection.name}”.`);
+        this.ctx.onChanged(null, this.current.id);
+        this.close();
       } catch (error) {
         toastError(error, "Could not remove from the collection");
       }
     });
+    return button;
   }
 
-  render();
-  again.hidden = !current.prompt;
-  body.append(h("div", { class: "detail-grid" },
-    h("div", { class: "detail-media" },
-      h("img", { src: url, alt: assetAlt(current), class: "detail-img" }),
-      h("div", { class: "detail-actions" }, fav,
-        h("a", { class: "btn", href: url, download: `${current.id}.${extension}` }, "Download"), again)),
-    h("div", { class: "detail-side" },
-      titleForm, tagList, tagForm, collectionForm, removeFromCurrent,
-      h("h3", {}, "Details"), metaBox,
-      h("h3", {}, "Generation settings"), generationBox,
-      h("div", { class: "detail-danger" }, del))));
-
-  if (current.generation_id) {
-    replace(generationBox, h("p", { class: "hint" }, "Loading the recorded request…"));
-    api.generation(current.generation_id).then((found) => {
-      generation = found;
-      replace(generationBox, facts(requestRows(found)));
-    }).catch((error) => replace(generationBox, h("p", { class: "hint" }, error.message)));
-  } else {
-    replace(generationBox, h("p", { class: "hint" }, "Uploaded image: no generation settings."));
+  againButton() {
+    const again = h("button", { type: "button", class: "btn btn-primary", hidden: !this.current.prompt },
+      "Generate again with these settings");
+    again.addEventListener("click", () => {
+      const a = this.current;
+      this.close();
+      this.ctx.onGenerateAgain({
+        request: this.generation ? this.generation.request
+          : { prompt: a.prompt, template_id: a.template_id, provider: a.provider, model: a.model },
+        prompt: a.prompt, template_id: a.template_id, seed: a.seed,
+      });
+    });
+    return again;
   }
+
+  deleteButton() {
+    const del = h("button", { type: "button", class: "btn btn-danger" }, "Delete");
+    del.addEventListener("click", async () => {
+      const sure = await confirmDialog("Delete this image?",
+        "It is removed from your library and every collection.", "Delete", { danger: true });
+      if (!sure) return;
+      try {
+        await this.api.deleteAsset(this.current.id);
+        toast("Image deleted.");
+        this.ctx.onChanged(null, this.current.id);
+        this.close();
+      } catch (error) {
+        toastError(error, "Could not delete");
+      }
+    });
+    return del;
+  }
+
+  render() {
+    const a = this.current;
+    this.setTitle(assetLabel(a));
+    this.fav.textContent = a.favourite ? "★ Favourite" : "☆ Add to favourites";
+    this.fav.setAttribute("aria-pressed", String(a.favourite));
+    replace(this.tagList, a.tags.length ? a.tags.map((tag) => {
+      const remove = h("button", { type: "button", class: "tag-remove", "aria-label": `Remove tag ${tag}` }, "×");
+      remove.addEventListener("click", () => this.save({ tags: a.tags.filter((t) => t !== tag) }, `Tag “${tag}” removed.`));
+      return h("li", { class: "tag" }, tag, remove);
+    }) : h("li", { class: "muted" }, "No tags yet"));
+    const collections = this.ctx.collections;
+    replace(this.collectionSelect,
+      h("option", { value: "" }, collections.length ? "Choose a collection" : "No collections yet"),
+      collections.map((c) => h("option", { value: c.id }, c.name)));
+    replace(this.metaBox, facts([
+      ["Prompt", a.prompt],
+      ["Provider", a.provider ? `${session.providerName(a.provider)} (${a.provider})` : null],
+      ["Model", a.model],
+      ["Seed", a.seed],
+      ["Template", a.template_id],
+      ["Platform", a.platform ? session.platformName(a.platform) : null],
+      ["Size", `${a.width} × ${a.height} px`],
+      ["File", `${a.media_type}, ${formatBytes(a.size_bytes)}`],
+      ["Created", formatDate(a.created_at)],
+      ["Asset id", a.id],
+      ["Generation id", a.generation_id],
+    ]));
+  }
+
+  async loadGeneration() {
+    const box = this.generationBox;
+    if (!this.current.generation_id) {
+      replace(box, h("p", { class: "hint" }, "Uploaded image: no generation settings."));
+      return;
+    }
+    replace(box, h("p", { class: "hint" }, "Loading the recorded request…"));
+    try {
+      this.generation = await this.api.generation(this.current.generation_id);
+      replace(box, facts(requestRows(this.generation)));
+    } catch (error) {
+      replace(box, h("p", { class: "hint" }, error.message));
+    }
+  }
+
+  show() {
+    const a = this.current;
+    const url = studioUrl(a.url);
+    const download = downloadLink(url, fileName(a.title || a.prompt, a.seed, extensionOf(a.media_type)));
+    this.render();
+    this.body.append(h("div", { class: "detail-grid" },
+      h("div", { class: "detail-media" },
+        h("img", { src: url, alt: assetAlt(a), class: "detail-img" }),
+        h("div", { class: "detail-actions" }, this.fav, download, this.againButton())),
+      h("div", { class: "detail-side" },
+        this.editForms(),
+        h("h3", {}, "Details"), this.metaBox,
+        h("h3", {}, "Generation settings"), this.generationBox,
+        h("div", { class: "detail-danger" }, this.deleteButton()))));
+    this.loadGeneration();
+  }
+}
+
+/**
+ * `ctx`: {api, collections, currentCollection, onChanged(asset|null, removedId), onGenerateAgain(recipe)}.
+ */
+export function openAssetDetail(asset, ctx) {
+  new AssetDetail(asset, ctx).show();
 }

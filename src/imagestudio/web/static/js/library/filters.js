@@ -44,18 +44,33 @@ export class Filters {
   constructor(filters, providers, { onChange, onView, onNewCollection }) {
     this.filters = filters;
     this.onChange = onChange;
-    const changed = () => this.onChange(this.filters);
+    this.inputs = [];
+    this.selects = [];
+    this.el = h("div", { class: "lib-toolbar" },
+      this.mainRow(onView),
+      h("details", { class: "lib-filters", open: window.matchMedia("(min-width: 721px)").matches },
+        h("summary", {}, "Filters"),
+        h("div", { class: "lib-filter-grid" }, this.filterFields(providers, onNewCollection))));
+  }
+
+  changed() {
+    this.onChange(this.filters);
+  }
+
+  /** Search, sort and grid/list view. */
+  mainRow(onView) {
     const search = h("input", {
       type: "search", id: "library-search", placeholder: "Search prompts, titles and tags", autocomplete: "off",
     });
     search.addEventListener("input", debounce(() => {
       this.filters.q = search.value;
-      changed();
+      this.changed();
     }, 300));
     this.search = search;
+    this.inputs.push(search);
 
-    const sort = selectField("Sort", Object.entries(SORTS).map(([k, s]) => [k, s.label]), filters.sortKey);
-    sort.select.addEventListener("change", () => { this.filters.sortKey = sort.select.value; changed(); });
+    const sort = selectField("Sort", Object.entries(SORTS).map(([k, s]) => [k, s.label]), this.filters.sortKey);
+    sort.select.addEventListener("change", () => { this.filters.sortKey = sort.select.value; this.changed(); });
 
     const viewName = uid("view");
     const viewButton = (value, label) => {
@@ -66,59 +81,61 @@ export class Filters {
     };
     const view = h("fieldset", { class: "seg seg-inline" }, h("legend", { class: "sr-only" }, "View"),
       h("div", { class: "seg-options" }, viewButton("grid", "Grid"), viewButton("list", "List")));
+    return h("div", { class: "lib-toolbar-main" },
+      h("div", { class: "field field-grow" }, h("label", { for: search.id }, "Search your library"), search),
+      sort.el,
+      h("div", { class: "field" }, h("span", { class: "label", "aria-hidden": "true" }, "View"), view));
+  }
 
-    const platform = selectField("Platform",
-      [["", "All platforms"], ...session.catalog.platforms.map((p) => [p.id, p.name])], filters.platform);
-    platform.select.addEventListener("change", () => { this.filters.platform = platform.select.value; changed(); });
-    const provider = selectField("Provider",
-      [["", "All providers"], ...providers.map((p) => [p.id, p.name])], filters.provider);
-    provider.select.addEventListener("change", () => { this.filters.provider = provider.select.value; changed(); });
+  /** A select bound to `this.filters[key]`. */
+  boundSelect(label, options, key) {
+    const field = selectField(label, options, this.filters[key]);
+    field.select.addEventListener("change", () => { this.filters[key] = field.select.value; this.changed(); });
+    this.selects.push(field.select);
+    return field;
+  }
 
-    this.collection = selectField("Collection", [["", "All collections"]], filters.collection);
-    this.collection.select.addEventListener("change", () => {
-      this.filters.collection = this.collection.select.value;
-      changed();
-    });
-    const newCollection = h("button", { type: "button", class: "btn btn-small btn-ghost" }, "+ New collection");
+  /** An input bound to `this.filters[key]` (debounced for typing). */
+  boundInput(label, attrs, key, event = "change", wait = 0) {
+    const input = h("input", { id: uid("lf"), autocomplete: "off", ...attrs });
+    const update = () => { this.filters[key] = input.value; this.changed(); };
+    input.addEventListener(event, wait ? debounce(update, wait) : update);
+    this.inputs.push(input);
+    return h("div", { class: "field" }, h("label", { for: input.id }, label), input);
+  }
+
+  /** Platform, provider, tag, collection, dates, favourites and "clear". */
+  filterFields(providers, onNewCollection) {
+    const platform = this.boundSelect("Platform",
+      [["", "All platforms"], ...session.catalog.platforms.map((p) => [p.id, p.name])], "platform");
+    const provider = this.boundSelect("Provider",
+      [["", "All providers"], ...providers.map((p) => [p.id, p.name])], "provider");
+    const collection = this.boundSelect("Collection", [["", "All collections"]], "collection");
+    const newCollection = h("button", { type: "button", class: "link-btn" }, "+ New collection");
     newCollection.addEventListener("click", onNewCollection);
-
-    const tag = h("input", { type: "text", id: uid("tag"), placeholder: "e.g. summer-sale", autocomplete: "off" });
-    tag.addEventListener("input", debounce(() => { this.filters.tag = tag.value; changed(); }, 400));
+    const label = collection.el.firstChild;
+    const labelRow = h("div", { class: "label-row" });
+    label.replaceWith(labelRow);
+    labelRow.append(label, newCollection);
+    this.collection = collection;
 
     const fav = h("input", { type: "checkbox", id: uid("fav") });
-    fav.addEventListener("change", () => { this.filters.favourite = fav.checked; changed(); });
-
-    const from = h("input", { type: "date", id: uid("from") });
-    const to = h("input", { type: "date", id: uid("to") });
-    from.addEventListener("change", () => { this.filters.from = from.value; changed(); });
-    to.addEventListener("change", () => { this.filters.to = to.value; changed(); });
-
+    fav.addEventListener("change", () => { this.filters.favourite = fav.checked; this.changed(); });
     const reset = h("button", { type: "button", class: "btn btn-small btn-ghost" }, "Clear filters");
     reset.addEventListener("click", () => {
       Object.assign(this.filters, emptyFilters(), { sortKey: this.filters.sortKey });
-      for (const el of [search, tag, from, to]) el.value = "";
+      for (const el of this.inputs) el.value = "";
+      for (const el of this.selects) el.value = "";
       fav.checked = false;
-      platform.select.value = "";
-      provider.select.value = "";
-      this.collection.select.value = "";
-      changed();
+      this.changed();
     });
-
-    this.el = h("div", { class: "lib-toolbar" },
-      h("div", { class: "lib-toolbar-main" },
-        h("div", { class: "field field-grow" }, h("label", { for: search.id }, "Search your library"), search),
-        sort.el,
-        h("div", { class: "field" }, h("span", { class: "label", "aria-hidden": "true" }, "View"), view)),
-      h("details", { class: "lib-filters", open: true },
-        h("summary", {}, "Filters"),
-        h("div", { class: "lib-filter-grid" },
-          platform.el, provider.el,
-          h("div", { class: "field" }, h("label", { for: tag.id }, "Tag"), tag),
-          h("div", { class: "stack-tight" }, this.collection.el, newCollection),
-          h("div", { class: "field" }, h("label", { for: from.id }, "Created from"), from),
-          h("div", { class: "field" }, h("label", { for: to.id }, "Created until"), to),
-          h("div", { class: "check-row" }, fav, h("label", { for: fav.id }, "Favourites only")),
-          reset)));
+    return [platform.el, provider.el,
+      this.boundInput("Tag", { type: "text", placeholder: "e.g. summer-sale" }, "tag", "input", 400),
+      collection.el,
+      this.boundInput("Created from", { type: "date" }, "from"),
+      this.boundInput("Created until", { type: "date" }, "to"),
+      h("div", { class: "check-row" }, fav, h("label", { for: fav.id }, "Favourites only")),
+      reset];
   }
 
   setCollections(collections) {

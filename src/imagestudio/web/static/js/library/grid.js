@@ -15,7 +15,7 @@ export function assetAlt(asset) {
 function meta(asset) {
   return [
     asset.platform ? session.platformName(asset.platform) : null,
-    asset.provider,
+    asset.provider ? session.providerName(asset.provider) : null,
     `${asset.width}×${asset.height}`,
   ].filter(Boolean).join(" · ");
 }
@@ -30,6 +30,7 @@ export function renderAssets(assets, view, handlers) {
 function selectBox(asset, handlers) {
   const box = h("input", {
     type: "checkbox", class: "asset-check", id: `sel-${asset.id}`, checked: handlers.isSelected(asset.id),
+    dataset: { focusKey: `select-${asset.id}` },
     "aria-label": `Select ${assetLabel(asset)}`,
   });
   box.addEventListener("change", () => handlers.onSelect(asset, box.checked));
@@ -39,6 +40,7 @@ function selectBox(asset, handlers) {
 function favButton(asset, handlers) {
   const button = h("button", {
     type: "button", class: "icon-btn fav-toggle", "aria-pressed": String(asset.favourite),
+    dataset: { focusKey: `fav-${asset.id}` },
     "aria-label": asset.favourite ? `Remove ${assetLabel(asset)} from favourites` : `Add ${assetLabel(asset)} to favourites`,
   }, asset.favourite ? "★" : "☆");
   button.addEventListener("click", () => handlers.onFavourite(asset));
@@ -46,7 +48,8 @@ function favButton(asset, handlers) {
 }
 
 function thumb(asset, handlers, className) {
-  const button = h("button", { type: "button", class: className, "aria-label": `Open details of ${assetLabel(asset)}` },
+  const button = h("button", { type: "button", class: className, dataset: { focusKey: `open-${asset.id}` },
+    "aria-label": `Open details of ${assetLabel(asset)}` },
     h("img", { src: studioUrl(asset.url), alt: assetAlt(asset), loading: "lazy", decoding: "async",
       width: asset.width, height: asset.height }));
   button.addEventListener("click", () => handlers.onOpen(asset));

@@ -1,21 +1,13 @@
 // The asset library: search and filters, grid or list, multi-select with bulk zip download,
 // collection and delete actions, and the detail view.
 
-import { h, pluralize, replace, uid } from "../dom.js";
+import { h, keepFocus, pluralize, replace, saveBlob, uid } from "../dom.js";
 import { confirmDialog, promptDialog } from "../components/dialog.js";
 import { toast, toastError } from "../components/toast.js";
+import { session } from "../session.js";
 import { openAssetDetail } from "./detail.js";
 import { Filters, assetQuery, emptyFilters } from "./filters.js";
 import { renderAssets } from "./grid.js";
-
-function saveBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const link = h("a", { href: url, download: filename, class: "sr-only" });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
 
 export class LibraryPage {
   constructor(api, ctx) {
@@ -44,6 +36,7 @@ export class LibraryPage {
 
   async init() {
     const providers = await this.api.providers();
+    for (const p of providers.providers) session.providerNames.set(p.id, p.name.replace(/ \(.*\)$/, ""));
     this.filtersUi = new Filters(this.filters, providers.providers, {
       onChange: () => this.load(true),
       onView: (view) => { this.view = view; this.render(); },
@@ -87,6 +80,10 @@ export class LibraryPage {
   }
 
   render() {
+    keepFocus(this.el, () => this.renderNow());
+  }
+
+  renderNow() {
     const count = this.items.length;
     const filtered = Object.entries(this.filters).some(([k, v]) => k !== "sortKey" && v);
     this.status.textContent = count
@@ -118,9 +115,13 @@ export class LibraryPage {
   }
 
   renderBulk() {
+    keepFocus(this.bulk, () => this.renderBulkNow());
+  }
+
+  renderBulkNow() {
     const n = this.selected.size;
     const allSelected = this.items.length > 0 && this.items.every((a) => this.selected.has(a.id));
-    const selectAll = h("button", { type: "button", class: "btn btn-small btn-ghost" },
+    const selectAll = h("button", { type: "button", class: "btn btn-small btn-ghost", dataset: { focusKey: "select-all" } },
       allSelected ? "Clear selection" : `Select all ${this.items.length} shown`);
     selectAll.addEventListener("click", () => {
       if (allSelected) this.selected.clear();
@@ -132,13 +133,15 @@ export class LibraryPage {
       replace(this.bulk, h("span", { class: "muted" }, "Select images to download or organise them together."), selectAll);
       return;
     }
-    const zip = h("button", { type: "button", class: "btn btn-primary btn-small", id: "bulk-zip" }, "Download zip");
+    const zip = h("button", { type: "button", class: "btn btn-primary btn-small", id: "bulk-zip",
+      dataset: { focusKey: "zip" } }, "Download zip");
     zip.addEventListener("click", () => this.downloadZip(zip));
-    const target = h("select", { id: uid("bulk-coll"), "aria-label": "Collection to add the selected images to" },
+    const target = h("select", { id: uid("bulk-coll"), "aria-label": "Collection to add the selected images to",
+      dataset: { focusKey: "add-to-collection" } },
       h("option", { value: "" }, "Add to collection…"),
       this.collections.map((c) => h("option", { value: c.id }, c.name)));
     target.addEventListener("change", () => this.addSelectedTo(target.value));
-    const del = h("button", { type: "button", class: "btn btn-danger btn-small" }, "Delete");
+    const del = h("button", { type: "button", class: "btn btn-danger btn-small", dataset: { focusKey: "delete" } }, "Delete");
     del.addEventListener("click", () => this.deleteSelected());
     replace(this.bulk, h("strong", { class: "bulk-count" }, `${n} selected`), zip, target, del, selectAll);
   }
@@ -152,7 +155,7 @@ export class LibraryPage {
     button.disabled = true;
     button.textContent = "Preparing zip…";
     try {
-      saveBlob(await this.api.exportZip(ids), `image-studio-${ids.length}-images.zip`);
+      saveBlob(await this.api.exportZip(ids), `image-studio-${pluralize(ids.length, "image").replace(" ", "-")}.zip`);
       toast(`Downloading ${pluralize(ids.length, "image")} as a zip.`);
     } catch (error) {
       toastError(error, "Could not build the zip");
