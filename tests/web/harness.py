@@ -119,10 +119,14 @@ def cli(data_dir: Path, *args: str, env: Env = None) -> str:
     return done.stdout
 
 
-def create_user(data_dir: Path, name: str, plan: str = "pro", env: Env = None) -> str:
-    """A new user's API key, from ``imagestudio users create NAME --plan PLAN --json``."""
+def create_user(
+    data_dir: Path, name: str, plan: str = "pro", env: Env = None, credit_usd: str = "10"
+) -> str:
+    """A new user's API key (``users create NAME --plan PLAN``), granted ``credit_usd``."""
     out = cli(data_dir, "users", "create", name, "--plan", plan, "--json", env=env)
     created: dict[str, Any] = json.loads(out)
+    if credit_usd != "0":
+        cli(data_dir, "credits", "grant", name, credit_usd, env=env)
     return str(created["key"])
 
 

@@ -11,14 +11,17 @@ function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+// The studio's pages only generate images; other kinds of quota stay on /usage.
+const SHOWN_KIND = "image_generation";
+
 /** The header line, e.g. "Pro · $4.20 credit · 7 of 10 image generations left". */
 export function usageSummary(usage) {
   if (!usage || !usage.plan) return "";
   const parts = [usage.plan.name || usage.plan.id];
   if (usage.balance) parts.push(`${usage.balance.usd} credit`);
-  for (const [kind, quota] of Object.entries(usage.quotas || {})) {
-    if (quota.limit === null || quota.remaining === null) continue;
-    parts.push(`${quota.remaining} of ${plural(quota.limit, kindLabel(kind))} left`);
+  const quota = (usage.quotas || {})[SHOWN_KIND];
+  if (quota && quota.limit !== null && quota.remaining !== null) {
+    parts.push(`${quota.remaining} of ${plural(quota.limit, kindLabel(SHOWN_KIND))} left`);
   }
   return parts.join(" · ");
 }
@@ -30,7 +33,9 @@ export function preflightRows(preflight) {
   if (preflight.balance && preflight.balance_after) {
     rows.push(["Credit", `${preflight.balance.usd} now → ${preflight.balance_after.usd} after`]);
   }
+  const asked = preflight.operation || SHOWN_KIND;
   for (const [kind, quota] of Object.entries(preflight.quotas || {})) {
+    if (kind !== asked) continue;
     const label = `${kindLabel(kind)[0].toUpperCase()}${kindLabel(kind).slice(1)}s`;
     if (quota.limit === null) {
       rows.push([label, `${quota.used} used this period · unlimited`]);
