@@ -93,6 +93,7 @@ def finish_image(
         data = engine.repackage(
             generated.data, fmt, target.width, target.height,
             metadata=embedded, max_pixels=MAX_DECODE_PIXELS,
+            decoded=generated.pixels is not None,  # vendor clients decode to validate
         )
     if data is None:
         pixels = generated.pixels

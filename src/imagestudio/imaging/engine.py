@@ -66,13 +66,15 @@ class ImageEngine(Protocol):
         *,
         metadata: Mapping[str, Any] | None,
         max_pixels: int,
+        decoded: bool = False,
     ) -> bytes | None:
         """``data`` with its own metadata dropped and ``metadata`` embedded as
         :meth:`encode` would, when ``data`` already is a ``width × height`` ``fmt`` image
         whose decoded pixels :meth:`encode` would write unchanged; ``None`` otherwise.
 
         Skipping the decode-resize-encode round trip must not skip validation: eligible
-        data is fully decoded, raising what :meth:`decode` raises.
+        data is fully decoded, raising what :meth:`decode` raises, unless ``decoded``
+        says the caller already decoded exactly these bytes.
         """
         ...
 

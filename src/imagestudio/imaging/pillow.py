@@ -60,8 +60,7 @@ class PillowEngine:
         image = _open(data)
         _check_pixels(image, max_pixels)
         _load(image)
-        ImageOps.exif_transpose(image, in_place=True)
-        return _normalise_mode(image)
+        return normalise(image)
 
     def fit(
         self,
@@ -115,13 +114,15 @@ class PillowEngine:
         *,
         metadata: Mapping[str, Any] | None,
         max_pixels: int,
+        decoded: bool = False,
     ) -> bytes | None:
         """``data`` with its metadata replaced by ``metadata`` (``None``: none), when it
         already is a ``width × height`` PNG or JPEG in ``fmt`` whose decoded pixels
         :meth:`encode` would write unchanged; otherwise ``None`` (nothing decoded).
 
-        Eligible data is fully decoded first, so it raises what :meth:`decode` raises
-        for corrupt, truncated or oversized images.
+        Eligible data is fully decoded first (unless ``decoded`` says the caller already
+        decoded exactly these bytes), so it raises what :meth:`decode` raises for
+        corrupt, truncated or oversized images.
         """
         image = _open(data)
         kind = image.format or ""
@@ -135,7 +136,8 @@ class PillowEngine:
         if not eligible:
             return None
         _check_pixels(image, max_pixels)
-        _load(image)
+        if not decoded:
+            _load(image)
         try:
             if kind == "PNG":
                 return png.replace_metadata(data, _png_chunks(metadata))
@@ -195,7 +197,10 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
 
 
-def _normalise_mode(image: Image.Image) -> Image.Image:
+def normalise(image: Image.Image) -> Image.Image:
+    """A loaded image as :meth:`PillowEngine.decode` returns it: EXIF orientation applied
+    (in place), mode RGB or RGBA. Vendor clients that decode to validate use it too."""
+    ImageOps.exif_transpose(image, in_place=True)
     if image.mode in ("RGB", "RGBA"):
         return image
     return image.convert("RGBA" if _has_alpha(image) else "RGB")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Literal
 
-from cykooz_resizer import CropBox, FilterType, ResizeAlg, Resizer, ResizeOptions
+from cykooz_resizer import CropBox, FilterType, ResizeAlg, ResizeOptions, Resizer
 from PIL import Image
 
 Filter = Literal["lanczos3", "catmull_rom"]
