@@ -40,6 +40,14 @@ from imagestudio.render import DraftRenderer  # noqa: E402
 TARGET = (1080, 1080)
 SOURCES = ((1024, 1024), (1344, 768), (2048, 2048))
 PROMPT = "Modern coffee shop interior, cozy atmosphere"
+MOTIF_PROMPTS = {  # one prompt per motif the palettes can pick
+    "bokeh": "wedding flowers",
+    "bands": "modern architecture",
+    "hills": "sunset over mountains, orange and purple",
+    "waves": "ocean waves at dawn, blue",
+    "orbs": "minimal product shot, pastel pink",
+    "rings": "tech conference",
+}
 RENDER_TARGET_MS = 50.0
 PNG_TARGET_MS = 100.0
 BATCH_TARGET = 1.2
@@ -101,10 +109,16 @@ def bench_renderer(renderer: DraftRenderer, runs: int) -> None:
         runs,
     )
     print(f"(a) DraftRenderer 1080x1080 (target <= {RENDER_TARGET_MS:.0f} ms)")
-    print(f"    {'':<28} wall ms  cpu ms")
+    print(f"    {'':<36} wall ms  cpu ms")
     verdict = "OK" if plain[0] <= RENDER_TARGET_MS else "OVER TARGET"
-    print(f"    {'plain':<28}{_ms(plain)}  {verdict}")
-    print(f"    {'with headline overlay':<28}{_ms(titled)}")
+    label = f"plain ({renderer.palette(PROMPT, 0).motif} motif)"
+    print(f"    {label:<36}{_ms(plain)}  {verdict}")
+    print(f"    {'with headline overlay':<36}{_ms(titled)}")
+    for motif, prompt in MOTIF_PROMPTS.items():
+        assert renderer.palette(prompt, 0).motif == motif, (motif, prompt)
+        timing = measure(lambda: renderer.render(prompt, next(seeds), *TARGET), runs)  # noqa: B023
+        verdict = "OK" if timing[0] <= RENDER_TARGET_MS else "OVER TARGET"
+        print(f"    {motif + ' motif':<36}{_ms(timing)}  {verdict}")
 
 
 def bench_post(engine: PillowEngine, renderer: DraftRenderer, runs: int) -> None:
