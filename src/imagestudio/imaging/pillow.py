@@ -131,13 +131,14 @@ class PillowEngine:
             and image.size == (width, height)
             and image.mode in _REUSABLE_MODES.get(kind, ())
             and (kind != "PNG" or data[_PNG_BIT_DEPTH] <= 8)  # Pillow reads 16 as 8
-            and image.getexif().get(_ORIENTATION, 1) == 1
         )
         if not eligible:
             return None
         _check_pixels(image, max_pixels)
         if not decoded:
             _load(image)
+        if _orientation(image, data) != 1:
+            return None  # decode would rotate the pixels
         try:
             if kind == "PNG":
                 return png.replace_metadata(data, _png_chunks(metadata))
@@ -191,6 +192,17 @@ def _load(image: Image.Image) -> None:
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageDecodeError("image data is truncated or corrupt") from exc
+
+
+def _orientation(image: Image.Image, data: bytes) -> int:
+    """The EXIF orientation :func:`normalise` would apply (0 when it cannot be read)."""
+    if image.format == "PNG" and b"eXIf" not in data and b"Raw profile type" not in data:
+        return 1  # no EXIF in any form Pillow reads; getexif() would decode the pixels
+    try:
+        value = image.getexif().get(_ORIENTATION, 1)
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return 0
+    return value if isinstance(value, int) else 0
 
 
 def _has_alpha(image: Image.Image) -> bool:
