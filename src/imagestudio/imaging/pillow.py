@@ -13,6 +13,8 @@ Choices, with the numbers from ``bench/bench_imaging.py`` (see ``docs/performanc
   about 10%.
 - :meth:`PillowEngine.repackage`: an image that already has the target size and format
   keeps its bytes; only the metadata is swapped, after a full decode validated it.
+- freed image buffers are kept for reuse (:mod:`imagestudio.imaging.memory`): about
+  10 ms of page faults less per 1080² image.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from imagestudio.imaging import jpeg, png
 from imagestudio.imaging.errors import ImageDecodeError, ImageTooLarge
 from imagestudio.imaging.formats import OUTPUT_FORMATS, OutputFormat
+from imagestudio.imaging.memory import keep_image_buffers
 from imagestudio.imaging.resample import resize
 
 METADATA_KEY = "imagestudio"
@@ -44,13 +47,25 @@ _REUSABLE_MODES = {"PNG": ("1", "L", "LA", "P", "RGB", "RGBA"), "JPEG": ("L", "R
 
 
 class PillowEngine:
-    """Decode, fit and encode with Pillow. Stateless, so one instance serves all threads."""
+    """Decode, fit and encode with Pillow. Stateless, so one instance serves all threads.
+
+    ``reuse_buffers`` (default on) tunes the process's allocator on construction so
+    image-sized buffers are reused instead of page-faulted anew for every image
+    (:mod:`imagestudio.imaging.memory`).
+    """
 
     name: ClassVar[str] = "pillow"
 
     def __init__(
-        self, *, jpeg_quality: int = 90, webp_quality: int = 85, webp_method: int = 1
+        self,
+        *,
+        jpeg_quality: int = 90,
+        webp_quality: int = 85,
+        webp_method: int = 1,
+        reuse_buffers: bool = True,
     ) -> None:
+        if reuse_buffers:
+            keep_image_buffers()
         self._params: dict[str, dict[str, Any]] = {
             "jpeg": {"quality": jpeg_quality, "subsampling": 0, "optimize": True},
             "webp": {"quality": webp_quality, "method": webp_method},
