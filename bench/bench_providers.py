@@ -102,6 +102,7 @@ class Sample:
     wall_s: float
     emulator_s: float
     calls_s: float
+    cpu_s: float  # process CPU (user + system, every thread)
 
 
 def make_emulator(vendor: str, latency_s: float) -> Emulator:
@@ -136,16 +137,17 @@ async def timed_create(r: Rig, vendor: str, seed: int, n: int = 1) -> Sample:
     """Timings of one create; exits loudly if any variation failed."""
     spent_before = r.emulator.spent_s
     r.gateway.reset()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     outcome = await r.service.create(request(vendor, seed, n))
     wall = time.perf_counter() - start
     if outcome.result.num_succeeded != n:
         errors = [v.error for v in outcome.result.variations if v.error]
         raise SystemExit(f"{vendor}: {errors}")
-    return Sample(wall, r.emulator.spent_s - spent_before, r.gateway.span_s)
+    return Sample(wall, r.emulator.spent_s - spent_before, r.gateway.span_s,
+                  time.process_time() - cpu)
 
 
-async def overhead(vendor: str) -> tuple[str, float, float, float]:
+async def overhead(vendor: str) -> tuple[str, str, float, float, float]:
     r = rig(vendor)
     try:
         for seed in range(2):  # warm-up: imports, caches
@@ -153,9 +155,10 @@ async def overhead(vendor: str) -> tuple[str, float, float, float]:
         samples = [await timed_create(r, vendor, seed) for seed in range(RUNS)]
     finally:
         await r.client.aclose()
-    model = r.service.plan(request(vendor, 0)).primary.model.id
+    primary = r.service.plan(request(vendor, 0)).primary
     return (
-        model,
+        primary.model.id,
+        f"{primary.size.width}x{primary.size.height}",
         statistics.median(s.wall_s for s in samples),
         statistics.median(s.emulator_s for s in samples),
         statistics.median(s.wall_s - s.emulator_s for s in samples),
@@ -178,7 +181,7 @@ class BatchResult:
 
 def _median(samples: list[Sample]) -> Sample:
     return Sample(*(statistics.median(getattr(s, f) for s in samples)
-                    for f in ("wall_s", "emulator_s", "calls_s")))
+                    for f in ("wall_s", "emulator_s", "calls_s", "cpu_s")))
 
 
 async def batch(vendor: str, limit: int, runs: int = BATCH_RUNS, *, warm: bool = True
@@ -195,13 +198,21 @@ async def batch(vendor: str, limit: int, runs: int = BATCH_RUNS, *, warm: bool =
     return BatchResult(_median(ones), _median(many))
 
 
+def cpu_bound(cpu_per_image_s: float) -> float:
+    """The best batch ratio possible when each image needs this much CPU on our cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    one = LATENCY_S + cpu_per_image_s
+    return (LATENCY_S + BATCH * cpu_per_image_s / (cores or 1)) / one
+
+
 async def main() -> None:
     print(f"Studio overhead per image (template {TEMPLATE}, zero emulator latency, "
           f"median of {RUNS})")
-    print(f"{'vendor':<12} {'model':<32} {'wall ms':>8} {'emulator ms':>12} {'studio ms':>10}")
+    print(f"{'vendor':<12} {'model':<30} {'vendor size':>11} {'wall ms':>8} {'emulator ms':>12} "
+          f"{'studio ms':>10}")
     for vendor in PROVIDER_IDS:
-        model, wall, inside, studio = await overhead(vendor)
-        print(f"{vendor:<12} {model:<32} {wall * 1e3:8.1f} {inside * 1e3:12.1f} "
+        model, size, wall, inside, studio = await overhead(vendor)
+        print(f"{vendor:<12} {model:<30} {size:>11} {wall * 1e3:8.1f} {inside * 1e3:12.1f} "
               f"{studio * 1e3:10.1f}")
     print("wavespeed measured with poll_interval_s=0; with the default 2 s interval a result "
           "arrives up to one interval after the vendor finishes.")
@@ -209,7 +220,8 @@ async def main() -> None:
     print(f"Batch of {BATCH} vs 1 image, emulator latency {LATENCY_S * 1e3:.0f} ms per request, "
           f"median of {BATCH_RUNS}")
     print(f"{'vendor':<12} {'limit':>5} {'1 image s':>10} {f'{BATCH} images s':>12} "
-          f"{'ratio':>6} {'calls ratio':>12}  target {TARGET_RATIO}")
+          f"{'ratio':>6} {'calls ratio':>12} {'cpu ms/img':>11} {'cpu bound':>10}  "
+          f"target {TARGET_RATIO}")
     missed: list[str] = []
     cases = [(v, BATCH, BATCH_RUNS) for v in PROVIDER_IDS] + [("wavespeed", 2, 1)]
     for vendor, limit, runs in cases:
@@ -220,11 +232,15 @@ async def main() -> None:
                 missed.append(vendor)
         else:
             verdict = f"limit-bound (≈{-(-BATCH // limit)}× expected)"
+        per_image = result.many.cpu_s / BATCH
         print(f"{vendor:<12} {limit:>5} {result.one.wall_s:10.2f} {result.many.wall_s:12.2f} "
-              f"{result.ratio:6.2f} {result.calls_ratio:12.2f}  {verdict}")
+              f"{result.ratio:6.2f} {result.calls_ratio:12.2f} {per_image * 1e3:11.1f} "
+              f"{cpu_bound(per_image):10.2f}  {verdict}")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"cpu cores: {os.cpu_count()}, load average {load}. Post-processing (decode, resize "
-          "to exact pixels, encode) is CPU work the batch shares across those cores.")
+          "to exact pixels, encode) is CPU work the batch shares across those cores;\n"
+          "'cpu bound' is the best ratio that CPU allows: (latency + 10 x cpu/cores) / "
+          "(latency + cpu).")
     if missed:
         print(f"whole-create target missed for: {', '.join(missed)}")
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 from pydantic import SecretStr
 
 from imagestudio import __version__
@@ -20,6 +20,7 @@ from imagestudio.providers._http import (
     redact,
     sanitize,
     send,
+    verified_image,
 )
 from imagestudio.providers._vendor import reject_unsupported
 from imagestudio.providers.base import ProviderRequest, SizeRequest
@@ -91,6 +92,30 @@ def test_decode_image_reports_size_and_media_type(fmt: str, media_type: str) -> 
 def test_decode_image_refuses_broken_bytes(data: bytes) -> None:
     with pytest.raises(ProviderProtocolError):
         decode_image(data, provider="t")
+
+
+async def test_verified_image_carries_the_bytes_and_normalised_pixels() -> None:
+    data = render_image("p", 1, 40, 30)  # a palette PNG
+    image = await verified_image(data, provider="t", seed=9, content_filtered=True)
+    assert image.data == data and image.media_type == "image/png"
+    assert (image.width, image.height, image.seed, image.content_filtered) == (40, 30, 9, True)
+    assert image.pixels is not None and image.pixels.mode == "RGB"
+    assert image.pixels.size == (40, 30)
+
+
+async def test_verified_image_applies_exif_orientation_like_the_engine() -> None:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), (9, 9, 9)).save(buffer, "JPEG", exif=exif.tobytes())
+    image = await verified_image(buffer.getvalue(), provider="t")
+    assert (image.width, image.height) == (40, 20)  # as the vendor sent it
+    assert image.pixels is not None and image.pixels.size == (20, 40)
+
+
+async def test_verified_image_refuses_truncated_bytes() -> None:
+    with pytest.raises(ProviderProtocolError):
+        await verified_image(truncate(render_image("p", 2, 200, 100)), provider="t")
 
 
 def test_decode_image_refuses_formats_vendors_do_not_send() -> None:

@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from PIL import Image, ImageChops
@@ -45,6 +47,15 @@ def test_same_inputs_give_identical_pixels(renderer):
     first = renderer.render("sunset beach bar", 42, 540, 960, **kwargs)
     second = DraftRenderer().render("sunset beach bar", 42, 540, 960, **kwargs)
     assert first.tobytes() == second.tobytes()
+
+
+def test_threads_render_the_same_pixels_as_one_thread(renderer):
+    jobs = [("coffee shop", seed, "Grand opening" if seed % 2 else None) for seed in range(8)]
+    serial = [renderer.render(p, s, 360, 240, overlay_text=t).tobytes() for p, s, t in jobs]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda j: renderer.render(j[0], j[1], 360, 240,
+                                                           overlay_text=j[2]).tobytes(), jobs))
+    assert parallel == serial
 
 
 def test_different_seeds_look_different(renderer):

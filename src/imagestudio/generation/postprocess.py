@@ -2,7 +2,8 @@
 
 Decode (with decompression-bomb limits), cover-crop around the focal point and resize to
 the exact target pixels, draw the headline overlay inside the safe zone, encode in the
-requested format with the generation metadata embedded (unless stripped).
+requested format with the generation metadata embedded (unless stripped). A provider
+image that is already exactly right skips the pixel work (see :func:`finish_image`).
 """
 
 from __future__ import annotations
@@ -74,21 +75,36 @@ def finish_image(
     seed: int,
     index: int,
 ) -> RenderedImage:
-    """Blocking: run it in a worker thread."""
+    """Blocking: run it in a worker thread.
+
+    An image that already has the target size and format and needs no overlay keeps its
+    encoded bytes (validated by a full decode); only its metadata is replaced.
+    """
     target = plan.target
     request = plan.request
-    pixels = generated.pixels
-    if pixels is None:
-        assert generated.data is not None
-        pixels = engine.decode(generated.data, max_pixels=MAX_DECODE_PIXELS)
-    fitted = engine.fit(pixels, target.width, target.height, focal=request.focal_point)
-    if request.overlay_text and not model_plan.model.params.overlay_text:
-        fitted = overlay_headline(fitted, request.overlay_text, plan.safe_zone_fractions)
+    overlay = bool(request.overlay_text) and not model_plan.model.params.overlay_text
     sent_seed = seed if model_plan.sends_seed else None
     reported_seed = generated.seed if generated.seed is not None else sent_seed
     metadata = generation_metadata(plan, model_plan, reported_seed, index)
+    embedded = None if request.strip_metadata else metadata
     fmt = request.output_format
-    data = engine.encode(fitted, fmt, metadata=None if request.strip_metadata else metadata)
+    data = None
+    if generated.data is not None and not overlay:
+        data = engine.repackage(
+            generated.data, fmt, target.width, target.height,
+            metadata=embedded, max_pixels=MAX_DECODE_PIXELS,
+            decoded=generated.pixels is not None,  # vendor clients decode to validate
+        )
+    if data is None:
+        pixels = generated.pixels
+        if pixels is None:
+            assert generated.data is not None
+            pixels = engine.decode(generated.data, max_pixels=MAX_DECODE_PIXELS)
+        fitted = engine.fit(pixels, target.width, target.height, focal=request.focal_point)
+        if overlay:
+            assert request.overlay_text is not None
+            fitted = overlay_headline(fitted, request.overlay_text, plan.safe_zone_fractions)
+        data = engine.encode(fitted, fmt, metadata=embedded)
     return RenderedImage(
         data=data,
         media_type=media_type_for(fmt),

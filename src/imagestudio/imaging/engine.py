@@ -57,6 +57,27 @@ class ImageEngine(Protocol):
         """
         ...
 
+    def repackage(
+        self,
+        data: bytes,
+        fmt: OutputFormat,
+        width: int,
+        height: int,
+        *,
+        metadata: Mapping[str, Any] | None,
+        max_pixels: int,
+        decoded: bool = False,
+    ) -> bytes | None:
+        """``data`` with its own metadata dropped and ``metadata`` embedded as
+        :meth:`encode` would, when ``data`` already is a ``width × height`` ``fmt`` image
+        whose decoded pixels :meth:`encode` would write unchanged; ``None`` otherwise.
+
+        Skipping the decode-resize-encode round trip must not skip validation: eligible
+        data is fully decoded, raising what :meth:`decode` raises, unless ``decoded``
+        says the caller already decoded exactly these bytes.
+        """
+        ...
+
     def read_metadata(self, data: bytes) -> dict[str, Any] | None:
         """The metadata :meth:`encode` embedded, or ``None`` when there is none.
 

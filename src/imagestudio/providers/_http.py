@@ -35,6 +35,8 @@ from PIL import Image
 from pydantic import SecretStr
 
 from imagestudio import __version__
+from imagestudio.imaging.pillow import normalise
+from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.errors import (
     ProviderAuthError,
     ProviderBadRequest,
@@ -268,8 +270,8 @@ def b64decode(value: object, *, provider: str) -> bytes:
         ) from exc
 
 
-def decode_image(data: bytes, *, provider: str) -> tuple[int, int, str]:
-    """Fully decode ``data`` (PNG, JPEG or WebP) and return ``(width, height, media_type)``.
+def load_image(data: bytes, *, provider: str) -> tuple[Image.Image, str]:
+    """Fully decode ``data`` (PNG, JPEG or WebP): the loaded image and its media type.
 
     Raises ``ProviderProtocolError`` for empty, truncated, garbage or oversized images.
     """
@@ -278,9 +280,8 @@ def decode_image(data: bytes, *, provider: str) -> tuple[int, int, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=_OPEN_FORMATS) as img:
-                img.load()
-                width, height, fmt = img.width, img.height, img.format
+            img = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
+            img.load()
     except (
         OSError,
         SyntaxError,
@@ -293,14 +294,37 @@ def decode_image(data: bytes, *, provider: str) -> tuple[int, int, str]:
             f"{provider}: image bytes are truncated or not an image ({len(data)} bytes)",
             provider=provider,
         ) from exc
-    media_type = _MEDIA_TYPES.get(fmt or "")
+    media_type = _MEDIA_TYPES.get(img.format or "")
     if media_type is None:
         raise ProviderProtocolError(
-            f"{provider}: unsupported image format {fmt}", provider=provider
+            f"{provider}: unsupported image format {img.format}", provider=provider
         )
-    return width, height, media_type
+    return img, media_type
 
 
-async def verify_image(data: bytes, *, provider: str) -> tuple[int, int, str]:
-    """:func:`decode_image` off the event loop (decoding a 4 MP image takes tens of ms)."""
-    return await asyncio.to_thread(decode_image, data, provider=provider)
+def decode_image(data: bytes, *, provider: str) -> tuple[int, int, str]:
+    """:func:`load_image`, reduced to ``(width, height, media_type)``."""
+    img, media_type = load_image(data, provider=provider)
+    return img.width, img.height, media_type
+
+
+def _verified(data: bytes, provider: str, seed: int | None, filtered: bool) -> GeneratedImage:
+    img, media_type = load_image(data, provider=provider)
+    return GeneratedImage(
+        media_type=media_type,
+        width=img.width,
+        height=img.height,
+        data=data,
+        pixels=normalise(img),
+        seed=seed,
+        content_filtered=filtered,
+    )
+
+
+async def verified_image(
+    data: bytes, *, provider: str, seed: int | None = None, content_filtered: bool = False
+) -> GeneratedImage:
+    """The vendor's ``data`` fully decoded off the event loop (a 4 MP image takes tens of
+    ms), as a :class:`GeneratedImage` carrying both the bytes and the decoded pixels, so
+    post-processing never decodes them a second time. Raises as :func:`load_image`."""
+    return await asyncio.to_thread(_verified, data, provider, seed, content_filtered)

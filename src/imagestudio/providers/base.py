@@ -60,8 +60,11 @@ class GeneratedImage:
 
     ``data`` holds the encoded bytes (``media_type`` says which codec). In-process
     renderers may hand over decoded ``pixels`` instead, sparing a codec round trip;
-    at least one of the two is always set. ``content_filtered`` marks an image the
-    vendor altered for moderation (and may still bill).
+    at least one of the two is always set. When both are, ``pixels`` is ``data`` fully
+    decoded (vendor clients decode to validate) and normalised as the imaging engine's
+    ``decode`` would, so post-processing never decodes the bytes again.
+    ``content_filtered`` marks an image the vendor altered for moderation (and may still
+    bill).
     """
 
     media_type: str

@@ -20,7 +20,7 @@ from imagestudio.providers._http import (
     error_for_status,
     parse_retry_after,
     sanitize,
-    verify_image,
+    verified_image,
 )
 from imagestudio.providers._vendor import HttpProvider, reject_unsupported
 from imagestudio.providers.base import (
@@ -156,9 +156,7 @@ async def _read_parts(parts: list[Any]) -> tuple[list[GeneratedImage], list[str]
 
 
 async def _image(encoded: object) -> GeneratedImage:
-    data = b64decode(encoded, provider=NAME)
-    width, height, media_type = await verify_image(data, provider=NAME)
-    return GeneratedImage(media_type=media_type, width=width, height=height, data=data)
+    return await verified_image(b64decode(encoded, provider=NAME), provider=NAME)
 
 
 def _tokens(meta: dict[str, Any]) -> dict[str, int]:

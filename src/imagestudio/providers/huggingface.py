@@ -17,11 +17,10 @@ from imagestudio.providers._http import (
     error_for_status,
     parse_retry_after,
     sanitize,
-    verify_image,
+    verified_image,
 )
 from imagestudio.providers._vendor import HttpProvider, reject_unsupported
 from imagestudio.providers.base import (
-    GeneratedImage,
     ProviderRequest,
     ProviderResult,
     ProviderUsage,
@@ -61,10 +60,7 @@ def _build_request(request: ProviderRequest, *, base_url: str, api_key: str) -> 
 
 async def _parse_response(response: httpx.Response, request: ProviderRequest) -> ProviderResult:
     """A 200 with the raw image bytes (§3.3)."""
-    width, height, media_type = await verify_image(response.content, provider=NAME)
-    image = GeneratedImage(
-        media_type=media_type, width=width, height=height, data=response.content, seed=request.seed
-    )
+    image = await verified_image(response.content, provider=NAME, seed=request.seed)
     return ProviderResult(
         images=[image],
         request_id=response.headers.get("x-request-id"),

@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.catalog.schemas import ModelEntry, ProviderInfo
+from imagestudio.imaging.png import SIGNATURE, chunk
 from imagestudio.providers.base import (
     GeneratedImage,
     ProviderRequest,
@@ -28,27 +29,20 @@ from imagestudio.providers.base import (
 )
 
 MODEL_ID = "instant/instant"
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(
-        ">I", zlib.crc32(kind + payload)
-    )
 
 
 @lru_cache(maxsize=64)
 def _frame(width: int, height: int) -> tuple[bytes, bytes]:
     """Everything before and after the palette chunk for a ``width``×``height`` image."""
-    header = _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 3, 0, 0, 0))
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 3, 0, 0, 0))
     row = b"\x00" * (1 + (width + 7) // 8)
-    tail = _chunk(b"IDAT", zlib.compress(row * height, 6)) + _chunk(b"IEND", b"")
-    return _SIGNATURE + header, tail
+    tail = chunk(b"IDAT", zlib.compress(row * height, 6)) + chunk(b"IEND", b"")
+    return SIGNATURE + header, tail
 
 
 def solid_png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
     head, tail = _frame(width, height)
-    return head + _chunk(b"PLTE", bytes(colour)) + tail
+    return head + chunk(b"PLTE", bytes(colour)) + tail
 
 
 def colour_for(seed: int | None) -> tuple[int, int, int]:

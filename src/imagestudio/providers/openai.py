@@ -17,11 +17,10 @@ from imagestudio.providers._http import (
     error_for_status,
     parse_retry_after,
     sanitize,
-    verify_image,
+    verified_image,
 )
 from imagestudio.providers._vendor import HttpProvider, reject_unsupported
 from imagestudio.providers.base import (
-    GeneratedImage,
     ProviderRequest,
     ProviderResult,
     ProviderUsage,
@@ -78,8 +77,7 @@ async def _parse_response(response: httpx.Response, body: Any) -> ProviderResult
     for item in items:
         encoded = item.get("b64_json") if isinstance(item, dict) else None
         data = b64decode(encoded, provider=NAME)
-        width, height, media_type = await verify_image(data, provider=NAME)
-        images.append(GeneratedImage(media_type=media_type, width=width, height=height, data=data))
+        images.append(await verified_image(data, provider=NAME))
     usage = body.get("usage")
     return ProviderResult(
         images=images,

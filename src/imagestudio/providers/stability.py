@@ -17,11 +17,10 @@ from imagestudio.providers._http import (
     error_for_status,
     parse_retry_after,
     sanitize,
-    verify_image,
+    verified_image,
 )
 from imagestudio.providers._vendor import HttpProvider, reject_unsupported
 from imagestudio.providers.base import (
-    GeneratedImage,
     ProviderRequest,
     ProviderResult,
     ProviderUsage,
@@ -84,17 +83,13 @@ def _build_request(request: ProviderRequest, *, base_url: str, api_key: str) -> 
 
 async def _parse_response(response: httpx.Response) -> ProviderResult:
     """A 200 ``accept: image/*`` response: raw bytes plus ``finish-reason``/``seed`` headers."""
-    data = response.content
-    width, height, media_type = await verify_image(data, provider=NAME)
     finish = response.headers.get("finish-reason", "SUCCESS")
     if finish not in _FILTERED:
         raise ProviderProtocolError(f"stability: unknown finish-reason {finish!r}", provider=NAME)
     seed_header = response.headers.get("seed", "")
-    image = GeneratedImage(
-        media_type=media_type,
-        width=width,
-        height=height,
-        data=data,
+    image = await verified_image(
+        response.content,
+        provider=NAME,
         seed=int(seed_header) if seed_header.isdigit() else None,
         content_filtered=_FILTERED[finish],
     )

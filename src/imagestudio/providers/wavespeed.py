@@ -23,7 +23,7 @@ from imagestudio.providers._http import (
     error_for_status,
     parse_retry_after,
     sanitize,
-    verify_image,
+    verified_image,
 )
 from imagestudio.providers._vendor import HttpProvider, Sleep, reject_unsupported
 from imagestudio.providers.base import (
@@ -298,8 +298,7 @@ class WaveSpeedProvider(HttpProvider):
         )
         if response.status_code != 200:
             raise _map_error(response, secret=self._settings.api_key)
-        width, height, media_type = await verify_image(response.content, provider=NAME)
-        return GeneratedImage(media_type, width, height, data=response.content, seed=seed)
+        return await verified_image(response.content, provider=NAME, seed=seed)
 
     async def _retrying(self, budget: _Budget, operation: Callable[[], Awaitable[T]]) -> T:
         """Run an idempotent GET ``operation`` until it succeeds or the budget says stop."""

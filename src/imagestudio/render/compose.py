@@ -2,7 +2,9 @@
 
 Everything is drawn into a float32 canvas a few times smaller than the output (shapes get
 anti-aliased edges for free when upscaled) with NumPy broadcasting over 1-D coordinate
-vectors, so a frame costs a few milliseconds.
+vectors, so a frame costs a few milliseconds. The canvas is planar (channel, row, column):
+with channels last every broadcast runs NumPy's inner loop over just 3 values, which made
+the layers about 3x slower.
 """
 
 from __future__ import annotations
@@ -22,28 +24,39 @@ Rng = np.random.Generator
 WORK_LONG_SIDE = 400
 
 
+def _planes(color: RGB) -> Array:
+    """``color`` shaped to broadcast over a planar region."""
+    return np.asarray(color, dtype=np.float32)[:, None, None]
+
+
 class Canvas:
-    """A float RGB canvas with pixel-centre coordinate vectors; ``unit`` is the short side."""
+    """A planar float RGB canvas, ``pixels[channel, row, column]``, with pixel-centre
+    coordinate vectors; ``unit`` is the short side."""
 
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
         self.xs: Array = np.arange(width, dtype=np.float32) + 0.5
         self.ys: Array = np.arange(height, dtype=np.float32) + 0.5
         self.unit = float(min(width, height))
-        self.pixels: Array = np.zeros((height, width, 3), dtype=np.float32)
+        self.pixels: Array = np.zeros((3, height, width), dtype=np.float32)
 
     def blend(
         self, color: RGB, alpha: Array, rows: slice = slice(None), cols: slice = slice(None)
     ) -> None:
-        region = self.pixels[rows, cols]
-        region += (np.asarray(color, dtype=np.float32) - region) * alpha[..., None]
+        region = self.pixels[:, rows, cols]
+        step = np.subtract(_planes(color), region)
+        step *= alpha
+        region += step
 
     def screen(
         self, color: RGB, alpha: Array, rows: slice = slice(None), cols: slice = slice(None)
     ) -> None:
         """Light-adding blend: brightens without greying out where colours mix."""
-        region = self.pixels[rows, cols]
-        region += (1.0 - region) * (alpha[..., None] * np.asarray(color, dtype=np.float32))
+        region = self.pixels[:, rows, cols]
+        step = np.subtract(1.0, region)
+        step *= alpha
+        step *= _planes(color)
+        region += step
 
     def span(self, lo: float, hi: float, axis_len: int) -> slice:
         return slice(max(int(lo), 0), min(int(math.ceil(hi)) + 1, axis_len))
@@ -70,7 +83,7 @@ def gradient(c: Canvas, start: RGB, end: RGB, angle: float) -> None:
     lo, hi = float(proj.min()), float(proj.max())
     t = (proj - lo) / max(hi - lo, 1e-6)
     t = t * t * (3.0 - 2.0 * t)
-    c.pixels[:] = np.asarray(start, np.float32)
+    c.pixels[:] = _planes(start)
     c.blend(end, t)
 
 
@@ -290,13 +303,13 @@ def texture(c: Canvas, rng: Rng, amount: float) -> None:
     """Low-frequency mottling so flat areas read as a surface rather than a fill."""
     grid = Image.fromarray(rng.random((6, 6), dtype=np.float32))
     field = np.asarray(grid.resize((c.width, c.height), Image.Resampling.BICUBIC))
-    c.pixels *= (1.0 + amount * (field - 0.5))[..., None]
+    c.pixels *= 1.0 + amount * (field - 0.5)
 
 
 def vignette(c: Canvas, strength: float) -> None:
     vx = ((c.xs / c.width) - 0.5) ** 2
     vy = ((c.ys / c.height) - 0.5) ** 2
-    c.pixels *= (1.0 - strength * 2.0 * (vx[None, :] + vy[:, None]))[..., None]
+    c.pixels *= 1.0 - strength * 2.0 * (vx[None, :] + vy[:, None])
 
 
 def compose(palette: Palette, rng: Rng, width: int, height: int) -> Image.Image:
@@ -317,5 +330,8 @@ def compose(palette: Palette, rng: Rng, width: int, height: int) -> Image.Image:
     MOTIF_DRAWERS[palette.motif](c, palette, rng)
     texture(c, rng, 0.1)
     vignette(c, 0.1 if palette.tone == "light" else 0.28)
-    out = np.clip(c.pixels * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return Image.fromarray(out)
+    out = c.pixels * 255.0
+    out += 0.5
+    np.clip(out, 0, 255, out=out)
+    planes = out.astype(np.uint8)
+    return Image.merge("RGB", [Image.fromarray(plane) for plane in planes])

@@ -9,6 +9,7 @@ every image edge, so the corner label can never collide with it.
 from __future__ import annotations
 
 import functools
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -21,6 +22,9 @@ SafeZoneFractions = tuple[float, float, float, float]
 LABEL_TEXT = "offline draft"
 _MIN_SIZE = 8
 _REPLACEMENTS = {"\u2013": "-", "\u2014": "-", "\u2026": "...", "\u20ac": "EUR", "\u00a0": " "}
+# One FreeType face per (thread, size): a face must not be used by two threads at once
+# (free-threaded builds), and loading one per call would repeat the work for every line.
+_faces = threading.local()
 
 
 def require_freetype() -> None:
@@ -33,11 +37,24 @@ def require_freetype() -> None:
 
 
 def font(size: int) -> ImageFont.FreeTypeFont:
-    loaded = ImageFont.load_default(size=size)
-    if not isinstance(loaded, ImageFont.FreeTypeFont):
-        require_freetype()
-        raise RuntimeError("Pillow returned a bitmap font; FreeType is unavailable")
-    return loaded
+    """The bundled font at ``size`` pixels (cached per thread)."""
+    cache: dict[int, ImageFont.FreeTypeFont] | None = getattr(_faces, "cache", None)
+    if cache is None:
+        cache = _faces.cache = {}
+    face = cache.get(size)
+    if face is None:
+        loaded = ImageFont.load_default(size=size)
+        if not isinstance(loaded, ImageFont.FreeTypeFont):
+            require_freetype()
+            raise RuntimeError("Pillow returned a bitmap font; FreeType is unavailable")
+        face = cache[size] = loaded
+    return face
+
+
+@functools.lru_cache(maxsize=8192)
+def _length(size: int, text: str) -> float:
+    """Advance width of ``text`` at ``size``; wrapping asks for the same strings often."""
+    return float(font(size).getlength(text))
 
 
 def safe_box(width: int, height: int, safe_zone: SafeZoneFractions | None) -> Box:
@@ -91,14 +108,14 @@ class Headline:
     baselines: tuple[int, ...]
 
 
-def _wrap(words: list[str], face: ImageFont.FreeTypeFont, max_w: float) -> list[str] | None:
+def _wrap(words: list[str], size: int, max_w: float) -> list[str] | None:
     lines: list[str] = []
     current = ""
     for word in words:
         trial = f"{current} {word}" if current else word
-        if face.getlength(trial) <= max_w:
+        if _length(size, trial) <= max_w:
             current = trial
-        elif not current or face.getlength(word) > max_w:
+        elif not current or _length(size, word) > max_w:
             return None
         else:
             lines.append(current)
@@ -107,20 +124,20 @@ def _wrap(words: list[str], face: ImageFont.FreeTypeFont, max_w: float) -> list[
     return lines
 
 
-def _balanced(words: list[str], face: ImageFont.FreeTypeFont, max_w: float) -> list[str] | None:
+def _balanced(words: list[str], size: int, max_w: float) -> list[str] | None:
     """Greedy wrap, then the narrowest width that keeps the same line count (no orphans)."""
-    lines = _wrap(words, face, max_w)
+    lines = _wrap(words, size, max_w)
     if lines is None or len(lines) == 1:
         return lines
     lo, hi = max_w / len(lines), max_w
     for _ in range(10):
         mid = (lo + hi) / 2
-        trial = _wrap(words, face, mid)
+        trial = _wrap(words, size, mid)
         if trial is not None and len(trial) == len(lines):
             hi = mid
         else:
             lo = mid
-    return _wrap(words, face, hi) or lines
+    return _wrap(words, size, hi) or lines
 
 
 def _measure(text: str, size: int, inner: Box, max_h: float) -> Headline | None:
@@ -128,7 +145,7 @@ def _measure(text: str, size: int, inner: Box, max_h: float) -> Headline | None:
     stroke = round(size / 48)
     pad_x, pad_y = round(size * 0.55), round(size * 0.38)
     avail_w = inner[2] - inner[0] - 2 * pad_x - 2 * stroke
-    lines = _balanced(text.split(" "), face, avail_w) if avail_w > 0 else None
+    lines = _balanced(text.split(" "), size, avail_w) if avail_w > 0 else None
     if lines is None:
         return None
     cap = round(-face.getbbox("H", anchor="ls")[1])
@@ -137,7 +154,7 @@ def _measure(text: str, size: int, inner: Box, max_h: float) -> Headline | None:
     panel_h = cap + descent + gap * (len(lines) - 1) + 2 * pad_y + 2 * stroke
     if panel_h > max_h:
         return None
-    text_w = max(face.getlength(line) for line in lines) + 2 * stroke
+    text_w = max(_length(size, line) for line in lines) + 2 * stroke
     cx = (inner[0] + inner[2]) / 2
     half_w = text_w / 2 + pad_x
     wide = (inner[2] - inner[0]) > 2.5 * (inner[3] - inner[1])

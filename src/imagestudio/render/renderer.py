@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageChops
 
+from imagestudio.imaging.resample import resize
 from imagestudio.render.compose import compose, work_size
 from imagestudio.render.overlay import (
     SafeZoneFractions,
@@ -71,7 +72,7 @@ class DraftRenderer:
         palette = self._palette(prompt, rng)
         image = compose(palette, rng, *work_size(width, height))
         if image.size != (width, height):
-            image = image.resize((width, height), Image.Resampling.BICUBIC)
+            image = resize(image, (width, height), filter="catmull_rom")  # Pillow's BICUBIC
         image = _add_grain(image, rng, 2.2 if palette.tone == "light" else 3.0)
         if overlay_text and overlay_text.strip():
             headline = layout_headline(
@@ -92,6 +93,5 @@ def _add_grain(image: Image.Image, rng: np.random.Generator, sigma: float) -> Im
     """Fine monochrome film grain at full resolution (also hides gradient banding)."""
     tile = np.clip(rng.normal(128.0, sigma, (_GRAIN_TILE, _GRAIN_TILE)), 0, 255).astype(np.uint8)
     reps = (-(-image.height // _GRAIN_TILE), -(-image.width // _GRAIN_TILE))
-    field = np.tile(tile, reps)[: image.height, : image.width]
-    noise = Image.fromarray(np.repeat(field[..., None], 3, axis=2))
-    return ImageChops.add(image, noise, scale=1.0, offset=-128)
+    field = Image.fromarray(np.tile(tile, reps)[: image.height, : image.width])
+    return ImageChops.add(image, Image.merge("RGB", (field, field, field)), offset=-128)

@@ -1,0 +1,117 @@
+"""A fast PNG writer, and chunk surgery on PNGs that need no new pixels.
+
+Why not Pillow's PNG encoder: it always runs adaptive row filtering (trying all five
+filters on every row) before zlib, which alone costs about 70 ms for a 1080² RGB image
+here, so even ``compress_level=1`` cannot get under ~150 ms. This writer applies the
+"Up" filter to every row in one vectorised NumPy subtraction (≈2 ms) and deflates with
+ISA-L (``isal``, level 1: ≈15 ms for 3.5 MB of pixels). On our benchmark images the
+files come out about as small as Pillow's level 1 and 10-25 % larger than Pillow's
+default level 6 (figures in ``docs/performance.md``). The output is a plain
+non-interlaced 8-bit PNG (colour type 2 or 6) that every decoder reads.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from isal import isal_zlib
+from PIL import Image
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DEFLATE_LEVEL = 1  # ISA-L levels run 0..3; 1 is the speed/size knee on our images
+# Chunks a pass-through keeps: what decoding needs. Everything else (text, EXIF, ICC,
+# gamma, C2PA, animation) goes, exactly as a decode and re-encode would drop it.
+KEPT_CHUNKS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
+_COLOUR_TYPES = {"RGB": 2, "RGBA": 6}
+_UP = 2
+
+
+def chunk(kind: bytes, payload: bytes) -> bytes:
+    """One PNG chunk: length, type, payload, CRC-32 of type + payload."""
+    crc = isal_zlib.crc32(payload, isal_zlib.crc32(kind))
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def text_chunk(keyword: str, text: str) -> bytes:
+    """An ``iTXt`` chunk (UTF-8, uncompressed), the form Pillow's ``add_itxt`` writes."""
+    return chunk(b"iTXt", keyword.encode("latin-1") + b"\0\0\0\0\0" + text.encode("utf-8"))
+
+
+def latin1_chunk(keyword: str, text: str) -> bytes:
+    """A ``tEXt`` chunk (Latin-1 text)."""
+    return chunk(b"tEXt", keyword.encode("latin-1") + b"\0" + text.encode("latin-1"))
+
+
+def encode_png(image: Image.Image, extra: Sequence[bytes] = ()) -> bytes:
+    """``image`` (mode RGB or RGBA) as a PNG with the ``extra`` chunks before the pixels.
+
+    Raises ``ValueError`` for any other mode.
+    """
+    colour_type = _COLOUR_TYPES.get(image.mode)
+    if colour_type is None:
+        raise ValueError(f"encode_png takes RGB or RGBA images, not {image.mode}")
+    width, height = image.size
+    pixels = np.asarray(image).reshape(height, -1)
+    rows = np.empty((height, pixels.shape[1] + 1), dtype=np.uint8)
+    rows[:, 0] = _UP  # on the first row "Up" predicts from zeros, i.e. no filter
+    rows[0, 1:] = pixels[0]
+    np.subtract(pixels[1:], pixels[:-1], out=rows[1:, 1:])  # uint8 wraps mod 256, as PNG wants
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return b"".join(
+        (
+            SIGNATURE,
+            chunk(b"IHDR", header),
+            *extra,
+            chunk(b"IDAT", isal_zlib.compress(rows.data, DEFLATE_LEVEL)),
+            chunk(b"IEND", b""),
+        )
+    )
+
+
+def iter_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview]]:
+    """``(type, whole chunk)`` for each chunk up to and including ``IEND``.
+
+    Raises ``ValueError`` for a missing signature, a chunk running past the end, a CRC
+    mismatch, or no ``IEND``.
+    """
+    if not data.startswith(SIGNATURE):
+        raise ValueError("not a PNG signature")
+    view = memoryview(data)
+    pos = len(SIGNATURE)
+    while pos + 12 <= len(view):
+        (length,) = struct.unpack_from(">I", view, pos)
+        end = pos + 12 + length
+        if end > len(view):
+            raise ValueError("PNG chunk runs past the end of the data")
+        kind = bytes(view[pos + 4 : pos + 8])
+        (crc,) = struct.unpack_from(">I", view, end - 4)
+        if isal_zlib.crc32(view[pos + 4 : end - 4]) != crc:
+            raise ValueError(f"PNG {kind!r} chunk fails its CRC")
+        yield kind, view[pos:end]
+        if kind == b"IEND":
+            return
+        pos = end
+    raise ValueError("PNG ends without IEND")
+
+
+def replace_metadata(data: bytes, extra: Sequence[bytes]) -> bytes:
+    """``data`` with every chunk outside :data:`KEPT_CHUNKS` dropped and ``extra``
+    inserted before the first ``IDAT``; bytes after ``IEND`` are dropped.
+
+    The pixel data is copied, not decoded: validate it first. Raises ``ValueError`` as
+    :func:`iter_chunks` does, or when there is no ``IDAT``.
+    """
+    parts: list[bytes | memoryview] = [SIGNATURE]
+    inserted = False
+    for kind, whole in iter_chunks(data):
+        if kind not in KEPT_CHUNKS:
+            continue
+        if kind == b"IDAT" and not inserted:
+            parts.extend(extra)
+            inserted = True
+        parts.append(whole)
+    if not inserted:
+        raise ValueError("PNG has no IDAT chunk")
+    return b"".join(parts)
