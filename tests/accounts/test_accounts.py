@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -91,3 +93,20 @@ async def test_disabled_user_is_forbidden(db: Database) -> None:
 async def test_unknown_user_for_new_key_is_not_found(db: Database) -> None:
     with pytest.raises(NotFound):
         await AccountService(db).create_key("nobody")
+
+
+async def test_a_burst_of_cache_misses_costs_one_query(db: Database) -> None:
+    from sqlalchemy import event
+
+    new = await AccountService(db).create_user("alice")
+    auth = Authenticator(db, ttl_s=0)
+    queries: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute",
+                 lambda *args: queries.append(args[2]))
+
+    principals = await asyncio.gather(*(auth.authenticate(f"Bearer {new.key}") for _ in range(20)))
+
+    assert {p.user_name for p in principals} == {"alice"}
+    assert len([q for q in queries if "api_keys" in q]) == 1
+    with pytest.raises(Unauthorized):
+        await asyncio.gather(*(auth.authenticate("Bearer isk_" + "0" * 40) for _ in range(3)))

@@ -7,8 +7,10 @@ this one, through :meth:`Authenticator.forget`).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import select
 
@@ -34,6 +36,7 @@ class Authenticator:
         self._ttl_s = ttl_s
         self._max_entries = max_entries
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._pending: dict[str, asyncio.Future[Principal]] = {}
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """Return the caller for header value ``authorization``.
@@ -47,11 +50,23 @@ class Authenticator:
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now:
             return hit[1]
-        principal = await self._lookup(digest)
+        # One query per key however many requests miss at once (a burst after expiry).
+        pending = self._pending.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(self._lookup(digest))
+            self._pending[digest] = pending
+            pending.add_done_callback(partial(self._settled, digest))
+        principal = await asyncio.shield(pending)
         if len(self._cache) >= self._max_entries:
             self._cache.clear()
         self._cache[digest] = (now + self._ttl_s, principal)
         return principal
+
+    def _settled(self, digest: str, lookup: asyncio.Future[Principal]) -> None:
+        if self._pending.get(digest) is lookup:
+            del self._pending[digest]
+        if not lookup.cancelled():
+            lookup.exception()  # retrieved here too, in case every waiter was cancelled
 
     def forget(self, key_id: str | None = None) -> None:
         """Drop cached entries (of one key, or all)."""
