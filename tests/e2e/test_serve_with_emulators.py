@@ -8,7 +8,6 @@ out with the exact template pixels.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from tests.web.harness import free_port, studio_env
+from tests.web.harness import free_port, stop, studio_env, wait_healthy
 
 from imagestudio.catalog import load_catalog
 from imagestudio.settings import PROVIDER_IDS
@@ -48,17 +47,8 @@ def _start_emulator(name: str, log: Path) -> tuple[subprocess.Popen[bytes], dict
         if len(exports) == 2:
             return process, exports
         time.sleep(0.1)
-    _stop(process)
+    stop(process)
     raise RuntimeError(f"emulator {name} printed no settings: {log.read_text()[-2000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -88,24 +78,12 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base_url, server, log)
+        wait_healthy(base_url, server, log)
         yield base_url, str(key)
     finally:
-        _stop(server)
+        stop(server)
         for process, _ in emulators:
-            _stop(process)
-
-
-def _wait_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"imagestudio serve exited: {log.read_text()[-2000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base_url}/api/image-studio/health", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"imagestudio serve did not become healthy: {log.read_text()[-2000:]}")
+            stop(process)
 
 
 @pytest.mark.parametrize("vendor", PROVIDER_IDS)

@@ -155,18 +155,23 @@ def running_studio(
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base_url, process, log)
+        wait_healthy(base_url, process, log)
         yield Studio(base_url=base_url, data_dir=data_dir, key=key, log=log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
-def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate ``process``; kill it if it has not exited within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from imagestudio.accounts.schemas import NewKey
 from imagestudio.accounts.service import AccountService
 from imagestudio.cli._common import print_json
-from imagestudio.cli.db import fail, first_line, open_database
-from imagestudio.credits.plans import PlansError, load_plans
-from imagestudio.db.migrate import SchemaOutdated, prepare_database
-from imagestudio.db.session import is_sqlite
-from imagestudio.settings import get_settings
+from imagestudio.cli.db import run_with_database
+from imagestudio.credits.plans import load_plans
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -26,23 +21,9 @@ keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_
 
 def _run(action: Callable[[AccountService], Awaitable[T]]) -> T:
     """Run ``action`` against the configured database (SQLite is migrated on first use)."""
-
-    async def go() -> T:
-        settings = get_settings()
-        db = open_database(settings)
-        try:
-            await prepare_database(db, auto_migrate=is_sqlite(settings.resolved_database_url))
-            plans = load_plans(settings.plans_file)
-            return await action(AccountService(db, plans=plans.ids))
-        finally:
-            await db.aclose()
-
-    try:
-        return asyncio.run(go())
-    except (SchemaOutdated, PlansError) as exc:
-        raise fail(str(exc)) from None
-    except (SQLAlchemyError, OSError) as exc:
-        raise fail(f"database error: {first_line(exc)}") from None
+    return run_with_database(
+        lambda db, settings: action(AccountService(db, plans=load_plans(settings.plans_file).ids))
+    )
 
 
 def _show_key(new: NewKey, as_json: bool) -> None:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from imagestudio.cli._common import print_json
-from imagestudio.cli.db import fail, first_line, open_database
+from imagestudio.cli.db import fail, run_with_database
 from imagestudio.credits.admin import parse_usd
-from imagestudio.credits.plans import PlansError
 from imagestudio.credits.reports import plans_public
 from imagestudio.credits.schemas import CreditsSummary, LedgerEntryPublic, PlansPublic
 from imagestudio.credits.wiring import Credits, build_credits
-from imagestudio.db.migrate import SchemaOutdated, prepare_database
-from imagestudio.db.session import is_sqlite
 from imagestudio.generation.schemas import format_usd
-from imagestudio.settings import get_settings
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -30,22 +24,7 @@ credits_app = typer.Typer(help="Credits: balances, grants and the ledger.", no_a
 
 def run_credits(action: Callable[[Credits], Awaitable[T]]) -> T:
     """Run ``action`` against the configured database (SQLite is migrated on first use)."""
-
-    async def go() -> T:
-        settings = get_settings()
-        db = open_database(settings)
-        try:
-            await prepare_database(db, auto_migrate=is_sqlite(settings.resolved_database_url))
-            return await action(build_credits(db, settings))
-        finally:
-            await db.aclose()
-
-    try:
-        return asyncio.run(go())
-    except (SchemaOutdated, PlansError) as exc:
-        raise fail(str(exc)) from None
-    except (SQLAlchemyError, OSError) as exc:
-        raise fail(f"database error: {first_line(exc)}") from None
+    return run_with_database(lambda db, settings: action(build_credits(db, settings)))
 
 
 def _amount(text: str, micros: bool) -> int:

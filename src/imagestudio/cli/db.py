@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from imagestudio.db.migrate import current_revision, head_revision, upgrade
+from imagestudio.credits.plans import PlansError
+from imagestudio.db.migrate import (
+    SchemaOutdated,
+    current_revision,
+    head_revision,
+    prepare_database,
+    upgrade,
+)
 from imagestudio.db.session import Database, is_sqlite
 from imagestudio.settings import Settings, get_settings
 
+T = TypeVar("T")
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 
@@ -30,6 +39,27 @@ def open_database(settings: Settings) -> Database:
     if is_sqlite(settings.resolved_database_url):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Database.connect(settings.resolved_database_url)
+
+
+def run_with_database(action: Callable[[Database, Settings], Awaitable[T]]) -> T:
+    """Run ``action`` against the configured database (SQLite is migrated on first use);
+    database, schema and plan-file problems exit with one line."""
+
+    async def go() -> T:
+        settings = get_settings()
+        db = open_database(settings)
+        try:
+            await prepare_database(db, auto_migrate=is_sqlite(settings.resolved_database_url))
+            return await action(db, settings)
+        finally:
+            await db.aclose()
+
+    try:
+        return asyncio.run(go())
+    except (SchemaOutdated, PlansError) as exc:
+        raise fail(str(exc)) from None
+    except (SQLAlchemyError, OSError) as exc:
+        raise fail(f"database error: {first_line(exc)}") from None
 
 
 async def _upgrade(revision: str) -> str | None:
