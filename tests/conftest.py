@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from imagestudio.db.migrate import upgrade
+from imagestudio.db.session import Database
+
 POSTGRES_ENV = "IMAGESTUDIO_TEST_POSTGRES_URL"
 
 
@@ -53,3 +56,14 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         pytest.skip(f"set {POSTGRES_ENV} to run against PostgreSQL")
     async for url in _postgres_database(base):
         yield url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database on each backend of ``database_url``."""
+    database = Database.connect(database_url)
+    await upgrade(database.engine)
+    try:
+        yield database
+    finally:
+        await database.aclose()

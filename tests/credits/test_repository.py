@@ -1,7 +1,6 @@
 """The credit tables and their SQL on SQLite and PostgreSQL, below the API."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,16 +23,6 @@ from imagestudio.errors import InsufficientCredits
 
 EDIT = Operation(kind="image_edit", quantity=1, per_unit_micros=40_000, quality=None,
                  provider="stability", model="stability/core", pixels=1)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database.connect(database_url)
-    await upgrade(database.engine)
-    try:
-        yield database
-    finally:
-        await database.aclose()
 
 
 async def _user(db: Database, name: str, plan: str = "pro") -> Principal:

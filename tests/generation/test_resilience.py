@@ -3,8 +3,9 @@ import random
 
 import pytest
 
+from imagestudio.generation.breaker import CircuitBreaker
 from imagestudio.generation.gateway import Attempt
-from imagestudio.generation.resilience import CircuitBreaker, ResilientGateway, RetryPolicy
+from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.providers.base import ProviderRequest, SizeRequest
 from imagestudio.providers.errors import (
     ProviderAuthError,
