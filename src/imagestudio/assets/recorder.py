@@ -9,17 +9,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Connection
 
 from imagestudio.assets.store import AssetStore
-from imagestudio.db.base import new_id, utcnow
+from imagestudio.db.base import new_id, table_of, utcnow
 from imagestudio.db.models import Asset, Generation
+from imagestudio.db.prepared import Prepared
 from imagestudio.db.session import Database
 from imagestudio.generation.schemas import CreateRequest, CreateResult
 
 _EXTENSIONS = {"jpeg": "jpg"}
-_KEPT = frozenset({"id", "user_id", "created_at", "request"})
+_KEPT = ("id", "user_id", "created_at", "request")
+_GENERATION_COLUMNS = tuple(c.name for c in table_of(Generation).columns)
+_FINAL_COLUMNS = tuple(c for c in _GENERATION_COLUMNS if c not in _KEPT)
+_ASSET_COLUMNS = tuple(c.name for c in table_of(Asset).columns)
 
 
 class ImageFile(Protocol):
@@ -55,6 +59,14 @@ class GenerationRecorder:
     def __init__(self, db: Database, store: AssetStore) -> None:
         self._db = db
         self._store = store
+        generations = table_of(Generation)
+        self._insert_generation = Prepared(insert(generations), _GENERATION_COLUMNS)
+        self._finish_generation = Prepared(
+            update(generations)
+            .where(generations.c.id == bindparam("gid"))
+            .values({c: bindparam(c) for c in _FINAL_COLUMNS})
+        )
+        self._insert_assets = Prepared(insert(table_of(Asset)), _ASSET_COLUMNS)
 
     async def record(
         self,
@@ -93,12 +105,10 @@ class GenerationRecorder:
 
         def write(conn: Connection) -> None:
             if existing:
-                final = {k: v for k, v in generation.items() if k not in _KEPT}
-                conn.execute(update(Generation).where(Generation.id == gid), final)
+                self._finish_generation.run(conn, {**generation, "gid": gid})
             else:
-                conn.execute(insert(Generation), [generation])
-            if rows:
-                conn.execute(insert(Asset), rows)
+                self._insert_generation.run(conn, generation)
+            self._insert_assets.run_many(conn, rows)
             if also is not None:
                 also(conn, gid, recorded)
 

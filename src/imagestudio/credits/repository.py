@@ -64,20 +64,20 @@ def bump(
     key = {"u": user_id, "p": period, "m": metric}
     for _ in range(_BUMP_ATTEMPTS):
         if limit is None:
-            row = conn.execute(sql.bump, {**key, "n": n}).first()
+            row = sql.bump.first(conn, {**key, "n": n})
         else:
-            row = conn.execute(sql.bump_limited, {**key, "n": n, "lim": limit}).first()
+            row = sql.bump_limited.first(conn, {**key, "n": n, "lim": limit})
         if row is not None:
             return True, int(row[0])
-        current = conn.execute(sql.counter, key).scalar()
+        found = sql.counter.first(conn, key)
+        current = None if found is None else found[0]
         if current is None:
             if limit is not None and n > limit:
                 return False, 0
-            created = conn.execute(
-                sql.counter_insert,
-                {"user_id": user_id, "period": period, "metric": metric, "value": n},
+            created = sql.counter_insert.run(
+                conn, {"user_id": user_id, "period": period, "metric": metric, "value": n}
             )
-            if created.rowcount == 1:
+            if created == 1:
                 return True, n
         elif limit is not None and current + n > limit:
             return False, int(current)
@@ -87,14 +87,14 @@ def bump(
 def unbump(conn: Connection, user_id: str, period: str, metric: str, n: int) -> None:
     """Give back ``n`` units reserved by :func:`bump` (released, never delivered)."""
     if n:
-        conn.execute(_sql(conn).unbump, {"u": user_id, "p": period, "m": metric, "n": n})
+        _sql(conn).unbump.run(conn, {"u": user_id, "p": period, "m": metric, "n": n})
 
 
 def reserve(
     conn: Connection, user_id: str, amount: int, now: dt.datetime
 ) -> tuple[int, int] | None:
     """Hold ``amount`` if the available balance covers it: (balance, held) after, or None."""
-    row = conn.execute(_sql(conn).reserve, {"u": user_id, "q": amount, "now": now}).first()
+    row = _sql(conn).reserve.first(conn, {"u": user_id, "q": amount, "now": now})
     return None if row is None else (int(row[0]), int(row[1]))
 
 
@@ -113,9 +113,9 @@ def move(
     sql = _sql(conn)
     params: dict[str, Any] = {"u": user_id, "a": amount, "h": held, "now": now}
     if floor is None:
-        row = conn.execute(sql.move, params).first()
+        row = sql.move.first(conn, params)
     else:
-        row = conn.execute(sql.move_floor, {**params, "floor": floor}).first()
+        row = sql.move_floor.first(conn, {**params, "floor": floor})
     return None if row is None else (int(row[0]), int(row[1]))
 
 
@@ -141,11 +141,11 @@ def append(
             "generation_id": p.generation_id, "asset_id": p.asset_id, "model": p.model,
             "note": p.note, "actor": p.actor, "created_at": now,
         })
-    conn.execute(_sql(conn).ledger_insert, rows)
+    _sql(conn).ledger_insert.run_many(conn, rows)
 
 
 def account(conn: Connection, user_id: str) -> tuple[int, int]:
-    row = conn.execute(_sql(conn).account, {"u": user_id}).first()
+    row = _sql(conn).account.first(conn, {"u": user_id})
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 
@@ -170,7 +170,7 @@ class HoldRow:
 
 
 def insert_hold(conn: Connection, hold: HoldRow, now: dt.datetime) -> None:
-    conn.execute(_sql(conn).hold_insert, {
+    _sql(conn).hold_insert.run(conn, {
         "id": hold.id, "user_id": hold.user_id, "operation": hold.operation,
         "generation_id": hold.generation_id, "quantity": hold.quantity,
         "per_unit_micros": hold.per_unit_micros, "amount_micros": hold.amount_micros,
@@ -183,11 +183,11 @@ def close_hold(
     conn: Connection, hold: HoldRow, delivered: int, captured: int, now: dt.datetime
 ) -> bool:
     """Mark an open hold settled; False when it was settled already (by a sweep)."""
-    done = conn.execute(_sql(conn).hold_close, {
+    done = _sql(conn).hold_close.run(conn, {
         "hid": hold.id, "d": delivered, "c": captured, "r": hold.amount_micros - captured,
         "now": now,
     })
-    return done.rowcount == 1
+    return done == 1
 
 
 def settle_hold(
@@ -263,12 +263,12 @@ def claim_key(
     hold_id: str, now: dt.datetime,
 ) -> bool:
     """Record ``key`` as in progress; False when it is taken (see :func:`key_record`)."""
-    done = conn.execute(_sql(conn).key_claim, {
+    done = _sql(conn).key_claim.run(conn, {
         "user_id": user_id, "key": key, "scope": scope, "request_hash": request_hash,
         "status": "in_progress", "hold_id": hold_id, "generation_id": None, "response": None,
         "created_at": now, "completed_at": None,
     })
-    return done.rowcount == 1
+    return done == 1
 
 
 def key_record(conn: Connection, user_id: str, key: str) -> KeyRecord | None:
@@ -280,7 +280,7 @@ def complete_key(
     conn: Connection, user_id: str, key: str, generation_id: str | None,
     response: dict[str, Any], now: dt.datetime,
 ) -> None:
-    conn.execute(_sql(conn).key_complete, {
+    _sql(conn).key_complete.run(conn, {
         "u": user_id, "k": key, "g": generation_id, "resp": response, "now": now,
     })
 

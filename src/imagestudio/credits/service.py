@@ -118,7 +118,7 @@ class CreditsService:
         row = running_generation(plan, principal.user_id, generation_id, self.clock())
 
         def subject(conn: Connection) -> None:
-            conn.execute(for_dialect(conn.dialect.name).generation_insert, row)
+            for_dialect(conn.dialect.name).generation_insert.run(conn, row)
 
         return await self.begin(
             principal, for_generation(plan), keyed=keyed, subject=subject,

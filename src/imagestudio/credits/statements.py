@@ -1,8 +1,7 @@
 """The hot credit statements, built once per dialect with bound parameters.
 
-Building a SQLAlchemy statement costs about ten times more than executing a compiled one
-on SQLite; the create path runs a dozen of these, so they are built on first use and
-reused (:func:`for_dialect`).
+The create path runs a dozen of these, so they are built on first use and reused
+(:func:`for_dialect`); on the SQLite writer they run as :class:`Prepared` statements.
 """
 
 from __future__ import annotations
@@ -21,42 +20,42 @@ from imagestudio.credits.models import (
     LedgerEntry,
     UsageCounter,
 )
-from imagestudio.db.base import UTCDateTime
+from imagestudio.db.base import UTCDateTime, table_of
 from imagestudio.db.models import Generation
+from imagestudio.db.prepared import Prepared
 
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-accounts = _table(CreditAccount)
-ledger = _table(LedgerEntry)
-holds = _table(CreditHold)
-counters = _table(UsageCounter)
-keys = _table(IdempotencyKey)
-generations = _table(Generation)
+accounts = table_of(CreditAccount)
+ledger = table_of(LedgerEntry)
+holds = table_of(CreditHold)
+counters = table_of(UsageCounter)
+keys = table_of(IdempotencyKey)
+generations = table_of(Generation)
 
 
 @dataclass(frozen=True)
 class Statements:
-    bump: Any
-    bump_limited: Any
-    unbump: Any
-    counter: Any
-    counter_insert: Any
-    reserve: Any
-    move: Any
-    move_floor: Any
-    ledger_insert: Any
-    hold_insert: Any
-    hold_close: Any
-    key_claim: Any
+    bump: Prepared
+    bump_limited: Prepared
+    unbump: Prepared
+    counter: Prepared
+    counter_insert: Prepared
+    reserve: Prepared
+    move: Prepared
+    move_floor: Prepared
+    ledger_insert: Prepared
+    hold_insert: Prepared
+    hold_close: Prepared
+    key_claim: Prepared
     key_record: Any
-    key_complete: Any
-    generation_insert: Any
-    account: Any
+    key_complete: Prepared
+    generation_insert: Prepared
+    account: Prepared
     period_counters: Any
+
+
+def _columns(table: Table) -> list[str]:
+    """Every column but an autoincrement key (inserted rows give them all)."""
+    return [c.name for c in table.columns if c is not table.autoincrement_column]
 
 
 def _counter_key() -> tuple[Any, ...]:
@@ -107,43 +106,53 @@ def for_dialect(name: str) -> Statements:
     bump = update(counters).where(*_counter_key()).values(value=counters.c.value + n)
     move, move_floor = _moves(dialect)
     return Statements(
-        bump=bump.returning(counters.c.value),
-        bump_limited=bump.where(counters.c.value + n <= bindparam("lim")).returning(
-            counters.c.value
+        bump=Prepared(bump.returning(counters.c.value)),
+        bump_limited=Prepared(
+            bump.where(counters.c.value + n <= bindparam("lim")).returning(counters.c.value)
         ),
-        unbump=update(counters).where(*_counter_key()).values(value=counters.c.value - n),
-        counter=select(counters.c.value).where(*_counter_key()),
-        counter_insert=dialect.insert(counters).on_conflict_do_nothing(),
-        reserve=update(accounts)
-        .where(
-            accounts.c.user_id == bindparam("u"),
-            accounts.c.balance_micros - accounts.c.held_micros >= bindparam("q"),
-        )
-        .values(held_micros=accounts.c.held_micros + bindparam("q"),
-                updated_at=bindparam("now", type_=UTCDateTime()))
-        .returning(accounts.c.balance_micros, accounts.c.held_micros),
-        move=move,
-        move_floor=move_floor,
-        ledger_insert=insert(ledger),
-        hold_insert=insert(holds),
-        hold_close=update(holds)
-        .where(holds.c.id == bindparam("hid"), holds.c.status == "open")
-        .values(status="settled", delivered=bindparam("d"), captured_micros=bindparam("c"),
-                released_micros=bindparam("r"),
-                settled_at=bindparam("now", type_=UTCDateTime())),
-        key_claim=dialect.insert(keys).on_conflict_do_nothing(),
+        unbump=Prepared(
+            update(counters).where(*_counter_key()).values(value=counters.c.value - n)
+        ),
+        counter=Prepared(select(counters.c.value).where(*_counter_key())),
+        counter_insert=Prepared(dialect.insert(counters).on_conflict_do_nothing(),
+                                _columns(counters)),
+        reserve=Prepared(
+            update(accounts)
+            .where(
+                accounts.c.user_id == bindparam("u"),
+                accounts.c.balance_micros - accounts.c.held_micros >= bindparam("q"),
+            )
+            .values(held_micros=accounts.c.held_micros + bindparam("q"),
+                    updated_at=bindparam("now", type_=UTCDateTime()))
+            .returning(accounts.c.balance_micros, accounts.c.held_micros)
+        ),
+        move=Prepared(move),
+        move_floor=Prepared(move_floor),
+        ledger_insert=Prepared(insert(ledger), _columns(ledger)),
+        hold_insert=Prepared(insert(holds), _columns(holds)),
+        hold_close=Prepared(
+            update(holds)
+            .where(holds.c.id == bindparam("hid"), holds.c.status == "open")
+            .values(status="settled", delivered=bindparam("d"), captured_micros=bindparam("c"),
+                    released_micros=bindparam("r"),
+                    settled_at=bindparam("now", type_=UTCDateTime()))
+        ),
+        key_claim=Prepared(dialect.insert(keys).on_conflict_do_nothing(), _columns(keys)),
         key_record=select(
             keys.c.scope, keys.c.request_hash, keys.c.status, keys.c.generation_id,
             keys.c.response,
         ).where(keys.c.user_id == bindparam("u"), keys.c.key == bindparam("k")),
-        key_complete=update(keys)
-        .where(keys.c.user_id == bindparam("u"), keys.c.key == bindparam("k"))
-        .values(status="completed", generation_id=bindparam("g"), response=bindparam("resp"),
-                completed_at=bindparam("now", type_=UTCDateTime())),
-        generation_insert=insert(generations),
-        account=select(accounts.c.balance_micros, accounts.c.held_micros).where(
-            accounts.c.user_id == bindparam("u")
+        key_complete=Prepared(
+            update(keys)
+            .where(keys.c.user_id == bindparam("u"), keys.c.key == bindparam("k"))
+            .values(status="completed", generation_id=bindparam("g"),
+                    response=bindparam("resp", type_=keys.c.response.type),
+                    completed_at=bindparam("now", type_=UTCDateTime()))
         ),
+        generation_insert=Prepared(insert(generations), _columns(generations)),
+        account=Prepared(select(accounts.c.balance_micros, accounts.c.held_micros).where(
+            accounts.c.user_id == bindparam("u")
+        )),
         period_counters=select(counters.c.metric, counters.c.value).where(
             counters.c.user_id == bindparam("u"), counters.c.period == bindparam("p")
         ),
