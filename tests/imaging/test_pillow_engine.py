@@ -2,6 +2,7 @@ import io
 import struct
 import zlib
 
+import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
@@ -65,6 +66,23 @@ def test_fit_gives_the_exact_size(engine, source, target):
 def test_fit_is_a_no_op_at_the_exact_size(engine):
     image = _gradient(64, 32)
     assert engine.fit(image, 64, 32) is image
+
+
+@pytest.mark.parametrize(
+    ("side", "resample"),
+    [(400, Image.Resampling.BICUBIC), (250, Image.Resampling.LANCZOS)],
+)
+def test_fit_shrinks_strongly_with_catmull_rom_and_gently_with_lanczos(engine, side, resample):
+    noise = Image.effect_noise((side, side), 60).convert("RGB")
+    fitted = engine.fit(noise, 190, 190)
+    chosen = _mean_difference(fitted, noise.resize((190, 190), resample))
+    other = Image.Resampling.LANCZOS if resample == Image.Resampling.BICUBIC else (
+        Image.Resampling.BICUBIC)
+    assert chosen < 1.0 < _mean_difference(fitted, noise.resize((190, 190), other))
+
+
+def _mean_difference(a: Image.Image, b: Image.Image) -> float:
+    return float(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)).mean())
 
 
 def test_fit_keeps_alpha(engine):

@@ -2,8 +2,11 @@
 
 Choices, with the numbers from ``bench/bench_imaging.py`` (see ``docs/performance.md``):
 
-- fit: Lanczos3 as before, computed by :mod:`imagestudio.imaging.resample` (same filter,
-  5-7x faster than Pillow's resampler, pixels within 1-2 levels of it).
+- fit: Lanczos3, computed by :mod:`imagestudio.imaging.resample` (same filter, 5-7x
+  faster than Pillow's resampler, pixels within 1-2 levels of it). Shrinking by 1.5x or
+  more (a 2K vendor image to a 1080 template) uses Catmull-Rom (Pillow's BICUBIC): at
+  that factor the two differ by half a level on average (up to 9 of 255 on hard edges)
+  and it costs about 40 % less.
 - PNG: :mod:`imagestudio.imaging.png` ("Up" filter + ISA-L deflate), about 8x faster
   than Pillow's ``compress_level=1`` and 25x faster than its default, files about as
   large as level 1 and 10-25 % larger than the default. PNG stays lossless.
@@ -100,7 +103,11 @@ class PillowEngine:
         top = min(max(focal[1] * src_h - crop_h / 2, 0.0), src_h - crop_h)
         if image.mode not in ("RGB", "RGBA", "L"):
             image = image.convert("RGBA" if _has_alpha(image) else "RGB")
-        return resize(image, (width, height), box=(left, top, left + crop_w, top + crop_h))
+        shrink = min(crop_w / width, crop_h / height)
+        return resize(
+            image, (width, height), box=(left, top, left + crop_w, top + crop_h),
+            filter="catmull_rom" if shrink >= _STRONG_SHRINK else "lanczos3",
+        )
 
     def encode(
         self, image: Image.Image, fmt: OutputFormat, *, metadata: Mapping[str, Any] | None = None
@@ -178,6 +185,9 @@ class PillowEngine:
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
+
+
+_STRONG_SHRINK = 1.5
 
 
 def _open(data: bytes) -> Image.Image:
