@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import secrets
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Table
@@ -32,7 +32,7 @@ def table_of(model: Any) -> Table:
 
 def new_id() -> str:
     """A random 32-hex-digit id; unguessable, so ids never reveal counts or order."""
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def utcnow() -> dt.datetime:
