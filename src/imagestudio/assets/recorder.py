@@ -20,9 +20,11 @@ from imagestudio.db.session import Database
 from imagestudio.generation.schemas import CreateRequest, CreateResult
 
 _EXTENSIONS = {"jpeg": "jpg"}
-_KEPT = ("id", "user_id", "created_at", "request")
 _GENERATION_COLUMNS = tuple(c.name for c in table_of(Generation).columns)
-_FINAL_COLUMNS = tuple(c for c in _GENERATION_COLUMNS if c not in _KEPT)
+_OUTCOME_COLUMNS = (
+    "status", "provider", "model", "template_id", "num_requested", "num_succeeded",
+    "warnings", "errors", "quote_micros", "cost_micros",
+)
 _ASSET_COLUMNS = tuple(c.name for c in table_of(Asset).columns)
 
 
@@ -64,7 +66,7 @@ class GenerationRecorder:
         self._finish_generation = Prepared(
             update(generations)
             .where(generations.c.id == bindparam("gid"))
-            .values({c: bindparam(c) for c in _FINAL_COLUMNS})
+            .values({c: bindparam(c) for c in _OUTCOME_COLUMNS})
         )
         self._insert_assets = Prepared(insert(table_of(Asset)), _ASSET_COLUMNS)
 
@@ -101,13 +103,17 @@ class GenerationRecorder:
             row = _asset_row(owner_id, gid, image, key, sha, size, index, now)
             rows.append(row)
             recorded.append(RecordedAsset(row["id"], key, sha, image.media_type))
-        generation = _generation_row(owner_id, gid, request, result, now)
+        outcome = _outcome(result)
 
         def write(conn: Connection) -> None:
             if existing:
-                self._finish_generation.run(conn, {**generation, "gid": gid})
+                self._finish_generation.run(conn, {**outcome, "gid": gid})
             else:
-                self._insert_generation.run(conn, generation)
+                self._insert_generation.run(conn, {
+                    "id": gid, "user_id": owner_id, "created_at": now,
+                    "request": request.model_dump(mode="json", exclude_defaults=True),
+                    **outcome,
+                })
             self._insert_assets.run_many(conn, rows)
             if also is not None:
                 also(conn, gid, recorded)
@@ -122,14 +128,10 @@ class GenerationRecorder:
         return stored.key, stored.sha256, stored.size
 
 
-def _generation_row(
-    owner_id: str, generation_id: str, request: CreateRequest, result: CreateResult, now: Any
-) -> dict[str, Any]:
+def _outcome(result: CreateResult) -> dict[str, Any]:
+    """The ``generations`` columns a finished run sets (``_OUTCOME_COLUMNS``)."""
     return {
-        "id": generation_id,
-        "user_id": owner_id,
         "status": result.status,
-        "request": request.model_dump(mode="json", exclude_defaults=True),
         "provider": result.provider,
         "model": result.model,
         "template_id": result.template_id,
@@ -141,7 +143,6 @@ def _generation_row(
         ],
         "quote_micros": result.quote.micros,
         "cost_micros": result.cost.micros,
-        "created_at": now,
     }
 
 

@@ -8,10 +8,11 @@ path is built, so a key can never name a file outside the store's root.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -76,8 +77,9 @@ class LocalAssetStore:
 
     def __init__(self, root: Path, *, fsync: bool = False) -> None:
         self.root = root.resolve()
+        self._root = str(self.root)
         self._fsync = fsync
-        self._dirs: set[Path] = set()
+        self._dirs: set[str] = set()
 
     async def put(self, data: bytes, *, extension: str) -> StoredFile:
         if extension not in EXTENSIONS:
@@ -105,27 +107,35 @@ class LocalAssetStore:
     def _put(self, data: bytes, extension: str) -> StoredFile:
         sha = hashlib.sha256(data).hexdigest()
         key = key_for(sha, extension)
-        self._write(self.root / key, data)
+        self._write(key, data)
         return StoredFile(key=key, sha256=sha, size=len(data))
 
-    def _write(self, target: Path, data: bytes) -> None:
+    def _write(self, key: str, data: bytes) -> None:
+        # Plain os calls on str paths: this runs on the event loop for small files, and
+        # pathlib plus tempfile cost more than the system calls themselves.
+        target = os.path.join(self._root, key)
         try:
-            if target.stat().st_size == len(data):
+            if os.stat(target).st_size == len(data):
                 return
         except FileNotFoundError:
             pass
-        folder = target.parent
+        folder = os.path.dirname(target)
         if folder not in self._dirs:
-            folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             self._dirs.add(folder)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        tmp = os.path.join(folder, f".tmp-{secrets.token_hex(8)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
                 if self._fsync:
-                    handle.flush()
-                    os.fsync(handle.fileno())
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
