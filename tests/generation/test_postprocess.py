@@ -7,7 +7,7 @@ from PIL import Image
 
 from imagestudio.catalog import load_catalog
 from imagestudio.generation.planner import GenerationPlan, build_plan
-from imagestudio.generation.postprocess import finish_image
+from imagestudio.generation.postprocess import finish_image, finishes_inline
 from imagestudio.generation.schemas import CreateRequest
 from imagestudio.imaging import ImageDecodeError, png
 from imagestudio.imaging.pillow import PillowEngine
@@ -103,3 +103,23 @@ def test_truncated_exact_size_bytes_still_fail():
     broken = GeneratedImage("image/png", 1080, 1080, data=data[: len(data) * 2 // 3])
     with pytest.raises(ImageDecodeError):
         _finish(plan, broken)
+
+
+def _small_plan(width: int, height: int) -> GenerationPlan:
+    request = CreateRequest(prompt="an icon", width=width, height=height, provider="instant",
+                            seed=4)
+    return build_plan(CATALOG, request, {"instant"}, random.Random(1))
+
+
+def test_only_small_images_already_at_the_target_size_finish_on_the_event_loop():
+    small = _small_plan(512, 512)
+    exact = _provider_image(small)
+    assert finishes_inline(exact, small)
+    larger = GeneratedImage(exact.media_type, 1024, 1024, data=exact.data)
+    assert not finishes_inline(larger, small)  # a resize and an encode: a worker's job
+    pixels_only = GeneratedImage("image/png", 512, 512, pixels=Image.new("RGB", (512, 512)))
+    assert not finishes_inline(pixels_only, small)  # needs an encode
+    big = _small_plan(1024, 1024)
+    assert not finishes_inline(_provider_image(big), big)
+    bulky = GeneratedImage(exact.media_type, 512, 512, data=exact.data + b"\0" * 300_000)
+    assert not finishes_inline(bulky, small)

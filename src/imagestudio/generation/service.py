@@ -18,7 +18,7 @@ from imagestudio.catalog.loader import Catalog
 from imagestudio.errors import StudioError
 from imagestudio.generation.gateway import Attempt, Gateway
 from imagestudio.generation.planner import GenerationPlan, ModelPlan, build_plan
-from imagestudio.generation.postprocess import RenderedImage, finish_image
+from imagestudio.generation.postprocess import RenderedImage, finish_image, finishes_inline
 from imagestudio.generation.schemas import (
     CreateRequest,
     CreateResult,
@@ -154,9 +154,11 @@ class GenerationService:
             served = await self._gateway.generate(attempts)
             model_plan = plan.chain[served.index]
             generated = served.result.images[0]
-            image = await asyncio.to_thread(
-                finish_image, self._engine, plan, model_plan, generated, seed, index
-            )
+            finish = (self._engine, plan, model_plan, generated, seed, index)
+            if finishes_inline(generated, plan):
+                image = finish_image(*finish)
+            else:
+                image = await asyncio.to_thread(finish_image, *finish)
         except StudioError as exc:
             return _Variation(_failed(index, seed, exc), None)
         return _Variation(
