@@ -13,11 +13,14 @@ column defaults are not applied.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -61,7 +64,8 @@ class Prepared:
             row = conn.execute(self.statement, dict(params)).first()
             return None if row is None else tuple(row)
         compiled = self._for(conn.dialect)
-        rows = raw.execute(compiled.sql, compiled.bind(params)).fetchall()
+        with _translated(compiled.sql):
+            rows = raw.execute(compiled.sql, compiled.bind(params)).fetchall()
         return rows[0] if rows else None
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
@@ -70,7 +74,8 @@ class Prepared:
         if raw is None:
             return int(conn.execute(self.statement, dict(params)).rowcount)
         compiled = self._for(conn.dialect)
-        return int(raw.execute(compiled.sql, compiled.bind(params)).rowcount)
+        with _translated(compiled.sql):
+            return int(raw.execute(compiled.sql, compiled.bind(params)).rowcount)
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per row (an insert of several rows)."""
@@ -81,7 +86,8 @@ class Prepared:
             conn.execute(self.statement, [dict(row) for row in rows])
             return
         compiled = self._for(conn.dialect)
-        raw.executemany(compiled.sql, [compiled.bind(row) for row in rows])
+        with _translated(compiled.sql):
+            raw.executemany(compiled.sql, [compiled.bind(row) for row in rows])
 
     def _for(self, dialect: Dialect) -> _Compiled:
         if self._compiled is None:
@@ -103,6 +109,16 @@ class Prepared:
             if processor is not None:
                 processors.append((name, processor))
         return _Compiled(compiled.string, constants, tuple(processors))
+
+
+@contextmanager
+def _translated(sql: str) -> Iterator[None]:
+    """sqlite3's errors as SQLAlchemy's (IntegrityError, OperationalError, ...), as
+    ``Connection.execute`` raises them."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 
 
 def _driver(conn: Connection) -> Any | None:
