@@ -144,3 +144,98 @@ def test_a_png_without_pixels_is_refused():
 
 def test_chunk_crc_is_the_standard_one():
     assert png.chunk(b"IEND", b"") == b"\0\0\0\0IEND" + struct.pack(">I", zlib.crc32(b"IEND"))
+
+
+def _rebuilt(data: bytes, idat: bytes) -> bytes:
+    """``data`` with its pixel data replaced by ``idat`` (one IDAT chunk)."""
+    parts = [png.SIGNATURE]
+    for kind, whole in png.iter_chunks(data):
+        if kind == b"IDAT":
+            if idat:
+                parts.append(png.chunk(b"IDAT", idat))
+                idat = b""
+            continue
+        parts.append(bytes(whole))
+    return b"".join(parts)
+
+
+def _inflated(data: bytes) -> bytes:
+    return zlib.decompress(b"".join(bytes(w[8:-4]) for k, w in png.iter_chunks(data)
+                                    if k == b"IDAT"))
+
+
+def _pillow_reads(data: bytes) -> bool:
+    try:
+        _decode(data)
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return False
+    return True
+
+
+VALID = {
+    "rgb": lambda: _pillow_png(_noise(37, 23, "RGB")),
+    "rgba, our writer": lambda: png.encode_png(_noise(40, 9, "RGBA")),
+    "grey 8": lambda: _pillow_png(_noise(17, 5, "RGB").convert("L")),
+    "grey+alpha": lambda: _pillow_png(_noise(9, 9, "LA")),
+    "1 bit": lambda: _pillow_png(_noise(33, 7, "RGB").convert("1")),
+    "palette 4 bit": lambda: _pillow_png(_noise(19, 11, "RGB").quantize(16), bits=4),
+    "palette, several IDATs": lambda: _pillow_png(_noise(300, 300, "RGB").quantize(200)),
+}
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_pixel_check_accepts_what_decoders_read(name):
+    data = VALID[name]()
+    header = png.read_header(data)
+    assert header is not None
+    png.check_pixel_data(data, header)
+    assert _pillow_reads(data)
+
+
+def _corruptions() -> dict[str, bytes]:
+    good = _pillow_png(_noise(37, 23, "RGB"))
+    rows = bytearray(_inflated(good))
+    stride = 1 + 37 * 3
+    bad_filter = bytearray(rows)
+    bad_filter[5 * stride] = 9
+    no_palette = b"".join(bytes(w) for k, w in png.iter_chunks(VALID["palette 4 bit"]())
+                          if k != b"PLTE")
+    return {
+        "truncated stream": _rebuilt(good, zlib.compress(bytes(rows))[:-40]),
+        "a row short": _rebuilt(good, zlib.compress(bytes(rows[:-1]))),
+        "a row too many": _rebuilt(good, zlib.compress(bytes(rows) + bytes(stride))),
+        "unknown filter": _rebuilt(good, zlib.compress(bytes(bad_filter))),
+        "not zlib": _rebuilt(good, b"\x00" * 64),
+        "no palette": png.SIGNATURE + no_palette,
+    }
+
+
+# Pillow reads these anyway (it ignores extra rows and lends a palette-less image a grey
+# palette); the engine then falls back to Pillow's decode, which decides.
+TOLERATED_BY_PILLOW = {"a row too many", "no palette"}
+
+
+@pytest.mark.parametrize("name", list(_corruptions()))
+def test_pixel_check_refuses_what_decoders_refuse(name):
+    data = _corruptions()[name]
+    header = png.read_header(data)
+    assert header is not None
+    with pytest.raises(ValueError):
+        png.check_pixel_data(data, header)
+    assert _pillow_reads(data) == (name in TOLERATED_BY_PILLOW)
+
+
+def test_interlaced_pngs_are_left_to_a_full_decode():
+    data = _pillow_png(_noise(20, 20, "RGB"))
+    ihdr = bytearray(data[16:29])
+    ihdr[12] = 1
+    interlaced = data[:8] + png.chunk(b"IHDR", bytes(ihdr)) + data[33:]
+    header = png.read_header(interlaced)
+    assert header is not None and header.interlaced
+    with pytest.raises(ValueError, match="interlaced"):
+        png.check_pixel_data(interlaced, header)
+
+
+@pytest.mark.parametrize("data", [b"", b"GIF89a" + bytes(40), png.SIGNATURE + bytes(40)])
+def test_read_header_needs_a_png_with_ihdr_first(data):
+    assert png.read_header(data) is None

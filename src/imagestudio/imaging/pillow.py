@@ -144,8 +144,21 @@ class PillowEngine:
 
         Eligible data is fully decoded first (unless ``decoded`` says the caller already
         decoded exactly these bytes), so it raises what :meth:`decode` raises for
-        corrupt, truncated or oversized images.
+        corrupt, truncated or oversized images. A plain PNG is checked without Pillow
+        (:func:`png.check_pixel_data`, a fraction of a decode); any fault it finds sends
+        the data down the decoding path, which then says what is wrong.
         """
+        header = png.read_header(data) if fmt == "png" else None
+        if header is not None and _plain(header, data):
+            if (header.width, header.height) != (width, height):
+                return None
+            _check_size(header.width, header.height, max_pixels)
+            try:
+                if not decoded:
+                    png.check_pixel_data(data, header)
+                return png.replace_metadata(data, _png_chunks(metadata))
+            except ValueError:
+                pass
         image = _open(data)
         kind = image.format or ""
         eligible = (
@@ -204,7 +217,10 @@ def _open(data: bytes) -> Image.Image:
 
 
 def _check_pixels(image: Image.Image, max_pixels: int) -> None:
-    width, height = image.size
+    _check_size(*image.size, max_pixels)
+
+
+def _check_size(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise ImageTooLarge(
             f"image is {width}x{height} ({width * height} pixels); the limit is {max_pixels}",
@@ -219,9 +235,19 @@ def _load(image: Image.Image) -> None:
         raise ImageDecodeError("image data is truncated or corrupt") from exc
 
 
+def _plain(header: png.Header, data: bytes) -> bool:
+    """A PNG whose decoded pixels :meth:`PillowEngine.encode` keeps: at most 8 bits per
+    sample (Pillow reads 16 as 8), not interlaced, no EXIF (no rotation to apply)."""
+    return header.depth <= 8 and not header.interlaced and not _has_exif_markers(data)
+
+
+def _has_exif_markers(data: bytes) -> bool:
+    return b"eXIf" in data or b"Raw profile type" in data
+
+
 def _orientation(image: Image.Image, data: bytes) -> int:
     """The EXIF orientation :func:`normalise` would apply (0 when it cannot be read)."""
-    if image.format == "PNG" and b"eXIf" not in data and b"Raw profile type" not in data:
+    if image.format == "PNG" and not _has_exif_markers(data):
         return 1  # no EXIF in any form Pillow reads; getexif() would decode the pixels
     try:
         value = image.getexif().get(_ORIENTATION, 1)
