@@ -1,8 +1,10 @@
 """Content-addressed file storage for images.
 
-A file's key is ``ab/cd/<sha256>.<ext>``: the same bytes are stored once, whoever owns
-records pointing at them. Keys are validated against that exact pattern before any
-path is built, so a key can never name a file outside the store's root.
+A file's key is ``ab/<sha256>.<ext>`` (``ab`` = the hash's first two hex digits, as in
+git's object store: 256 folders, each made once): the same bytes are stored once,
+whoever owns records pointing at them. Keys written by earlier builds,
+``ab/cd/<sha256>.<ext>``, stay valid. Keys are validated against those exact patterns
+before any path is built, so a key can never name a file outside the store's root.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from imagestudio.errors import InvalidRequest
 EXTENSIONS = ("png", "jpg", "webp", "gif")
 # Below this size hashing and writing cost less than a hop to a worker thread.
 INLINE_WRITE_BYTES = 256 * 1024
-_KEY_RE = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.(png|jpg|webp|gif)$")
+_KEY_RE = re.compile(r"^([0-9a-f]{2})/(?:([0-9a-f]{2})/)?([0-9a-f]{64})\.(png|jpg|webp|gif)$")
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,13 @@ class StoredFile:
 
 def key_for(sha256: str, extension: str) -> str:
     """The key of content ``sha256`` with ``extension``; raises InvalidRequest for bad input."""
-    return check_key(f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{extension}")
+    return check_key(f"{sha256[:2]}/{sha256}.{extension}")
 
 
 def check_key(key: str) -> str:
     """Return ``key`` if it is a well-formed content key, else raise InvalidRequest."""
     match = _KEY_RE.match(key)
-    if match is None or not match.group(3).startswith(match.group(1) + match.group(2)):
+    if match is None or not match.group(3).startswith(match.group(1) + (match.group(2) or "")):
         raise InvalidRequest("invalid asset file key", field="file_key")
     return key
 
