@@ -1,7 +1,8 @@
 """Refuse request bodies over a size limit with 413, before a handler reads them.
 
-A declared ``Content-Length`` over the limit is refused at once; a chunked body is
-counted as it streams and cut off when it crosses the limit.
+A declared ``Content-Length`` over the limit is refused at once, and one within it
+needs no watching (the HTTP server never delivers more than the declared length); a
+chunked body is counted as it streams and cut off when it crosses the limit.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ class BodySizeLimit:
             return
         limit = self.limit_for(scope)
         declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            await _too_large(limit)(scope, receive, send)
+        if declared is not None:
+            if declared > limit:
+                await _too_large(limit)(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         received = 0
         started = False
@@ -70,10 +74,15 @@ def _too_large(limit: int) -> ASGIApp:
 
 
 def _content_length(scope: Scope) -> int | None:
+    """The declared body length; None when there is none or the body is chunked (a
+    ``Transfer-Encoding`` overrides ``Content-Length``, so the declaration binds nothing)."""
+    declared = None
     for name, value in scope["headers"]:
+        if name == b"transfer-encoding":
+            return None
         if name == b"content-length":
             try:
-                return int(value)
+                declared = int(value)
             except ValueError:
                 return None
-    return None
+    return declared
