@@ -9,6 +9,9 @@ it) on 127.0.0.1 with a temporary data directory and SQLite, creates a user, the
   × (a) the instant provider (image already at the requested size)
     (b) the local renderer,
 
+after the floor: the same load against ``bench/baseline_app.py``, a bare FastAPI endpoint
+on the same server stack (no auth, database, image or file), started the same way.
+
 each at ``--size`` (default 512x512). Every request authenticates, writes a generation
 row, an asset row and an asset file. Prints a table (latency, throughput, the studio's
 overhead = latency minus the provider's own time, server peak RSS) and writes JSON to
@@ -78,13 +81,14 @@ def server_command(port: int) -> list[str]:
             "--log-level", "warning"]
 
 
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 30,
+               path: str = "/api/image-studio/health") -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(f"{base}/api/image-studio/health", timeout=1) as r:
+            with urllib.request.urlopen(f"{base}{path}", timeout=1) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -149,6 +153,7 @@ def main() -> None:
     parser.add_argument("--n32", type=int, default=2000, help="requests at concurrency 32")
     parser.add_argument("--time-limit", type=float, default=12.0, help="seconds per run")
     parser.add_argument("--providers", default="instant,local")
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare-endpoint floor")
     parser.add_argument("--out", help="write the JSON results here")
     args = parser.parse_args()
 
@@ -158,8 +163,8 @@ def main() -> None:
     key = create_user(env)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    rows = [] if args.no_floor else floor(env, args)
     proc = subprocess.Popen(server_command(port), env=env, cwd=data_dir)
-    rows = []
     try:
         wait_ready(base, proc)
         for provider in args.providers.split(","):
@@ -179,6 +184,30 @@ def main() -> None:
         proc.wait(timeout=10)
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def floor(env: dict[str, str], args: argparse.Namespace) -> list[dict]:
+    """c = 1 and c = 32 against the bare endpoint of ``baseline_app.py``."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"),
+               "baseline_app:app", "--host", "127.0.0.1", "--port", str(port),
+               "--no-access-log", "--log-level", "warning"]
+    proc = subprocess.Popen(command, env=env)
+    rows = []
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", proc, path="/docs")
+        for c, n in ((1, args.n1), (32, args.n32)):
+            result = run_load(f"http://127.0.0.1:{port}/v1/images/generations",
+                              body_for("openai", "instant", args.size), "floor", n, c,
+                              f"floor/bare-fastapi/c{c}", args.time_limit)
+            result["provider_ms"] = 0.0
+            result["peak_rss_mib"] = round(peak_rss_mib(proc.pid), 1)
+            rows.append(result)
+            print_row(result)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return rows
 
 
 def print_row(r: dict) -> None:
