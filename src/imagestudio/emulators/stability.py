@@ -10,9 +10,6 @@ for ``accept: application/json``. Extra knob: :meth:`StabilityEmulator.filter_co
 from __future__ import annotations
 
 import base64
-import email.policy
-from email.message import Message
-from email.parser import BytesParser
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -30,6 +27,7 @@ from imagestudio.emulators._base import (
     render_image,
     truncate,
 )
+from imagestudio.emulators._multipart import FormPart, MalformedForm, parse_form_data
 
 AspectRatio = Literal["21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "9:21"]
 StylePreset = Literal[
@@ -241,13 +239,12 @@ def read_form(request: httpx.Request) -> dict[str, object]:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise InvalidBody(["content-type: must be multipart/form-data"])
-    raw = b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + request.content
-    message = BytesParser(policy=email.policy.HTTP).parsebytes(raw)
-    if not message.is_multipart():
-        raise InvalidBody(["body: malformed multipart/form-data"])
+    try:
+        parts = parse_form_data(content_type, request.content)
+    except MalformedForm as exc:
+        raise InvalidBody([str(exc)]) from exc
     values: dict[str, object] = {}
-    for part in message.get_payload():
-        assert isinstance(part, Message)
+    for part in parts:
         name, value = _read_part(part)
         if name is None:
             continue
@@ -257,13 +254,12 @@ def read_form(request: httpx.Request) -> dict[str, object]:
     return values
 
 
-def _read_part(part: Message) -> tuple[str | None, object]:
-    name = part.get_param("name", header="content-disposition")
-    if not isinstance(name, str) or not name:
+def _read_part(part: FormPart) -> tuple[str | None, object]:
+    name = part.name
+    if not name:
         raise InvalidBody(["body: multipart part without a name"])
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
-    if part.get_filename() is not None:
+    data = bytes(part.data)
+    if part.filename is not None:
         if name == "none" and not data:
             return None, None  # §1.1: the official samples' dummy part
         if name not in _FILE_FIELDS:
