@@ -1,7 +1,8 @@
-"""Hot write statements, compiled once and run with the least work per execution.
+"""Hot statements, compiled once and run with the least work per execution.
 
-On SQLite a :class:`Prepared` statement runs straight on the DB-API connection under the
-SQLAlchemy transaction of the writer thread: SQLAlchemy's per-execution work (parameter
+On SQLite a :class:`Prepared` statement runs straight on the DB-API connection, inside the
+SQLAlchemy transaction of :class:`~imagestudio.db.sqlite_writer.SqliteWriter`
+(errors come out as SQLAlchemy's): SQLAlchemy's per-execution work (parameter
 processing, result wrapping, event dispatch) costs several times more than SQLite's own
 execution of a one-row statement. The SQL text and each parameter's bind processor (JSON,
 datetimes) come from SQLAlchemy's compiler, so the stored values are exactly the ones

@@ -46,6 +46,7 @@ _ORIENTATION = 0x0112
 _PNG_BIT_DEPTH = 24  # offset of IHDR's bit-depth byte (signature 8, length 4, type 4, size 8)
 # Decoded modes whose file can be kept as is: re-encoding them would give the same
 # pixels (palette and grey PNGs widen to RGB on decode; CMYK or 16-bit would change).
+_STRONG_SHRINK = 1.5  # from this factor on, fit uses Catmull-Rom instead of Lanczos3
 _REUSABLE_MODES = {"PNG": ("1", "L", "LA", "P", "RGB", "RGBA"), "JPEG": ("L", "RGB")}
 
 
@@ -198,9 +199,6 @@ class PillowEngine:
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
-
-
-_STRONG_SHRINK = 1.5
 
 
 def _open(data: bytes) -> Image.Image:
