@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """HTTP benchmark of the studio API, driven by the shared load generator.
 
-Starts one server process (``imagestudio serve``, or uvicorn when the CLI does not offer
-it) on 127.0.0.1 with a temporary data directory and SQLite, creates a user, then runs
-``shared/bench/load.py`` at concurrency 1 and 32 against
+Starts one server process (``imagestudio serve``) on 127.0.0.1 with a temporary data
+directory and SQLite, creates a user, then runs ``shared/bench/load.py`` at concurrency 1
+and 32 against
 
   POST /v1/images/generations and POST /api/image-studio/create
   × (a) the instant provider (image already at the requested size)
@@ -70,15 +70,8 @@ def create_user(env: dict[str, str]) -> str:
 
 
 def server_command(port: int) -> list[str]:
-    probe = subprocess.run(
-        [sys.executable, "-m", "imagestudio", "serve", "--help"], capture_output=True, text=True
-    )
-    if probe.returncode == 0:
-        return [sys.executable, "-m", "imagestudio", "serve", "--host", "127.0.0.1",
-                "--port", str(port), "--no-access-log", "--log-level", "warning"]
-    return [sys.executable, "-m", "uvicorn", "--factory", "imagestudio.api.app:create_app",
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-            "--log-level", "warning"]
+    return [sys.executable, "-m", "imagestudio", "serve", "--host", "127.0.0.1",
+            "--port", str(port), "--no-access-log", "--log-level", "warning"]
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 30,
@@ -171,14 +164,8 @@ def main() -> None:
             own_ms = provider_time_ms(provider, args.size)
             for endpoint, path in (("openai", "/v1/images/generations"),
                                    ("create", "/api/image-studio/create")):
-                for c, n in ((1, args.n1), (32, args.n32)):
-                    label = f"{endpoint}/{provider}/{args.size}/c{c}"
-                    result = run_load(base + path, body_for(endpoint, provider, args.size), key,
-                                      n, c, label, args.time_limit)
-                    result["provider_ms"] = round(own_ms, 3)
-                    result["peak_rss_mib"] = round(peak_rss_mib(proc.pid), 1)
-                    rows.append(result)
-                    print_row(result)
+                rows += measure(base + path, body_for(endpoint, provider, args.size), key,
+                                f"{endpoint}/{provider}/{args.size}", proc.pid, own_ms, args)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -193,20 +180,26 @@ def floor(env: dict[str, str], args: argparse.Namespace) -> list[dict]:
                "baseline_app:app", "--host", "127.0.0.1", "--port", str(port),
                "--no-access-log", "--log-level", "warning"]
     proc = subprocess.Popen(command, env=env)
-    rows = []
     try:
         wait_ready(f"http://127.0.0.1:{port}", proc, path="/docs")
-        for c, n in ((1, args.n1), (32, args.n32)):
-            result = run_load(f"http://127.0.0.1:{port}/v1/images/generations",
-                              body_for("openai", "instant", args.size), "floor", n, c,
-                              f"floor/bare-fastapi/c{c}", args.time_limit)
-            result["provider_ms"] = 0.0
-            result["peak_rss_mib"] = round(peak_rss_mib(proc.pid), 1)
-            rows.append(result)
-            print_row(result)
+        return measure(f"http://127.0.0.1:{port}/v1/images/generations",
+                       body_for("openai", "instant", args.size), "floor", "floor/bare-fastapi",
+                       proc.pid, 0.0, args)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def measure(url: str, body: str, key: str, label: str, pid: int, provider_ms: float,
+            args: argparse.Namespace) -> list[dict]:
+    """Concurrency 1, then 32, against ``url``; each row printed as it comes."""
+    rows = []
+    for c, n in ((1, args.n1), (32, args.n32)):
+        result = run_load(url, body, key, n, c, f"{label}/c{c}", args.time_limit)
+        result["provider_ms"] = round(provider_ms, 3)
+        result["peak_rss_mib"] = round(peak_rss_mib(pid), 1)
+        rows.append(result)
+        print_row(result)
     return rows
 
 
