@@ -79,14 +79,19 @@ def test_picking_a_template_keeps_the_chosen_provider(
     expect(page.locator(".quote")).to_contain_text("Stable Image Core")
 
 
+def compose_with_stability(page: Page, studio: Studio, prompt: str, variations: int) -> None:
+    """Signed in, Stability's Core model chosen, ``prompt`` and ``variations`` filled in."""
+    sign_in(page, studio.base_url, studio.key)
+    choose(page, "Stability AI", "Stable Image Core")
+    page.get_by_label("Prompt", exact=True).fill(prompt)
+    set_variations(page, variations)
+
+
 def test_partial_failure_is_shown_per_variation(
     vendor_studio: Studio, stability: Emulated, open_page: OpenPage
 ) -> None:
     page, _ = open_page()
-    sign_in(page, vendor_studio.base_url, vendor_studio.key)
-    choose(page, "Stability AI", "Stable Image Core")
-    page.get_by_label("Prompt", exact=True).fill("A harbour at golden hour")
-    set_variations(page, 3)
+    compose_with_stability(page, vendor_studio, "A harbour at golden hour", 3)
     stability.emulator.reject_content(times=1)
     page.get_by_role("button", name="Generate 3 images").click()
     run = page.locator(".run").first
@@ -104,10 +109,7 @@ def test_total_failure_shows_the_api_error(
 ) -> None:
     page, watch = open_page()
     watch.expected_failures.add(502)
-    sign_in(page, vendor_studio.base_url, vendor_studio.key)
-    choose(page, "Stability AI", "Stable Image Core")
-    page.get_by_label("Prompt", exact=True).fill("A lighthouse in a storm")
-    set_variations(page, 2)
+    compose_with_stability(page, vendor_studio, "A lighthouse in a storm", 2)
     # A 400 fails each call without tripping the provider's circuit breaker (a 401 would).
     stability.emulator.fail_next(400, times=2)
     page.get_by_role("button", name="Generate 2 images").click()
@@ -127,10 +129,7 @@ def test_each_variation_shows_its_progress(
     vendor_studio: Studio, stability: Emulated, open_page: OpenPage
 ) -> None:
     page, _ = open_page()
-    sign_in(page, vendor_studio.base_url, vendor_studio.key)
-    choose(page, "Stability AI", "Stable Image Core")
-    page.get_by_label("Prompt", exact=True).fill("A slow vendor")
-    set_variations(page, 3)
+    compose_with_stability(page, vendor_studio, "A slow vendor", 3)
     stability.emulator.latency_s = 1.5
     try:
         page.get_by_role("button", name="Generate 3 images").click()
