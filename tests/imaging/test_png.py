@@ -239,3 +239,19 @@ def test_interlaced_pngs_are_left_to_a_full_decode():
 @pytest.mark.parametrize("data", [b"", b"GIF89a" + bytes(40), png.SIGNATURE + bytes(40)])
 def test_read_header_needs_a_png_with_ihdr_first(data):
     assert png.read_header(data) is None
+
+
+@pytest.mark.parametrize("name", list(_corruptions()))
+def test_metadata_swap_with_check_refuses_the_same_faults(name):
+    data = _corruptions()[name]
+    with pytest.raises(ValueError):
+        png.replace_metadata(data, [], check=png.read_header(data))
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_metadata_swap_with_check_gives_the_unchecked_bytes(name):
+    data = VALID[name]()
+    extra = [png.text_chunk("Comment", "checked")]
+    assert png.replace_metadata(data, extra, check=png.read_header(data)) == (
+        png.replace_metadata(data, extra)
+    )

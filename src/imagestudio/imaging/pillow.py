@@ -43,7 +43,6 @@ _PIL_FORMATS: dict[str, str] = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 _EXIF_MAX = 65_000
 _DESCRIBED = ("prompt", "provider", "model", "template", "seed")
 _ORIENTATION = 0x0112
-_PNG_BIT_DEPTH = 24  # offset of IHDR's bit-depth byte (signature 8, length 4, type 4, size 8)
 # Decoded modes whose file can be kept as is: re-encoding them would give the same
 # pixels (palette and grey PNGs widen to RGB on decode; CMYK or 16-bit would change).
 _STRONG_SHRINK = 1.5  # from this factor on, fit uses Catmull-Rom instead of Lanczos3
@@ -145,9 +144,10 @@ class PillowEngine:
 
         Eligible data is fully decoded first (unless ``decoded`` says the caller already
         decoded exactly these bytes), so it raises what :meth:`decode` raises for
-        corrupt, truncated or oversized images. A plain PNG is checked without Pillow
-        (:func:`png.check_pixel_data`, a fraction of a decode); any fault it finds sends
-        the data down the decoding path, which then says what is wrong.
+        corrupt, truncated or oversized images. A plain PNG is checked without Pillow, in
+        the pass that swaps its metadata (:func:`png.replace_metadata` with ``check``: a
+        fraction of a decode); any fault found sends the data down the decoding path,
+        which then says what is wrong.
         """
         header = png.read_header(data) if fmt == "png" else None
         if header is not None and _plain(header, data):
@@ -155,9 +155,9 @@ class PillowEngine:
                 return None
             _check_size(header.width, header.height, max_pixels)
             try:
-                if not decoded:
-                    png.check_pixel_data(data, header)
-                return png.replace_metadata(data, _png_chunks(metadata))
+                return png.replace_metadata(
+                    data, _png_chunks(metadata), check=None if decoded else header
+                )
             except ValueError:
                 pass
         image = _open(data)
@@ -166,7 +166,8 @@ class PillowEngine:
             _PIL_FORMATS.get(fmt) == kind
             and image.size == (width, height)
             and image.mode in _REUSABLE_MODES.get(kind, ())
-            and (kind != "PNG" or data[_PNG_BIT_DEPTH] <= 8)  # Pillow reads 16 as 8
+            # Pillow reads a 16-bit PNG as 8 bits: its pixels would change on re-encoding.
+            and (kind != "PNG" or (header is not None and header.depth <= 8))
         )
         if not eligible:
             return None

@@ -98,16 +98,23 @@ def iter_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview]]:
     raise ValueError("PNG ends without IEND")
 
 
-def replace_metadata(data: bytes, extra: Sequence[bytes]) -> bytes:
+def replace_metadata(
+    data: bytes, extra: Sequence[bytes], *, check: Header | None = None
+) -> bytes:
     """``data`` with every chunk outside :data:`KEPT_CHUNKS` dropped and ``extra``
     inserted before the first ``IDAT``; bytes after ``IEND`` are dropped.
 
-    The pixel data is copied, not decoded: validate it first. Raises ``ValueError`` as
-    :func:`iter_chunks` does, or when there is no ``IDAT``.
+    The pixel data is copied, not decoded: validate it first, or pass its ``check``
+    header to have :func:`check_pixel_data`'s checks made in the same pass. Raises
+    ``ValueError`` as :func:`iter_chunks` does, when there is no ``IDAT``, or at the first
+    fault the check finds.
     """
+    rows = None if check is None else _RowCheck(check)
     parts: list[bytes | memoryview] = [SIGNATURE]
     inserted = False
     for kind, whole in iter_chunks(data):
+        if rows is not None:
+            rows.see(kind, whole)
         if kind not in KEPT_CHUNKS:
             continue
         if kind == b"IDAT" and not inserted:
@@ -116,6 +123,8 @@ def replace_metadata(data: bytes, extra: Sequence[bytes]) -> bytes:
         parts.append(whole)
     if not inserted:
         raise ValueError("PNG has no IDAT chunk")
+    if rows is not None:
+        rows.finish()
     return b"".join(parts)
 
 
@@ -157,28 +166,42 @@ def check_pixel_data(data: bytes, header: Header) -> None:
     unfiltering it: every chunk's CRC, a palette for a palette image, and ``IDAT``s that
     inflate to one whole zlib stream of exactly ``height`` rows, each starting with a
     known filter type (0-4). Raises ``ValueError`` at the first fault."""
-    if header.interlaced:
-        raise ValueError("interlaced PNGs are checked by a full decode")
-    stride = header.row_bytes
-    expected = stride * header.height
-    inflate = zlib.decompressobj()
-    seen = 0
-    palette = False
+    rows = _RowCheck(header)
     for kind, whole in iter_chunks(data):
-        palette = palette or kind == b"PLTE"
+        rows.see(kind, whole)
+    rows.finish()
+
+
+class _RowCheck:
+    """:func:`check_pixel_data`, fed one chunk at a time."""
+
+    def __init__(self, header: Header) -> None:
+        if header.interlaced:
+            raise ValueError("interlaced PNGs are checked by a full decode")
+        self._header = header
+        self._stride = header.row_bytes
+        self._expected = self._stride * header.height
+        self._inflate = zlib.decompressobj()
+        self._seen = 0
+        self._palette = False
+
+    def see(self, kind: bytes, whole: memoryview) -> None:
+        self._palette = self._palette or kind == b"PLTE"
         if kind != b"IDAT":
-            continue
+            return
         try:
-            rows = inflate.decompress(whole[8:-4], expected - seen + 1)
+            rows = self._inflate.decompress(whole[8:-4], self._expected - self._seen + 1)
         except zlib.error as exc:
             raise ValueError(f"PNG pixel data does not inflate: {exc}") from exc
-        if inflate.unconsumed_tail or seen + len(rows) > expected:
+        if self._inflate.unconsumed_tail or self._seen + len(rows) > self._expected:
             raise ValueError("PNG holds more pixel data than its size")
-        first = (-seen) % stride
-        if len(rows) > first and max(rows[first::stride]) > 4:
+        first = (-self._seen) % self._stride
+        if len(rows) > first and max(rows[first::self._stride]) > 4:
             raise ValueError("PNG row with an unknown filter type")
-        seen += len(rows)
-    if seen != expected or not inflate.eof:
-        raise ValueError("PNG pixel data is truncated")
-    if header.colour == 3 and not palette:
-        raise ValueError("palette PNG without PLTE")
+        self._seen += len(rows)
+
+    def finish(self) -> None:
+        if self._seen != self._expected or not self._inflate.eof:
+            raise ValueError("PNG pixel data is truncated")
+        if self._header.colour == 3 and not self._palette:
+            raise ValueError("palette PNG without PLTE")
