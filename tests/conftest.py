@@ -1,4 +1,5 @@
-"""Shared fixtures: ``database_url`` runs a test on SQLite and, when configured, PostgreSQL.
+"""Shared fixtures: ``database_url`` runs a test on SQLite and, when configured, PostgreSQL;
+``cli_env`` and ``cli_with`` run CLI commands in a clean environment.
 
 PostgreSQL runs when ``IMAGESTUDIO_TEST_POSTGRES_URL`` names a server
 (``postgresql+asyncpg://postgres@127.0.0.1:5432/test``); each test gets a fresh database,
@@ -10,14 +11,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from sqlalchemy.engine import make_url
 
 from imagestudio.db.migrate import upgrade
 from imagestudio.db.session import Database
+from imagestudio.settings import get_settings
 
 POSTGRES_ENV = "IMAGESTUDIO_TEST_POSTGRES_URL"
 
@@ -67,3 +71,31 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.aclose()
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No ``IMAGESTUDIO_*`` variables, no stray ``.env`` (the working directory is
+    ``tmp_path``), a fresh data directory under it, and settings read anew."""
+    for name in list(os.environ):
+        if name.startswith("IMAGESTUDIO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_with(cli_env: Path) -> Callable[..., typer.Typer]:
+    """``cli_with(module, ...)``: a Typer app with those CLI modules' commands, in
+    :func:`cli_env`."""
+
+    def build(*modules: Any) -> typer.Typer:
+        app = typer.Typer()
+        for module in modules:
+            module.register(app)
+        return app
+
+    return build

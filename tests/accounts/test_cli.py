@@ -1,5 +1,5 @@
 import json
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 import typer
@@ -7,20 +7,11 @@ from typer.testing import CliRunner
 
 from imagestudio.cli import accounts, db
 from imagestudio.db.migrate import HEAD_REVISION
-from imagestudio.settings import get_settings
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
-    monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("IMAGESTUDIO_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    app = typer.Typer()
-    accounts.register(app)
-    db.register(app)
-    yield app
-    get_settings.cache_clear()
+def cli(cli_with: Callable[..., typer.Typer]) -> typer.Typer:
+    return cli_with(accounts, db)
 
 
 def test_users_create_prints_the_key_once_and_keys_can_be_revoked(cli: typer.Typer) -> None:

@@ -1,7 +1,6 @@
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,23 +8,18 @@ import typer
 from typer.testing import CliRunner
 
 from imagestudio.cli import doctor, providers
-from imagestudio.settings import get_settings
 
 SECRET = "sk-live-supersecret-123"
 DB_PASSWORD = "hunter2-db-pass"
 
 
 @pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+def env(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(os.environ):
-        if name.startswith("IMAGESTUDIO_") or name.endswith(("_API_KEY", "_TOKEN")):
+        if name.endswith(("_API_KEY", "_TOKEN")):
             monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+    return cli_env
 
 
 def invoke(*args: str) -> tuple[int, str]:

@@ -1,5 +1,3 @@
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -8,19 +6,12 @@ import typer
 from typer.testing import CliRunner
 
 from imagestudio.cli import serve as serve_module
-from imagestudio.settings import Settings, get_settings
+from imagestudio.settings import Settings
 
 
 @pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    for name in list(os.environ):
-        if name.startswith("IMAGESTUDIO_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+def env(cli_env: Path) -> Path:
+    return cli_env
 
 
 @pytest.fixture

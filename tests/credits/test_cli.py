@@ -1,28 +1,18 @@
 """``imagestudio credits …`` and ``users set-plan`` against a real SQLite database."""
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from imagestudio.cli import accounts, credits
-from imagestudio.settings import get_settings
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer]:
-    monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("IMAGESTUDIO_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    app = typer.Typer()
-    accounts.register(app)
-    credits.register(app)
-    yield app
-    get_settings.cache_clear()
+def cli(cli_with: Callable[..., typer.Typer]) -> typer.Typer:
+    return cli_with(accounts, credits)
 
 
 def _ok(cli: typer.Typer, *args: str) -> str:
