@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import httpx
@@ -91,6 +92,14 @@ def test_filters_tags_and_collections(studio: Studio, open_page: OpenPage) -> No
     page.get_by_role("button", name="Open details of Orchid poster, final").click()
     page.get_by_role("button", name="Remove from “Orchid campaign”").click()
     expect(cards).to_have_count(1)
+    expect(page.get_by_text("Removed from “Orchid campaign”.")).to_be_visible()
+
+    page.locator(".asset-card").first.get_by_role(
+        "button", name=re.compile("^Open details of")).click()
+    page.locator("dialog.detail").get_by_role("button", name="Delete", exact=True).click()
+    page.locator("dialog.dialog-small").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("Image deleted.")).to_be_visible()
+    expect(cards).to_have_count(0)
 
 
 def test_bulk_delete_and_list_view(studio: Studio, open_page: OpenPage) -> None:

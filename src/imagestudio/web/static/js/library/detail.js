@@ -111,17 +111,22 @@ class AssetDetail {
     const collection = this.ctx.currentCollection;
     if (!collection) return null;
     const button = h("button", { type: "button", class: "btn btn-ghost" }, `Remove from “${collection.name}”`);
-    button.addEventListener("click", async () => {
-      try {
-        await this.api.removeFromCollection(collection.id, this.current.id);
-        toast(`Removed from “${collection.name}”.`);
-        this.ctx.onChanged(null, this.current.id);
-        this.close();
-      } catch (error) {
-        toastError(error, "Could not remove from the collection");
-      }
-    });
+    button.addEventListener("click", () => this.dropCurrent(
+      () => this.api.removeFromCollection(collection.id, this.current.id),
+      `Removed from “${collection.name}”.`, "Could not remove from the collection"));
     return button;
+  }
+
+  /** Runs `action`, which takes the open image out of the current view, then closes. */
+  async dropCurrent(action, done, failed) {
+    try {
+      await action();
+      toast(done);
+      this.ctx.onChanged(null, this.current.id);
+      this.close();
+    } catch (error) {
+      toastError(error, failed);
+    }
   }
 
   againButton() {
@@ -144,14 +149,9 @@ class AssetDetail {
     del.addEventListener("click", async () => {
       const sure = await confirmDialog("Delete this image?",
         "It is removed from your library and every collection.", "Delete", { danger: true });
-      if (!sure) return;
-      try {
-        await this.api.deleteAsset(this.current.id);
-        toast("Image deleted.");
-        this.ctx.onChanged(null, this.current.id);
-        this.close();
-      } catch (error) {
-        toastError(error, "Could not delete");
+      if (sure) {
+        await this.dropCurrent(() => this.api.deleteAsset(this.current.id), "Image deleted.",
+          "Could not delete");
       }
     });
     return del;
