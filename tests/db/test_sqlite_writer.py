@@ -20,6 +20,7 @@ from imagestudio.db.migrate import upgrade
 from imagestudio.db.models import User
 from imagestudio.db.prepared import Prepared
 from imagestudio.db.session import Database
+from imagestudio.db.sqlite_writer import Checkpointer
 
 
 async def _migrated(tmp_path: Path) -> tuple[Database, Path]:
@@ -112,3 +113,29 @@ async def test_raw_statement_errors_are_sqlalchemy_errors(tmp_path: Path) -> Non
             await db.write(lambda conn: insert_user.run(conn, row))
     finally:
         await db.aclose()
+
+
+class _Recorder:
+    """A stand-in ``sqlite3`` connection that answers checkpoints with ``frames``."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.sql: list[str] = []
+
+    def execute(self, sql: str) -> _Recorder:
+        self.sql.append(sql)
+        return self
+
+    def fetchone(self) -> tuple[int, int, int]:
+        return (0, self.frames, self.frames)
+
+    def fetchall(self) -> list[tuple[int, int, int]]:
+        return [self.fetchone()]
+
+
+@pytest.mark.parametrize(("frames", "restarts"), [(10, False), (Checkpointer.RESTART_FRAMES, True)])
+def test_a_long_wal_gets_a_restart_checkpoint(frames: int, restarts: bool) -> None:
+    conn = _Recorder(frames)
+    Checkpointer("unused.db")._checkpoint(conn)  # type: ignore[arg-type]
+    assert conn.sql[0] == "PRAGMA wal_checkpoint(PASSIVE)"
+    assert ("PRAGMA wal_checkpoint(RESTART)" in conn.sql) == restarts
