@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from imagestudio.accounts.auth import Authenticator, Principal
 from imagestudio.api.config import ServerSettings
+from imagestudio.api.lean_route import lean_route_class
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Persistence, Services
 
@@ -65,6 +67,25 @@ async def current_user(
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <key>`` (401 without a valid key)."""
     return await state_of(request).auth.authenticate(request.headers.get("authorization"))
+
+
+async def _caller(request: Request) -> Principal:
+    return await state_of(request).auth.authenticate(request.headers.get("authorization"))
+
+
+LeanRoute = lean_route_class({current_user: _caller, api_state: api_state})
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def lean_post(router: APIRouter, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """``@router.post(path, **options)`` for a hot JSON endpoint, as a :data:`LeanRoute`."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(path, endpoint, methods=["POST"], route_class_override=LeanRoute,
+                             **options)
+        return endpoint
+
+    return register
 
 
 StateDep = Annotated[ApiState, Depends(api_state)]

@@ -13,7 +13,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
+from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
 from imagestudio.api.errors import error_responses
 from imagestudio.api.generate import b64, generate
 from imagestudio.api.routes._json import json_response
@@ -111,8 +111,8 @@ def to_create_request(body: ImageGenerateRequest) -> CreateRequest:
     )
 
 
-@router.post(
-    "/images/generations",
+@lean_post(
+    router, "/images/generations",
     response_model=ImagesResponse,
     response_model_exclude_none=True,
     responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
+from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
 from imagestudio.api.errors import error_responses
 from imagestudio.api.generate import generate, with_links
 from imagestudio.api.routes._json import json_response
@@ -14,8 +14,8 @@ from imagestudio.generation.schemas import EstimateRequest
 router = APIRouter(prefix="/api/image-studio", tags=["studio"])
 
 
-@router.post(
-    "/create",
+@lean_post(
+    router, "/create",
     response_model=CreateResponse,
     responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
 )
@@ -34,14 +34,14 @@ async def create(
     return json_response(response)
 
 
-@router.post(
-    "/estimate-cost",
+@lean_post(
+    router, "/estimate-cost",
     response_model=EstimatePublic,
     responses=error_responses(401, 404, 413, 422),
 )
-async def estimate_cost(body: EstimateRequest, _user: UserDep, state: StateDep) -> EstimatePublic:
+async def estimate_cost(body: EstimateRequest, _user: UserDep, state: StateDep) -> Response:
     """Price a request with exactly the rules create charges; nothing is spent."""
     quote = state.services.generation.quote(body.to_create_request())
-    return EstimatePublic(
+    return json_response(EstimatePublic(
         **dict(quote), resolution=f"{quote.target.width}x{quote.target.height}"
-    )
+    ))
