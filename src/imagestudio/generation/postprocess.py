@@ -17,7 +17,6 @@ from imagestudio.generation.planner import GenerationPlan, ModelPlan
 from imagestudio.imaging.engine import ImageEngine
 from imagestudio.imaging.formats import extension_for, media_type_for
 from imagestudio.providers.base import GeneratedImage
-from imagestudio.render.overlay import overlay_headline
 
 MAX_DECODE_PIXELS = 64_000_000
 # An encoded image already at the target size and this small is finished (one validating
@@ -117,6 +116,8 @@ def finish_image(
         fitted = engine.fit(pixels, target.width, target.height, focal=request.focal_point)
         if overlay:
             assert request.overlay_text is not None
+            from imagestudio.render.overlay import overlay_headline  # NumPy: loaded on use
+
             fitted = overlay_headline(fitted, request.overlay_text, plan.safe_zone_fractions)
         data = engine.encode(fitted, fmt, metadata=embedded)
     return RenderedImage(

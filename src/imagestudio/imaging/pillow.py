@@ -34,7 +34,6 @@ from imagestudio.imaging import jpeg, png
 from imagestudio.imaging.errors import ImageDecodeError, ImageTooLarge
 from imagestudio.imaging.formats import OUTPUT_FORMATS, OutputFormat
 from imagestudio.imaging.memory import keep_image_buffers
-from imagestudio.imaging.resample import resize
 
 METADATA_KEY = "imagestudio"
 SOFTWARE = "Image Studio"
@@ -104,6 +103,8 @@ class PillowEngine:
         if image.mode not in ("RGB", "RGBA", "L"):
             image = image.convert("RGBA" if _has_alpha(image) else "RGB")
         shrink = min(crop_w / width, crop_h / height)
+        from imagestudio.imaging.resample import resize  # loaded on first use (RSS)
+
         return resize(
             image, (width, height), box=(left, top, left + crop_w, top + crop_h),
             filter="catmull_rom" if shrink >= _STRONG_SHRINK else "lanczos3",

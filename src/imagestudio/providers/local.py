@@ -7,6 +7,7 @@ in a corner and in the result metadata.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -34,11 +35,17 @@ class LocalProvider:
     name: ClassVar[str] = "local"
 
     def __init__(self, *, renderer: DraftRenderer | None = None) -> None:
-        if renderer is None:
-            from imagestudio.render.renderer import DraftRenderer
+        self._given = renderer
 
-            renderer = DraftRenderer()
-        self._renderer = renderer
+    @functools.cached_property
+    def _renderer(self) -> DraftRenderer:
+        # Built on first use: NumPy and the renderer's tables stay out of a server that
+        # never renders (RSS), and start-up does not pay for them.
+        if self._given is not None:
+            return self._given
+        from imagestudio.render.renderer import DraftRenderer
+
+        return DraftRenderer()
 
     async def status(self) -> ProviderStatus:
         return ProviderStatus(name=self.name, configured=True, reason=DESCRIPTION)
@@ -53,10 +60,11 @@ class LocalProvider:
         safe_zone = _safe_zone(request.options, self._bad)
         base_seed = request.seed if request.seed is not None else _prompt_seed(request.prompt)
         images: list[GeneratedImage] = []
+        renderer = self._renderer
         for i in range(request.n):
             seed = base_seed + i
             pixels = await asyncio.to_thread(
-                self._renderer.render,
+                renderer.render,
                 request.prompt,
                 seed,
                 width,
