@@ -92,7 +92,8 @@ def create_app(
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
-    for module in (health, studio, credits, catalog, assets, collections, openai_compat):
+    # The two create routes first: every request is matched against the routers in order.
+    for module in (studio, openai_compat, assets, health, credits, catalog, collections):
         app.include_router(module.router)
     mount_web_ui(app, settings)
     return app
