@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -96,6 +97,43 @@ async def test_a_write_waits_for_another_process_off_the_event_loop(tmp_path: Pa
         ticker.cancel()
         async with db.engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM users"))).scalar() == 1
+    finally:
+        other.close()
+        await db.aclose()
+
+
+async def test_writes_behind_the_writer_thread_wait_for_it_and_run_on_the_loop(
+    tmp_path: Path,
+) -> None:
+    db, path = await _migrated(tmp_path)
+    other = sqlite3.connect(path, isolation_level=None)
+    ran_on: list[str] = []
+
+    def add_user(conn: Connection) -> None:
+        ran_on.append(threading.current_thread().name)
+        _add_user(new_id())(conn)
+
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        first = asyncio.create_task(db.write(add_user))  # busy: goes to the writer thread
+        await asyncio.sleep(0.2)
+        later = [asyncio.create_task(db.write(add_user)) for _ in range(5)]
+        await asyncio.sleep(0.2)
+        assert not any(task.done() for task in [first, *later])
+        gone = asyncio.create_task(db.write(add_user))
+        await asyncio.sleep(0.05)
+        gone.cancel()  # one waiter giving up does not wake or fail the others
+        await asyncio.sleep(0.05)
+        assert not any(task.done() for task in [first, *later])
+        other.execute("COMMIT")
+        await asyncio.wait_for(asyncio.gather(first, *later), 5)
+        loop_thread = threading.current_thread().name
+        # The first try on the loop is refused (busy) and re-run on the writer thread; the
+        # five behind it waited on the loop, not in the thread's queue.
+        assert ran_on[0] == loop_thread and ran_on[1].startswith("sqlite-writer")
+        assert ran_on[2:] == [loop_thread] * 5
+        async with db.engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM users"))).scalar() == 6
     finally:
         other.close()
         await db.aclose()

@@ -5,9 +5,11 @@ in WAL mode with ``synchronous=NORMAL`` a commit only appends to the WAL file an
 syncs the disk, so a create's transaction costs less than the hop to a worker thread and
 back (about 15 % of the server's CPU per create, see ``docs/performance.md``). There the
 connection never waits for SQLite's write lock (``busy_timeout`` 0): a transaction refused
-with ``SQLITE_BUSY`` (another process is writing) is rolled back and run again on the
-writer thread, which waits for the lock up to ``BUSY_TIMEOUT_MS``; so does one that comes
-while the thread holds the connection.
+with ``SQLITE_BUSY`` (another process, or a ``RESTART`` checkpoint, is writing) is rolled
+back and run again on the writer thread, which waits for the lock up to
+``BUSY_TIMEOUT_MS``. Transactions that come while the thread holds the connection wait on
+the loop until it lets go and then run there: sending each of them to the thread too
+would keep the writer there for as long as requests keep coming.
 
 The connection never checkpoints the WAL itself (a checkpoint copies pages into the
 database file and fsyncs it: a stall of several milliseconds every few dozen creates);
@@ -17,6 +19,7 @@ database file and fsyncs it: a stall of several milliseconds every few dozen cre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -50,31 +53,48 @@ class SqliteWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._lock = threading.Lock()
         self._conn: Connection | None = None
+        self._released: asyncio.Future[None] | None = None
         path = sync_url.database or ""
         self._checkpointer = Checkpointer(path) if path not in ("", ":memory:") else None
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        if self._lock.acquire(blocking=False):
-            try:
-                return self._transaction(work)
-            except OperationalError as exc:
-                if not _is_busy(exc):
-                    raise
-            finally:
-                self._lock.release()
-        return await asyncio.get_running_loop().run_in_executor(
-            self._executor, self._waiting, work
-        )
+        loop = asyncio.get_running_loop()
+        while not self._lock.acquire(blocking=False):
+            await asyncio.shield(self._thread_done(loop))  # shared: a cancelled waiter leaves it
+        try:
+            return self._transaction(work)
+        except OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        finally:
+            self._lock.release()
+        return await loop.run_in_executor(self._executor, self._waiting, work, loop)
 
-    def _waiting(self, work: Callable[[Connection], T]) -> T:
-        with self._lock:
-            raw = self._connection().connection.driver_connection
-            assert raw is not None
-            raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            try:
-                return self._transaction(work)
-            finally:
-                raw.execute("PRAGMA busy_timeout=0")
+    def _thread_done(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+        # Only the writer thread holds the lock while the loop runs: wait for it to let go
+        # (one wake-up for every waiter) instead of queueing a thread hop per transaction.
+        waiting = self._released
+        if waiting is None or waiting.done() or waiting.get_loop() is not loop:
+            waiting = self._released = loop.create_future()
+        return waiting
+
+    def _wake(self) -> None:
+        if self._released is not None and not self._released.done():
+            self._released.set_result(None)
+
+    def _waiting(self, work: Callable[[Connection], T], loop: asyncio.AbstractEventLoop) -> T:
+        try:
+            with self._lock:
+                raw = self._connection().connection.driver_connection
+                assert raw is not None
+                raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                try:
+                    return self._transaction(work)
+                finally:
+                    raw.execute("PRAGMA busy_timeout=0")
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._wake)
 
     def _connection(self) -> Connection:
         # One connection for the writer's lifetime: a pool checkout and reset per
