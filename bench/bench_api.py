@@ -9,8 +9,9 @@ and 32 against
   × (a) the instant provider (image already at the requested size)
     (b) the local renderer,
 
-after the floor: the same load against ``bench/baseline_app.py``, a bare FastAPI endpoint
-on the same server stack (no auth, database, image or file), started the same way.
+after the floors: the same load against ``bench/baseline_app.py``, a plain ASGI callable
+and a bare FastAPI endpoint on the same server stack (no auth, database, image or file),
+started the same way.
 
 each at ``--size`` (default 512x512). Every request authenticates, writes a generation
 row, an asset row and an asset file. Prints a table (latency, throughput, the studio's
@@ -128,10 +129,11 @@ def body_for(endpoint: str, provider: str, size: int) -> str:
                        "width": size, "height": size})
 
 
-def run_load(url: str, body: str, key: str, n: int, c: int, label: str, time_limit: float) -> dict:
+def run_load(url: str, body: str, key: str, n: int, c: int, label: str, time_limit: float,
+             client: str = "httpx") -> dict:
     command = [sys.executable, str(LOAD), url, "--body", body, "-H", f"Authorization: Bearer {key}",
                "-n", str(n), "-c", str(c), "--warmup", str(max(20, c)), "--time-limit",
-               str(time_limit), "--expect", '"url"', "--label", label]
+               str(time_limit), "--expect", '"url"', "--label", label, "--client", client]
     done = subprocess.run(command, capture_output=True, text=True, timeout=time_limit + 60)
     if not done.stdout.strip():
         raise SystemExit(f"load.py failed: {done.stderr.strip()[-500:]}")
@@ -146,7 +148,9 @@ def main() -> None:
     parser.add_argument("--n32", type=int, default=2000, help="requests at concurrency 32")
     parser.add_argument("--time-limit", type=float, default=12.0, help="seconds per run")
     parser.add_argument("--providers", default="instant,local")
-    parser.add_argument("--no-floor", action="store_true", help="skip the bare-endpoint floor")
+    parser.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp",
+                        help="load.py's HTTP client (aiohttp costs the measurement least)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the two floors")
     parser.add_argument("--out", help="write the JSON results here")
     args = parser.parse_args()
 
@@ -174,20 +178,36 @@ def main() -> None:
 
 
 def floor(env: dict[str, str], args: argparse.Namespace) -> list[dict]:
-    """c = 1 and c = 32 against the bare endpoint of ``baseline_app.py``."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"),
-               "baseline_app:app", "--host", "127.0.0.1", "--port", str(port),
-               "--no-access-log", "--log-level", "warning"]
-    proc = subprocess.Popen(command, env=env)
-    try:
-        wait_ready(f"http://127.0.0.1:{port}", proc, path="/docs")
-        return measure(f"http://127.0.0.1:{port}/v1/images/generations",
-                       body_for("openai", "instant", args.size), "floor", "floor/bare-fastapi",
-                       proc.pid, 0.0, args)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    """c = 1 and c = 32 against the two floors of ``baseline_app.py``."""
+    rows = []
+    for app, label in (("raw", "floor/raw-asgi"), ("app", "floor/bare-fastapi")):
+        port = free_port()
+        command = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"),
+                   f"baseline_app:{app}", "--host", "127.0.0.1", "--port", str(port),
+                   "--no-access-log", "--log-level", "warning"]
+        proc = subprocess.Popen(command, env=env)
+        try:
+            wait_port(port, proc)
+            rows += measure(f"http://127.0.0.1:{port}/v1/images/generations",
+                            body_for("openai", "instant", args.size), "floor", label,
+                            proc.pid, 0.0, args)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return rows
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"floor server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("floor server did not become ready")
 
 
 def measure(url: str, body: str, key: str, label: str, pid: int, provider_ms: float,
@@ -195,7 +215,7 @@ def measure(url: str, body: str, key: str, label: str, pid: int, provider_ms: fl
     """Concurrency 1, then 32, against ``url``; each row printed as it comes."""
     rows = []
     for c, n in ((1, args.n1), (32, args.n32)):
-        result = run_load(url, body, key, n, c, f"{label}/c{c}", args.time_limit)
+        result = run_load(url, body, key, n, c, f"{label}/c{c}", args.time_limit, args.client)
         result["provider_ms"] = round(provider_ms, 3)
         result["peak_rss_mib"] = round(peak_rss_mib(pid), 1)
         rows.append(result)
