@@ -16,6 +16,7 @@ import struct
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from isal import isal_zlib
 from PIL import Image
@@ -27,6 +28,8 @@ DEFLATE_LEVEL = 1  # ISA-L levels run 0..3; 1 is the speed/size knee on our imag
 KEPT_CHUNKS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
 _COLOUR_TYPES = {"RGB": 2, "RGBA": 6}
 _UP = 2
+# isal's stub declares ``error`` as an instance; at run time it is the exception class.
+_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, cast(type[Exception], isal_zlib.error))
 
 
 def chunk(kind: bytes, payload: bytes) -> bytes:
@@ -182,7 +185,7 @@ class _RowCheck:
         self._header = header
         self._stride = header.row_bytes
         self._expected = self._stride * header.height
-        self._inflate = zlib.decompressobj()
+        self._inflate = isal_zlib.decompressobj()  # ISA-L inflates ~3x faster than zlib
         self._seen = 0
         self._palette = False
 
@@ -192,7 +195,7 @@ class _RowCheck:
             return
         try:
             rows = self._inflate.decompress(whole[8:-4], self._expected - self._seen + 1)
-        except zlib.error as exc:
+        except _INFLATE_ERRORS as exc:
             raise ValueError(f"PNG pixel data does not inflate: {exc}") from exc
         if self._inflate.unconsumed_tail or self._seen + len(rows) > self._expected:
             raise ValueError("PNG holds more pixel data than its size")
