@@ -66,7 +66,7 @@ async def current_user(
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <key>`` (401 without a valid key)."""
-    return await state_of(request).auth.authenticate(request.headers.get("authorization"))
+    return await _caller(request)
 
 
 async def _caller(request: Request) -> Principal:

@@ -27,8 +27,6 @@ from pydantic import BaseModel, ValidationError
 Resolver = Callable[[Request], Awaitable[Any]]
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
-_JSON_TYPES = ("application/json",)
-
 
 class LeanJsonRoute(APIRoute):
     """An ``APIRoute`` whose request handler calls the endpoint with directly resolved
@@ -104,7 +102,7 @@ def _body(model: type[BaseModel], raw: bytes, content_type: str | None) -> BaseM
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
         )
     media = (content_type or "").partition(";")[0].strip().lower()
-    if media not in _JSON_TYPES and not media.endswith("+json"):
+    if media != "application/json" and not media.endswith("+json"):
         raise RequestValidationError([{
             "type": "content_type", "loc": ("body",), "input": content_type,
             "msg": "the request body must be JSON (Content-Type: application/json)",
