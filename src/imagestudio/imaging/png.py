@@ -13,7 +13,6 @@ non-interlaced 8-bit PNG (colour type 2 or 6) that every decoder reads.
 from __future__ import annotations
 
 import struct
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -29,7 +28,7 @@ KEPT_CHUNKS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
 _COLOUR_TYPES = {"RGB": 2, "RGBA": 6}
 _UP = 2
 # isal's stub declares ``error`` as an instance; at run time it is the exception class.
-_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, cast(type[Exception], isal_zlib.error))
+_InflateError = cast(type[Exception], isal_zlib.error)
 
 
 def chunk(kind: bytes, payload: bytes) -> bytes:
@@ -109,7 +108,7 @@ def replace_metadata(
     inserted before the first ``IDAT``; bytes after ``IEND`` are dropped.
 
     The pixel data is copied, not decoded: validate it first, or pass its ``check``
-    header to have :func:`check_pixel_data`'s checks made in the same pass. Raises
+    header to have it checked in the same pass (see :class:`_RowCheck`). Raises
     ``ValueError`` as :func:`iter_chunks` does, when there is no ``IDAT``, or at the first
     fault the check finds.
     """
@@ -165,19 +164,12 @@ def read_header(data: bytes) -> Header | None:
     return Header(width, height, depth, colour, interlace == 1)
 
 
-def check_pixel_data(data: bytes, header: Header) -> None:
-    """Check what a decoder needs of a non-interlaced PNG's pixel data without
-    unfiltering it: every chunk's CRC, a palette for a palette image, and ``IDAT``s that
-    inflate to one whole zlib stream of exactly ``height`` rows, each starting with a
-    known filter type (0-4). Raises ``ValueError`` at the first fault."""
-    rows = _RowCheck(header)
-    for kind, whole in iter_chunks(data):
-        rows.see(kind, whole)
-    rows.finish()
-
-
 class _RowCheck:
-    """:func:`check_pixel_data`, fed one chunk at a time."""
+    """Checks what a decoder needs of a non-interlaced PNG's pixel data without
+    unfiltering it, fed one chunk at a time: every chunk's CRC (by :func:`iter_chunks`),
+    a palette for a palette image, and ``IDAT``s that inflate to one whole zlib stream of
+    exactly ``height`` rows, each starting with a known filter type (0-4). Raises
+    ``ValueError`` at the first fault."""
 
     def __init__(self, header: Header) -> None:
         if header.interlaced:
@@ -195,7 +187,7 @@ class _RowCheck:
             return
         try:
             rows = self._inflate.decompress(whole[8:-4], self._expected - self._seen + 1)
-        except _INFLATE_ERRORS as exc:
+        except _InflateError as exc:
             raise ValueError(f"PNG pixel data does not inflate: {exc}") from exc
         if self._inflate.unconsumed_tail or self._seen + len(rows) > self._expected:
             raise ValueError("PNG holds more pixel data than its size")
