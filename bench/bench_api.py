@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,21 +72,6 @@ def create_user(env: dict[str, str]) -> str:
 def server_command(port: int) -> list[str]:
     return [sys.executable, "-m", "imagestudio", "serve", "--host", "127.0.0.1",
             "--port", str(port), "--no-access-log", "--log-level", "warning"]
-
-
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 30,
-               path: str = "/api/image-studio/health") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}{path}", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("server did not become ready")
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -130,7 +114,7 @@ def body_for(endpoint: str, provider: str, size: int) -> str:
 
 
 def run_load(url: str, body: str, key: str, n: int, c: int, label: str, time_limit: float,
-             client: str = "httpx") -> dict:
+             client: str) -> dict:
     command = [sys.executable, str(LOAD), url, "--body", body, "-H", f"Authorization: Bearer {key}",
                "-n", str(n), "-c", str(c), "--warmup", str(max(20, c)), "--time-limit",
                str(time_limit), "--expect", '"url"', "--label", label, "--client", client]
@@ -163,7 +147,7 @@ def main() -> None:
     rows = [] if args.no_floor else floor(env, args)
     proc = subprocess.Popen(server_command(port), env=env, cwd=data_dir)
     try:
-        wait_ready(base, proc)
+        wait_ready(port, proc)
         for provider in args.providers.split(","):
             own_ms = provider_time_ms(provider, args.size)
             for endpoint, path in (("openai", "/v1/images/generations"),
@@ -187,7 +171,7 @@ def floor(env: dict[str, str], args: argparse.Namespace) -> list[dict]:
                    "--no-access-log", "--log-level", "warning"]
         proc = subprocess.Popen(command, env=env)
         try:
-            wait_port(port, proc)
+            wait_ready(port, proc)
             rows += measure(f"http://127.0.0.1:{port}/v1/images/generations",
                             body_for("openai", "instant", args.size), "floor", label,
                             proc.pid, 0.0, args)
@@ -197,17 +181,19 @@ def floor(env: dict[str, str], args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    """Until ``port`` accepts connections: uvicorn listens only once the app's start-up
+    (migrations, wiring) is done."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"floor server exited with {proc.returncode}")
+            raise SystemExit(f"server exited with {proc.returncode}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("floor server did not become ready")
+    raise SystemExit("server did not become ready")
 
 
 def measure(url: str, body: str, key: str, label: str, pid: int, provider_ms: float,
