@@ -13,7 +13,7 @@ from imagestudio.credits.admin import parse_usd
 from imagestudio.credits.reports import plans_public
 from imagestudio.credits.schemas import CreditsSummary, LedgerEntryPublic, PlansPublic
 from imagestudio.credits.wiring import Credits, build_credits
-from imagestudio.generation.schemas import format_usd
+from imagestudio.money import format_usd
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

@@ -20,7 +20,7 @@ from imagestudio.catalog.schemas import (
 )
 from imagestudio.cli._common import console, print_json
 from imagestudio.container import build_services
-from imagestudio.generation.schemas import format_usd
+from imagestudio.money import format_usd
 from imagestudio.providers.base import ProviderStatus
 from imagestudio.settings import PROVIDER_IDS, Settings, get_settings
 

@@ -16,7 +16,7 @@ from imagestudio.credits.schemas import CreditsSummary, LedgerEntryPublic
 from imagestudio.credits.service import CreditsService
 from imagestudio.db.models import User
 from imagestudio.errors import InvalidRequest, NotFound
-from imagestudio.generation.schemas import format_usd
+from imagestudio.money import format_usd
 
 MICROS_PER_USD = 1_000_000
 MAX_GRANT_MICROS = 1_000_000 * MICROS_PER_USD

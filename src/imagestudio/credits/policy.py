@@ -20,7 +20,7 @@ from imagestudio.errors import (
     RateLimited,
     StudioError,
 )
-from imagestudio.generation.schemas import format_usd
+from imagestudio.money import format_usd
 
 SPEND = "spend"
 """The usage-counter metric holding micro-USD spent (captured + held) in a period."""

@@ -36,7 +36,8 @@ from imagestudio.credits.schemas import (
 )
 from imagestudio.credits.service import CreditsService
 from imagestudio.generation.planner import GenerationPlan
-from imagestudio.generation.schemas import Money, QuotePublic
+from imagestudio.generation.schemas import QuotePublic
+from imagestudio.money import Money
 
 MAX_PAGE = 200
 

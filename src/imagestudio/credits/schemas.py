@@ -6,7 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from imagestudio.generation.schemas import Money, QuotePublic
+from imagestudio.generation.schemas import QuotePublic
+from imagestudio.money import Money
 
 
 class PlanRef(BaseModel):

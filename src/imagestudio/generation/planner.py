@@ -23,11 +23,11 @@ from imagestudio.generation.schemas import (
     SEED_MAX,
     CreateRequest,
     GenerationSizePublic,
-    Money,
     QuotePublic,
     SizePublic,
 )
 from imagestudio.generation.sizing import Target, describe, plan_size, resolve_target
+from imagestudio.money import Money
 from imagestudio.pricing import price_per_image
 from imagestudio.providers.base import ProviderRequest, SizeRequest
 

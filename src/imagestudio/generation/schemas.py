@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from imagestudio.catalog.schemas import OutputFormat, QualityTier
+from imagestudio.money import Money
 
 PROMPT_MAX_CHARS = 2000
 NEGATIVE_PROMPT_MAX_CHARS = 2000
@@ -65,25 +66,6 @@ class CreateRequest(BaseModel):
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
-
-
-class Money(BaseModel):
-    """An amount in integer micro-USD with its display form."""
-
-    micros: int
-    usd: str
-
-    @classmethod
-    def of(cls, micros: int) -> Money:
-        return cls(micros=micros, usd=format_usd(micros))
-
-
-def format_usd(micros: int) -> str:
-    """``39_000`` → ``"$0.039"``; at least two decimals, no trailing zeros beyond them."""
-    sign = "-" if micros < 0 else ""
-    dollars, rest = divmod(abs(micros), 1_000_000)
-    decimals = f"{rest:06d}".rstrip("0").ljust(2, "0")
-    return f"{sign}${dollars}.{decimals}"
 
 
 class SizePublic(BaseModel):

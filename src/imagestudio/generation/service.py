@@ -23,11 +23,11 @@ from imagestudio.generation.schemas import (
     CreateRequest,
     CreateResult,
     ErrorPublic,
-    Money,
     QuotePublic,
     VariationPublic,
 )
 from imagestudio.imaging.engine import ImageEngine
+from imagestudio.money import Money
 from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.errors import ProviderError, ProviderNotConfigured
 

@@ -12,7 +12,7 @@ from imagestudio.api.schemas import StudioCreateRequest
 from imagestudio.db.models import Generation
 from imagestudio.errors import NotFound
 from imagestudio.generation import schemas as limits
-from imagestudio.generation.schemas import Money
+from imagestudio.money import Money
 from imagestudio.settings import Settings
 from imagestudio.web.local_session import LOCAL_USER, LocalSessions, is_local_request, refuse
 from imagestudio.web.schemas import (

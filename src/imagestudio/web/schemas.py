@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from imagestudio.generation.schemas import Money
+from imagestudio.money import Money
 
 
 class LimitsPublic(BaseModel):
