@@ -39,7 +39,8 @@ from imagestudio.generation.service import GenerationService
 from imagestudio.imaging.pillow import PillowEngine
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.registry import load_provider_class
-from imagestudio.settings import PROVIDER_IDS, Settings
+from imagestudio.settings import Settings
+from imagestudio.vendors import VENDOR_IDS
 
 KEY = "bench-key"
 RUNS = 20
@@ -210,7 +211,7 @@ async def main() -> None:
           f"median of {RUNS})")
     print(f"{'vendor':<12} {'model':<30} {'vendor size':>11} {'wall ms':>8} {'emulator ms':>12} "
           f"{'studio ms':>10}")
-    for vendor in PROVIDER_IDS:
+    for vendor in VENDOR_IDS:
         model, size, wall, inside, studio = await overhead(vendor)
         print(f"{vendor:<12} {model:<30} {size:>11} {wall * 1e3:8.1f} {inside * 1e3:12.1f} "
               f"{studio * 1e3:10.1f}")
@@ -223,7 +224,7 @@ async def main() -> None:
           f"{'ratio':>6} {'calls ratio':>12} {'cpu ms/img':>11} {'cpu bound':>10}  "
           f"target {TARGET_RATIO}")
     missed: list[str] = []
-    cases = [(v, BATCH, BATCH_RUNS) for v in PROVIDER_IDS] + [("wavespeed", 2, 1)]
+    cases = [(v, BATCH, BATCH_RUNS) for v in VENDOR_IDS] + [("wavespeed", 2, 1)]
     for vendor, limit, runs in cases:
         result = await batch(vendor, limit, runs, warm=limit >= BATCH)
         if limit >= BATCH:

@@ -31,7 +31,8 @@ from imagestudio.providers._http import build_http_client
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.registry import build_providers
-from imagestudio.settings import PROVIDER_IDS, Settings
+from imagestudio.settings import Settings
+from imagestudio.vendors import VENDOR_IDS, VENDORS
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class Services:
 
 def available(settings: Settings) -> frozenset[str]:
     """Providers that can be called now: the offline renderer, plus every keyed vendor."""
-    keyed = {name for name in PROVIDER_IDS if settings.provider(name).configured}
+    keyed = {name for name in VENDOR_IDS if settings.provider(name).configured}
     return frozenset({"local", *keyed})
 
 
@@ -123,7 +124,7 @@ def build_services(
             name: build_http_client(
                 settings.provider(name), allow_network=settings.allow_provider_requests
             )
-            for name in PROVIDER_IDS
+            for name in VENDOR_IDS
         }
     )
     providers = providers if providers is not None else build_providers(settings, clients)
@@ -135,10 +136,10 @@ def build_services(
     gateway = ResilientGateway(
         providers,
         policy=RetryPolicy.from_settings(settings),
-        limits={name: settings.provider(name).max_concurrency for name in PROVIDER_IDS},
+        limits={name: settings.provider(name).max_concurrency for name in VENDOR_IDS},
     )
     engine = PillowEngine()
-    hints = {info.id: f"set {info.key_env}" for info in catalog.providers.values() if info.key_env}
+    hints = {vendor.id: f"set {vendor.key_env}" for vendor in VENDORS.values()}
     generation = GenerationService(
         catalog,
         gateway,

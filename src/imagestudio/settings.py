@@ -3,18 +3,20 @@
 Nothing reads settings at import time: the API and CLI entry points call
 :func:`get_settings` once and pass the object (or parts of it) down.
 Vendor keys use the names the vendors' own docs use (``STABILITY_API_KEY`` …);
-everything else is prefixed ``IMAGESTUDIO_``.
+everything else is prefixed ``IMAGESTUDIO_``. Each vendor's variables (key, base URL,
+concurrency cap) are derived from :data:`imagestudio.vendors.VENDORS`.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROVIDER_IDS = ("stability", "wavespeed", "huggingface", "gemini", "openai")
+from imagestudio.vendors import VENDORS, Vendor, vendor
 
 
 class ProviderSettings(BaseModel):
@@ -30,16 +32,44 @@ class ProviderSettings(BaseModel):
     def configured(self) -> bool:
         return self.api_key is not None and bool(self.api_key.get_secret_value())
 
+    @property
+    def key_env(self) -> str:
+        """The variable to set for this vendor's key."""
+        known = VENDORS.get(self.name)
+        return known.key_env if known else f"the {self.name} API key"
 
-def _key(name: str) -> SecretStr | None:
-    return Field(
-        default=None,
-        validation_alias=AliasChoices(name, f"IMAGESTUDIO_{name}"),
-        description=f"API key ({name}).",
+
+def _vendor_fields(spec: Vendor) -> dict[str, Any]:
+    """``<id>_api_key``, ``<id>_base_url`` and ``<id>_max_concurrency`` of one vendor."""
+    note = f"; {spec.concurrency_note}" if spec.concurrency_note else ""
+    return {
+        f"{spec.id}_api_key": (SecretStr | None, Field(
+            default=None,
+            validation_alias=AliasChoices(*spec.key_envs),
+            description=f"API key ({spec.key_env}).",
+        )),
+        f"{spec.id}_base_url": (str, Field(
+            default=spec.base_url, description=f"{spec.name} base URL ({spec.base_url_env})."
+        )),
+        f"{spec.id}_max_concurrency": (int | None, Field(
+            default=spec.max_concurrency, ge=1,
+            description=f"{spec.name} calls in flight (None: provider_max_concurrency){note}.",
+        )),
+    }
+
+
+if TYPE_CHECKING:
+    _VendorSettings = BaseSettings
+else:
+    # Every vendor's variables, derived from imagestudio.vendors (read with getattr).
+    _VendorSettings = create_model(
+        "_VendorSettings",
+        __base__=BaseSettings,
+        **{name: f for spec in VENDORS.values() for name, f in _vendor_fields(spec).items()},
     )
 
 
-class Settings(BaseSettings):
+class Settings(_VendorSettings):
     model_config = SettingsConfigDict(
         env_prefix="IMAGESTUDIO_",
         env_file=".env",
@@ -95,44 +125,9 @@ class Settings(BaseSettings):
         default=86_400.0, gt=0, description="How long a completed Idempotency-Key is replayed."
     )
 
-    stability_api_key: SecretStr | None = _key("STABILITY_API_KEY")
-    wavespeed_api_key: SecretStr | None = _key("WAVESPEED_API_KEY")
-    huggingface_api_key: SecretStr | None = Field(
-        default=None,
-        validation_alias=AliasChoices("HF_API_KEY", "HF_TOKEN", "IMAGESTUDIO_HF_API_KEY"),
-        description="API key (HF_API_KEY).",
-    )
-    gemini_api_key: SecretStr | None = _key("GEMINI_API_KEY")
-    openai_api_key: SecretStr | None = _key("OPENAI_API_KEY")
-
-    stability_base_url: str = "https://api.stability.ai"
-    wavespeed_base_url: str = "https://api.wavespeed.ai"
-    huggingface_base_url: str = "https://router.huggingface.co/hf-inference"
-    gemini_base_url: str = "https://generativelanguage.googleapis.com"
-    openai_base_url: str = "https://api.openai.com/v1"
-
     provider_timeout_s: float = Field(default=120.0, gt=0, description="Per-call vendor budget.")
     provider_max_concurrency: int = Field(
-        default=4, ge=1, description="Calls in flight per vendor."
-    )
-    # Per-vendor caps on calls in flight (None: provider_max_concurrency). They keep a batch
-    # of variations under each vendor's published limits instead of tripping its 429s.
-    stability_max_concurrency: int | None = Field(
-        default=10,
-        ge=1,
-        description="Stability calls in flight; its limit is 150 requests/10 s (60 s time-out).",
-    )
-    wavespeed_max_concurrency: int | None = Field(
-        default=2, ge=1, description="WaveSpeed calls in flight; Bronze tier allows 2."
-    )
-    huggingface_max_concurrency: int | None = Field(
-        default=None, ge=1, description="Hugging Face calls in flight."
-    )
-    gemini_max_concurrency: int | None = Field(
-        default=None, ge=1, description="Gemini calls in flight."
-    )
-    openai_max_concurrency: int | None = Field(
-        default=None, ge=1, description="OpenAI calls in flight."
+        default=4, ge=1, description="Calls in flight per vendor without a cap of its own."
     )
 
     retry_max_attempts: int = Field(
@@ -164,9 +159,8 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'imagestudio.db').resolve()}"
 
     def provider(self, name: str) -> ProviderSettings:
-        """Connection settings for vendor ``name`` (one of :data:`PROVIDER_IDS`)."""
-        if name not in PROVIDER_IDS:
-            raise KeyError(name)
+        """Connection settings for vendor ``name`` (KeyError for an unknown one)."""
+        vendor(name)
         return ProviderSettings(
             name=name,
             api_key=getattr(self, f"{name}_api_key"),

@@ -21,7 +21,8 @@ from imagestudio.api.app import create_app
 from imagestudio.api.config import ServerSettings
 from imagestudio.container import Services, build_services
 from imagestudio.emulators.wavespeed import WaveSpeedEmulator
-from imagestudio.settings import PROVIDER_IDS, Settings
+from imagestudio.settings import Settings
+from imagestudio.vendors import VENDOR_IDS
 
 USER_CREDIT_MICROS = 10_000_000
 
@@ -62,7 +63,7 @@ def make_services(settings: Settings, wavespeed: WaveSpeedEmulator) -> Services:
         name: httpx.AsyncClient(
             transport=httpx.MockTransport(wavespeed if name == "wavespeed" else _no_network)
         )
-        for name in PROVIDER_IDS
+        for name in VENDOR_IDS
     }
     return build_services(settings, http_clients=clients, instant_provider=True)
 

@@ -23,7 +23,7 @@ from PIL import Image
 from tests.web.harness import free_port, stop, studio_env, wait_healthy
 
 from imagestudio.catalog import load_catalog
-from imagestudio.settings import PROVIDER_IDS
+from imagestudio.vendors import VENDOR_IDS
 
 CATALOG = load_catalog()
 TEMPLATES = ("linkedin_cover", "pinterest_pin", "instagram_feed_landscape")
@@ -55,7 +55,7 @@ def _start_emulator(name: str, log: Path) -> tuple[subprocess.Popen[bytes], dict
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, API key) of a studio whose every vendor is an emulator process."""
     data_dir = tmp_path_factory.mktemp("e2e")
-    emulators = [_start_emulator(name, data_dir / f"{name}.log") for name in PROVIDER_IDS]
+    emulators = [_start_emulator(name, data_dir / f"{name}.log") for name in VENDOR_IDS]
     env = studio_env(data_dir)
     for _, exports in emulators:
         env.update(exports)
@@ -86,7 +86,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             stop(process)
 
 
-@pytest.mark.parametrize("vendor", PROVIDER_IDS)
+@pytest.mark.parametrize("vendor", VENDOR_IDS)
 @pytest.mark.parametrize("template_id", TEMPLATES)
 def test_every_vendor_serves_exact_template_pixels(
     studio: tuple[str, str], vendor: str, template_id: str
@@ -123,7 +123,7 @@ def test_every_emulated_vendor_is_listed_as_available(studio: tuple[str, str]) -
 
     assert response.status_code == 200
     available = {p["id"] for p in response.json()["providers"] if p["available"]}
-    assert available >= {*PROVIDER_IDS, "local"}
+    assert available >= {*VENDOR_IDS, "local"}
 
 
 SEED_EXAMPLES = [

@@ -20,7 +20,8 @@ from imagestudio.imaging.pillow import PillowEngine
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.local import LocalProvider
 from imagestudio.providers.registry import load_provider_class
-from imagestudio.settings import PROVIDER_IDS, Settings
+from imagestudio.settings import Settings
+from imagestudio.vendors import VENDOR_IDS
 
 CATALOG = load_catalog()
 KEY = "test-key"
@@ -66,13 +67,13 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def studio() -> AsyncIterator[Studio]:
-    keys: dict[str, Any] = {f"{name}_api_key": KEY for name in PROVIDER_IDS}
+    keys: dict[str, Any] = {f"{name}_api_key": KEY for name in VENDOR_IDS}
     # "429 then 503" spends both attempts on the first model
     settings = Settings(_env_file=None, retry_max_attempts=2, **keys)
-    emulators = {name: load_emulator(name)(KEY) for name in PROVIDER_IDS}
-    clients = [httpx.AsyncClient(transport=httpx.MockTransport(emulators[n])) for n in PROVIDER_IDS]
+    emulators = {name: load_emulator(name)(KEY) for name in VENDOR_IDS}
+    clients = [httpx.AsyncClient(transport=httpx.MockTransport(emulators[n])) for n in VENDOR_IDS]
     providers: dict[str, ImageProvider] = {"local": LocalProvider()}
-    for name, client in zip(PROVIDER_IDS, clients, strict=True):
+    for name, client in zip(VENDOR_IDS, clients, strict=True):
         vendor = load_provider_class(name)
         providers[name] = vendor(  # type: ignore[call-arg]
             settings.provider(name), client=client, sleep=no_wait, poll_interval_s=0.0
@@ -81,7 +82,7 @@ async def studio() -> AsyncIterator[Studio]:
     gateway = ResilientGateway(
         providers,
         policy=replace(RetryPolicy.from_settings(settings), jitter=0.0),
-        limits={name: settings.max_concurrency(name) for name in PROVIDER_IDS},
+        limits={name: settings.max_concurrency(name) for name in VENDOR_IDS},
         sleep=time.sleep,
         clock=time,
     )
@@ -122,7 +123,7 @@ async def test_premium_429_then_503_is_served_by_the_next_candidate(studio: Stud
     # vendor got exactly one paid submission.
     assert len(studio.posts("stability")) == 2
     assert len(studio.posts(second.provider)) == 1
-    others = set(PROVIDER_IDS) - {"stability", second.provider}
+    others = set(VENDOR_IDS) - {"stability", second.provider}
     assert all(studio.emulators[name].calls == [] for name in others)
 
 
@@ -135,7 +136,7 @@ async def test_an_unknown_outcome_is_neither_resent_nor_replaced(studio: Studio)
     assert variation.status == "failed"
     assert variation.error is not None and variation.error.code == "provider_outcome_unknown"
     assert len(studio.posts("stability")) == 1
-    assert all(studio.emulators[n].calls == [] for n in PROVIDER_IDS if n != "stability")
+    assert all(studio.emulators[n].calls == [] for n in VENDOR_IDS if n != "stability")
     assert studio.time.sleeps == []
 
 
@@ -149,7 +150,7 @@ async def test_a_long_retry_after_falls_back_for_every_variation(studio: Studio)
     assert len(studio.posts("stability")) == 3 and studio.time.sleeps == []
 
 
-@pytest.mark.parametrize("vendor", PROVIDER_IDS)
+@pytest.mark.parametrize("vendor", VENDOR_IDS)
 @pytest.mark.parametrize("template_id", ["linkedin_cover", "pinterest_pin"])
 async def test_template_sizes_come_out_exact_for_every_vendor(
     studio: Studio, vendor: str, template_id: str

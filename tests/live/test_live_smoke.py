@@ -55,7 +55,7 @@ async def test_one_real_image(
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     vendor = settings.provider(name)
     if not settings.allow_provider_requests or not vendor.configured:
-        pytest.skip(f"{provider_cls.key_env} is not set (or provider requests are disabled)")
+        pytest.skip(f"{vendor.key_env} is not set (or provider requests are disabled)")
 
     async with build_http_client(vendor) as client:
         result = await provider_cls(vendor, client=client).generate(request_)

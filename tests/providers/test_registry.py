@@ -7,7 +7,8 @@ from imagestudio.emulators import EMULATORS, load_emulator
 from imagestudio.providers.base import ImageProvider, ProviderRequest, SizeRequest
 from imagestudio.providers.errors import ProviderNotConfigured
 from imagestudio.providers.registry import PROVIDER_CLASSES, build_providers, load_provider_class
-from imagestudio.settings import PROVIDER_IDS, Settings
+from imagestudio.settings import Settings
+from imagestudio.vendors import VENDOR_IDS, VENDORS
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 def test_registry_names_are_exact_and_complete() -> None:
-    assert set(PROVIDER_CLASSES) == {"local", *PROVIDER_IDS}
+    assert set(PROVIDER_CLASSES) == {"local", *VENDOR_IDS}
     for name in PROVIDER_CLASSES:
         assert load_provider_class(name).name == name
 
@@ -37,16 +38,16 @@ def test_unknown_provider_is_a_key_error_naming_the_known_ones() -> None:
 
 
 def test_every_vendor_has_an_emulator_and_a_key_variable() -> None:
-    assert set(EMULATORS) == set(PROVIDER_IDS)
-    for name in PROVIDER_IDS:
+    assert set(EMULATORS) == set(VENDOR_IDS)
+    for name in VENDOR_IDS:
         assert load_emulator(name).name == name
-        assert load_provider_class(name).key_env  # type: ignore[attr-defined]
+        assert VENDORS[name].key_env
 
 
 async def test_build_providers_builds_every_vendor_even_without_a_key(settings: Settings) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(500))
     async with httpx.AsyncClient(transport=transport) as client:
-        providers = build_providers(settings, {name: client for name in PROVIDER_IDS})
+        providers = build_providers(settings, {name: client for name in VENDOR_IDS})
 
         statuses = {name: await p.status() for name, p in providers.items()}
         with pytest.raises(ProviderNotConfigured, match="OPENAI_API_KEY"):
@@ -66,4 +67,4 @@ async def test_build_providers_builds_every_vendor_even_without_a_key(settings: 
 async def test_build_providers_needs_a_client_per_vendor(settings: Settings) -> None:
     async with httpx.AsyncClient() as client:
         with pytest.raises(KeyError, match="gemini, openai"):
-            build_providers(settings, {name: client for name in PROVIDER_IDS[:3]})
+            build_providers(settings, {name: client for name in VENDOR_IDS[:3]})

@@ -1,5 +1,8 @@
 """Load ``catalog/data``, validate every file and cross-check every reference.
 
+Image sources (providers) are not a data file: they come from :mod:`imagestudio.vendors`,
+the one list every part of the studio derives vendor identity from.
+
 The result is an immutable :class:`Catalog` with exact-name lookups only.
 """
 
@@ -33,6 +36,7 @@ from imagestudio.catalog.schemas import (
     TierSpec,
 )
 from imagestudio.errors import InvalidRequest
+from imagestudio.vendors import SOURCES, Vendor
 
 DATA_DIR = Path(__file__).parent / "data"
 T = TypeVar("T", bound=BaseModel)
@@ -190,9 +194,21 @@ def _check_references(
                 raise CatalogError(f"template {template.id}: unknown model {model_id!r}")
 
 
+def provider_infos() -> list[ProviderInfo]:
+    """The catalog's image sources, from :data:`imagestudio.vendors.SOURCES`."""
+    return [
+        ProviderInfo(
+            id=source.id, name=source.name, docs=source.docs, offline=source.offline,
+            key_env=source.key_env if isinstance(source, Vendor) else None,
+            base_url=source.base_url if isinstance(source, Vendor) else None,
+        )
+        for source in SOURCES.values()
+    ]
+
+
 def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
     """Load and cross-check every data file under ``data_dir``; raise :class:`CatalogError`."""
-    providers = _parse(ProviderInfo, _read(data_dir / "providers.yaml"), "providers.yaml")
+    providers = provider_infos()
     platforms = _parse(Platform, _read(data_dir / "platforms.yaml"), "platforms.yaml")
     presets = _parse(
         AspectRatioPreset, _read(data_dir / "aspect_ratios.yaml"), "aspect_ratios.yaml"

@@ -16,16 +16,9 @@ import uvicorn
 
 from imagestudio.emulators import EMULATORS, load_emulator
 from imagestudio.emulators.asgi import create_app
+from imagestudio.vendors import vendor
 
 LOCALHOST_NAMES = frozenset({"localhost"})
-# The variable holding each vendor's key (settings.py reads these names).
-KEY_ENV = {
-    "stability": "STABILITY_API_KEY",
-    "wavespeed": "WAVESPEED_API_KEY",
-    "huggingface": "HF_API_KEY",
-    "gemini": "GEMINI_API_KEY",
-    "openai": "OPENAI_API_KEY",
-}
 
 
 def is_loopback(host: str) -> bool:
@@ -54,7 +47,8 @@ def env_lines(provider: str, host: str, port: int, api_key: str | None) -> list[
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}{load_emulator(provider).base_path}"
     key = api_key or "any-non-empty-key"
-    return [f"IMAGESTUDIO_{provider.upper()}_BASE_URL={base}", f"{KEY_ENV[provider]}={key}"]
+    spec = vendor(provider)
+    return [f"{spec.base_url_env}={base}", f"{spec.key_env}={key}"]
 
 
 def emulate(

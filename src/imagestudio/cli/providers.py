@@ -22,7 +22,8 @@ from imagestudio.cli._common import console, print_json
 from imagestudio.container import build_services
 from imagestudio.money import format_usd
 from imagestudio.providers.base import ProviderStatus
-from imagestudio.settings import PROVIDER_IDS, Settings, get_settings
+from imagestudio.settings import Settings, get_settings
+from imagestudio.vendors import VENDORS
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -77,10 +78,10 @@ def _settings_status(info: ProviderInfo, settings: Settings) -> ProviderStatus:
     """What settings alone say about ``info`` (used when no client was built for it)."""
     if info.offline:
         return ProviderStatus(info.id, True, "offline, no key needed")
-    if info.id not in PROVIDER_IDS:
+    if info.id not in VENDORS:
         return ProviderStatus(info.id, False, "no client for this provider", info.base_url)
     connection = settings.provider(info.id)
-    reason = "" if connection.configured else f"set {info.key_env}"
+    reason = "" if connection.configured else f"set {connection.key_env}"
     return ProviderStatus(info.id, connection.configured, reason, connection.base_url)
 
 
@@ -108,7 +109,7 @@ async def _client_statuses(settings: Settings, catalog: Catalog,
 def _row(status: ProviderStatus, info: ProviderInfo | None, settings: Settings,
          catalog: Catalog) -> ProviderRow:
     base_url = status.base_url
-    if base_url is None and status.name in PROVIDER_IDS:
+    if base_url is None and status.name in VENDORS:
         base_url = settings.provider(status.name).base_url
     models = [
         ModelRow(m.id, m.name, price_label(m), m.pricing.confirmed, m.ai_model, m.deprecated)

@@ -2,24 +2,21 @@
 
 Each emulator is a callable ``httpx.Request -> httpx.Response`` usable with
 ``httpx.MockTransport``; :mod:`imagestudio.emulators.asgi` serves one over real HTTP.
-Lookups are exact names; modules are imported only when asked for.
+Which class emulates which vendor is :data:`imagestudio.vendors.VENDORS`' ``emulator``;
+lookups are exact names; modules are imported only when asked for.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
+
+from imagestudio.vendors import VENDORS, load
 
 if TYPE_CHECKING:
     from imagestudio.emulators._base import Emulator
 
-EMULATORS: dict[str, str] = {
-    "stability": "imagestudio.emulators.stability:StabilityEmulator",
-    "wavespeed": "imagestudio.emulators.wavespeed:WaveSpeedEmulator",
-    "huggingface": "imagestudio.emulators.huggingface:HuggingFaceEmulator",
-    "gemini": "imagestudio.emulators.gemini:GeminiEmulator",
-    "openai": "imagestudio.emulators.openai:OpenAIEmulator",
-}
+EMULATORS: Mapping[str, str] = {vendor.id: vendor.emulator for vendor in VENDORS.values()}
 
 
 def load_emulator(name: str) -> type[Emulator]:
@@ -28,8 +25,7 @@ def load_emulator(name: str) -> type[Emulator]:
         target = EMULATORS[name]
     except KeyError:
         raise KeyError(f"no emulator named {name!r}; known: {', '.join(EMULATORS)}") from None
-    module, _, attr = target.partition(":")
-    cls: type[Emulator] = getattr(import_module(module), attr)
+    cls: type[Emulator] = load(target)
     return cls
 
 

@@ -49,7 +49,6 @@ class HttpProvider:
     """
 
     name: ClassVar[str]
-    key_env: ClassVar[str]
 
     def __init__(
         self,
@@ -66,6 +65,11 @@ class HttpProvider:
         self._poll_interval_s = poll_interval_s
         self._poll_timeout_s = poll_timeout_s
         self._base = settings.base_url.rstrip("/")
+
+    @property
+    def key_env(self) -> str:
+        """The variable that holds this vendor's key (from :mod:`imagestudio.vendors`)."""
+        return self._settings.key_env
 
     async def status(self) -> ProviderStatus:
         """Configured or not (naming the env var); never touches the network."""

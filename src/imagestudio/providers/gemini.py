@@ -241,7 +241,6 @@ class GeminiProvider(HttpProvider):
     """Gemini image models (``generateContent``) and legacy Imagen (``:predict``)."""
 
     name: ClassVar[str] = NAME
-    key_env: ClassVar[str] = "GEMINI_API_KEY"
 
     async def generate(self, request: ProviderRequest) -> ProviderResult:
         """One JSON POST; raises only ``ProviderError`` subclasses."""

@@ -110,7 +110,6 @@ class HuggingFaceProvider(HttpProvider):
     """Text-to-image on the HF router's ``hf-inference`` provider (FLUX and friends)."""
 
     name: ClassVar[str] = NAME
-    key_env: ClassVar[str] = "HF_API_KEY"
 
     async def generate(self, request: ProviderRequest) -> ProviderResult:
         """One JSON POST, one image; raises only ``ProviderError`` subclasses."""

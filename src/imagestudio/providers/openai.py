@@ -141,7 +141,6 @@ class OpenAIProvider(HttpProvider):
     """GPT image models through the OpenAI Images API (or a compatible endpoint)."""
 
     name: ClassVar[str] = NAME
-    key_env: ClassVar[str] = "OPENAI_API_KEY"
 
     async def generate(self, request: ProviderRequest) -> ProviderResult:
         """One JSON POST for all ``n`` images; raises only ``ProviderError`` subclasses."""

@@ -1,30 +1,22 @@
-"""The provider registry: exact names → implementation classes, imported lazily.
+"""The provider registry: exact source ids → client classes, imported lazily.
 
-Names are stable keys stored on every generation row; lookups are exact (architecture §9
-rule 3). ``build_providers`` is called by the composition root with one borrowed HTTP
-client per vendor; providers never create or close clients.
+Ids and classes come from :data:`imagestudio.vendors.SOURCES`; lookups are exact
+(architecture §9 rule 3). ``build_providers`` is called by the composition root with one
+borrowed HTTP client per vendor; providers never create or close clients.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from importlib import import_module
 from typing import cast
 
 import httpx
 
 from imagestudio.providers.base import ImageProvider
-from imagestudio.settings import PROVIDER_IDS, Settings
+from imagestudio.settings import Settings
+from imagestudio.vendors import LOCAL, SOURCES, VENDOR_IDS, load
 
-LOCAL = "local"
-PROVIDER_CLASSES: dict[str, str] = {
-    LOCAL: "imagestudio.providers.local:LocalProvider",
-    "stability": "imagestudio.providers.stability:StabilityProvider",
-    "wavespeed": "imagestudio.providers.wavespeed:WaveSpeedProvider",
-    "huggingface": "imagestudio.providers.huggingface:HuggingFaceProvider",
-    "gemini": "imagestudio.providers.gemini:GeminiProvider",
-    "openai": "imagestudio.providers.openai:OpenAIProvider",
-}
+PROVIDER_CLASSES: Mapping[str, str] = {source.id: source.client for source in SOURCES.values()}
 
 
 def load_provider_class(name: str) -> type[ImageProvider]:
@@ -34,8 +26,7 @@ def load_provider_class(name: str) -> type[ImageProvider]:
     except KeyError:
         known = ", ".join(PROVIDER_CLASSES)
         raise KeyError(f"no provider named {name!r}; known: {known}") from None
-    module, _, attr = target.partition(":")
-    return cast("type[ImageProvider]", getattr(import_module(module), attr))
+    return cast("type[ImageProvider]", load(target))
 
 
 def build_providers(
@@ -48,12 +39,12 @@ def build_providers(
     their ``generate()`` raises ``ProviderNotConfigured``. Raises ``KeyError`` when a
     vendor has no client.
     """
-    missing = [name for name in PROVIDER_IDS if name not in clients]
+    missing = [name for name in VENDOR_IDS if name not in clients]
     if missing:
         raise KeyError(f"no HTTP client for: {', '.join(missing)}")
-    local = cast("Callable[[], ImageProvider]", load_provider_class(LOCAL))
-    providers: dict[str, ImageProvider] = {LOCAL: local()}
-    for name in PROVIDER_IDS:
+    local = cast("Callable[[], ImageProvider]", load_provider_class(LOCAL.id))
+    providers: dict[str, ImageProvider] = {LOCAL.id: local()}
+    for name in VENDOR_IDS:
         vendor = cast("Callable[..., ImageProvider]", load_provider_class(name))
         providers[name] = vendor(settings.provider(name), client=clients[name])
     return providers

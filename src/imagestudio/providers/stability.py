@@ -133,7 +133,6 @@ class StabilityProvider(HttpProvider):
     """Stable Image Ultra, Core and SD 3.5 through ``/v2beta/stable-image/generate/*``."""
 
     name: ClassVar[str] = NAME
-    key_env: ClassVar[str] = "STABILITY_API_KEY"
 
     async def generate(self, request: ProviderRequest) -> ProviderResult:
         """One multipart POST, one image; raises only ``ProviderError`` subclasses."""

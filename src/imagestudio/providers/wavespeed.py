@@ -222,7 +222,6 @@ class WaveSpeedProvider(HttpProvider):
     """Ideogram v3 Turbo and Qwen Image through WaveSpeed's submit/poll API."""
 
     name: ClassVar[str] = NAME
-    key_env: ClassVar[str] = "WAVESPEED_API_KEY"
 
     async def generate(self, request: ProviderRequest) -> ProviderResult:
         """Submit once, poll until done, download and verify every output."""
