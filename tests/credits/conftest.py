@@ -22,8 +22,8 @@ from tests.api.conftest import server_settings
 from imagestudio.api.app import create_app
 from imagestudio.container import Persistence, Services, build_persistence, build_services
 from imagestudio.credits import repository as repo
-from imagestudio.credits.models import CreditAccount, LedgerEntry
 from imagestudio.credits.plans import PlanTable
+from imagestudio.db.credit_models import CreditAccount, LedgerEntry
 from imagestudio.providers.fake import FakeProvider
 from imagestudio.providers.local import LocalProvider
 from imagestudio.settings import Settings

@@ -66,6 +66,21 @@ class AccountService:
             await session.commit()
             return new_key
 
+    async def ensure_user(self, name: str, *, plan: str) -> UserPublic:
+        """User ``name``, created on ``plan`` (with no key) if it does not exist yet."""
+        _check_name(name)
+        self._check_known_plan(plan)
+        async with self._db.sessions() as session:
+            user = await session.scalar(select(User).where(User.name == name))
+            if user is None:
+                session.add(User(name=name, plan=plan))
+                try:
+                    await session.commit()
+                except IntegrityError:  # created meanwhile by another process
+                    await session.rollback()
+                user = await self._user(session, name)
+            return UserPublic.model_validate(user)
+
     async def list_users(self) -> list[UserPublic]:
         async with self._db.sessions() as session:
             users = await session.scalars(select(User).order_by(User.created_at, User.name))

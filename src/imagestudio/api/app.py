@@ -25,6 +25,7 @@ from imagestudio.api.routes import (
     health,
     openai_compat,
     studio,
+    ui,
 )
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Services, build_persistence, build_services
@@ -95,5 +96,6 @@ def create_app(
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, assets, health, credits, catalog, collections):
         app.include_router(module.router)
-    mount_web_ui(app, settings)
+    app.include_router(ui.build_router(settings))
+    mount_web_ui(app)
     return app

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from imagestudio.credits.models import (
+from imagestudio.credits.operations import Capture
+from imagestudio.credits.statements import Statements, for_dialect
+from imagestudio.db.credit_models import (
     CreditHold,
     IdempotencyKey,
     LedgerEntry,
 )
-from imagestudio.credits.operations import Capture
-from imagestudio.credits.statements import Statements, for_dialect
 
 _BUMP_ATTEMPTS = 20
 

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from imagestudio.credits.models import (
+from imagestudio.db.base import UTCDateTime, table_of
+from imagestudio.db.credit_models import (
     CreditAccount,
     CreditHold,
     IdempotencyKey,
     LedgerEntry,
     UsageCounter,
 )
-from imagestudio.db.base import UTCDateTime, table_of
 from imagestudio.db.models import Generation
 from imagestudio.db.prepared import Prepared
 

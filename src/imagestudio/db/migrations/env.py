@@ -10,7 +10,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import imagestudio.credits.models  # noqa: F401  (registers the credit tables)
+import imagestudio.db.credit_models  # noqa: F401  (registers the credit tables)
 import imagestudio.db.models  # noqa: F401  (registers the tables)
 from imagestudio.db.base import Base
 from imagestudio.db.session import create_engine

@@ -1,4 +1,5 @@
-"""UI-support routes (``/api/image-studio/ui``): what the page needs beyond the public API."""
+"""UI-support routes (``/api/image-studio/ui``): what the browser page (:mod:`imagestudio.web`)
+needs beyond the public API."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import select
 
 from imagestudio import __version__
+from imagestudio.accounts.local import LOCAL_USER, LocalSessions
 from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.errors import error_responses
 from imagestudio.api.schemas import StudioCreateRequest
@@ -14,7 +16,7 @@ from imagestudio.errors import NotFound
 from imagestudio.generation import schemas as limits
 from imagestudio.money import Money
 from imagestudio.settings import Settings
-from imagestudio.web.local_session import LOCAL_USER, LocalSessions, is_local_request, refuse
+from imagestudio.web.local_session import is_local_request, refuse
 from imagestudio.web.schemas import (
     FeaturesPublic,
     GenerationPublic,

@@ -1,5 +1,8 @@
 """Credit tables: accounts, the append-only ledger, holds, usage counters, idempotency keys.
 
+They live with the other tables in ``db`` (the schema is the foundation every layer
+works over; Alembic sees it whole); all credit SQL is in :mod:`imagestudio.credits`.
+
 Indexes are kept to what a query needs (every index is one more page written per create).
 
 Money is integer micro-USD everywhere. An account's ``balance_micros`` is the sum of its
