@@ -8,7 +8,8 @@ writes ledger rows. Two modes in the same run, interleaved in rounds so drift hi
   credits   the shipped path: rate limit, plan checks, one hold transaction (generation
             row, hold, quota + spend counters, balance, ledger), capture in the recording
             transaction
-  bypassed  the same app with a no-op credits service (the recorder inserts the row)
+  bypassed  the same app whose workflow has a credits service that only writes the
+            generation row (no checks, no hold, no capture)
 
 Reports p50/p90 per mode, the added p50 (absolute and as a ratio), the in-process cost of a
 pre-flight, and (``--postgres URL``) the throughput of N concurrent creates for a single
@@ -38,17 +39,21 @@ from sqlalchemy.engine import make_url
 from imagestudio.accounts.auth import Authenticator
 from imagestudio.api.app import create_app
 from imagestudio.api.config import ServerSettings
+from imagestudio.assets.recorder import AssetRecorder
 from imagestudio.catalog import load_catalog
 from imagestudio.catalog.schemas import PerImagePrice
 from imagestudio.container import build_persistence, build_services
 from imagestudio.credits.repository import HoldRow
 from imagestudio.credits.service import Hold
+from imagestudio.db.base import new_id, utcnow
 from imagestudio.db.migrate import upgrade
 from imagestudio.db.session import Database
 from imagestudio.generation.schemas import CreateRequest
 from imagestudio.providers.instant import MODEL_ID, with_instant
 from imagestudio.providers.local import LocalProvider
 from imagestudio.settings import Settings
+from imagestudio.studio import runs
+from imagestudio.studio.workflow import Started, Workflow
 
 PRICE = 1_000
 BODY = {"prompt": "bench image", "provider": "instant", "model": "instant", "width": 64,
@@ -65,28 +70,51 @@ def priced_catalog() -> Any:
 
 
 class NoCredits:
-    """The credits service with every check and money movement taken out."""
+    """The credits service with every check and money movement taken out: ``begin`` only
+    runs the caller's subject work (the generation row)."""
+
+    def __init__(self, real: Any) -> None:
+        self.db, self.clock = real.db, real.clock
 
     async def replay(self, *_: Any) -> None:
         return None
 
-    async def begin_generation(self, principal: Any, *_: Any) -> Hold:
-        row = HoldRow("", principal.user_id, "image_generation", None, 0, 0, 0, "")
+    async def begin(self, principal: Any, op: Any, *, subject: Any = None,
+                    subject_id: str | None = None, **_: Any) -> Hold:
+        if subject is not None:
+            await self.db.write(subject)
+        row = HoldRow("", principal.user_id, op.kind, subject_id, op.quantity, 0, 0, "")
         return Hold(row, None)
 
-    def generation_settlement(self, *_: Any) -> None:
+    def settle(self, *_: Any, **__: Any) -> None:
         return None
 
-    async def abort(self, *_: Any) -> None:
+    async def abort(self, *_: Any, **__: Any) -> None:
         return None
+
+
+def bypassed(persistence: Any) -> Any:
+    """``persistence`` whose workflow runs on :class:`NoCredits`."""
+    workflow = Workflow(NoCredits(persistence.credits.service), persistence.credits.reports,
+                        AssetRecorder(persistence.store), persistence.store)
+    return dataclasses.replace(persistence, workflow=workflow)
+
+
+class Ready:
+    """A runner that hands over one finished run at once (so only recording is timed)."""
+
+    def __init__(self, ran: Any) -> None:
+        self.ran = ran
+
+    async def run(self, *_: Any, **__: Any) -> Any:
+        return self.ran
 
 
 async def build_app(data_dir: Path, url: str, *, bypass: bool) -> tuple[Any, Any, str]:
     settings = Settings(_env_file=None, data_dir=data_dir, database_url=url)
     persistence = build_persistence(settings)
     if bypass:
-        credits = dataclasses.replace(persistence.credits, service=NoCredits())
-        persistence = dataclasses.replace(persistence, credits=credits)
+        persistence = bypassed(persistence)
     services = build_services(settings, catalog=priced_catalog(), persistence=persistence,
                               http_clients={}, providers={"local": LocalProvider()},
                               instant_provider=True)
@@ -164,13 +192,17 @@ async def latency(url: str, rounds: int, per_round: int) -> dict[str, Any]:
 
 
 async def components(services: Any, key: str, n: int = 300) -> dict[str, float]:
-    """p50 in ms of each credit step alone, in process: the hold transaction, recording
-    with and without the settlement in it, and a pre-flight (planning excluded)."""
-    who = await Authenticator(services.persistence.db).authenticate(f"Bearer {key}")
-    plan = services.generation.plan(CreateRequest(**BODY))
-    outcome = await services.generation.run(plan)
-    credits, recorder = services.persistence.credits.service, services.persistence.recorder
-    reports = services.persistence.credits.reports
+    """p50 in ms of each credit step alone, in process: the hold transaction (with the
+    generation row), recording with and without the settlement in it, and a pre-flight
+    (planning and generating excluded)."""
+    persistence = services.persistence
+    who = await Authenticator(persistence.db).authenticate(f"Bearer {key}")
+    module = services.image_generation
+    priced = module.planner.plan(CreateRequest(**BODY))
+    ready = dataclasses.replace(module, runner=Ready(await module.runner.run(priced.plan)))
+    reports = persistence.credits.reports
+    workflows = {"record_settle": (persistence.workflow, persistence.credits.service),
+                 "record": (bypassed(persistence).workflow, NoCredits(persistence.credits.service))}
     samples: dict[str, list[float]] = {"hold": [], "record_settle": [], "record": [],
                                        "preflight": []}
 
@@ -181,14 +213,17 @@ async def components(services: Any, key: str, n: int = 300) -> dict[str, float]:
         return value
 
     for _ in range(n):
-        hold = await clock("hold", credits.begin_generation(who, plan, None))
-        settle = credits.generation_settlement(hold, outcome.result)
-        await clock("record_settle", recorder.record(
-            who.user_id, plan.request, outcome.result, outcome.images,
-            generation_id=hold.generation_id, also=settle))
-        await clock("record", recorder.record(who.user_id, plan.request, outcome.result,
-                                              outcome.images))
-        await clock("preflight", reports.preflight(who, plan))
+        for name, (workflow, credits) in workflows.items():
+            job_id = new_id()
+
+            def row(conn: Any, job_id: str = job_id) -> None:
+                runs.insert_running(conn, job_id, who.user_id, priced.job, 1, PRICE, utcnow())
+
+            begin = credits.begin(who, priced.charge, subject=row, subject_id=job_id)
+            hold = await (clock("hold", begin) if name == "record_settle" else begin)
+            started = Started(job_id, who.user_id, priced, hold)
+            await clock(name, workflow.finish(ready, started))
+        await clock("preflight", reports.check(who, priced.charge))
     out = {name: pct(values[n // 10:], 0.5) for name, values in samples.items()}
     out["settle"] = out["record_settle"] - out["record"]
     out["hold_plus_settle"] = out["hold"] + out["settle"]

@@ -15,7 +15,7 @@ import httpx
 from imagestudio.accounts.service import AccountService
 from imagestudio.assets.collections import CollectionService
 from imagestudio.assets.library import AssetLibrary
-from imagestudio.assets.recorder import GenerationRecorder
+from imagestudio.assets.recorder import AssetRecorder
 from imagestudio.assets.store import LocalAssetStore
 from imagestudio.catalog import Catalog, load_catalog
 from imagestudio.credits.periods import Clock
@@ -32,20 +32,24 @@ from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.registry import build_providers
 from imagestudio.settings import Settings
+from imagestudio.studio.image_generation import ImageGeneration, image_generation
+from imagestudio.studio.sweeper import Sweeper
+from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
 
 
 @dataclass(frozen=True)
 class Persistence:
-    """The database, the asset store and the services over them (API and account CLI)."""
+    """The database, the asset store and the services over them (API, CLI)."""
 
     db: Database
     store: LocalAssetStore
     accounts: AccountService
     library: AssetLibrary
     collections: CollectionService
-    recorder: GenerationRecorder
     credits: Credits
+    workflow: Workflow
+    sweeper: Sweeper
 
     async def aclose(self) -> None:
         await self.db.aclose()
@@ -66,14 +70,22 @@ def build_persistence(
     db = Database.connect(settings.resolved_database_url)
     store = LocalAssetStore(settings.data_dir / "assets")
     credits = build_credits(db, settings, clock=clock, catalog=catalog, plans=plans)
+    recorder = AssetRecorder(store)
     return Persistence(
         db=db,
         store=store,
         accounts=AccountService(db, plans=credits.plans.ids),
         library=AssetLibrary(db, store),
         collections=CollectionService(db),
-        recorder=GenerationRecorder(db, store),
         credits=credits,
+        workflow=Workflow(credits.service, credits.reports, recorder, store),
+        sweeper=Sweeper(
+            credits.service,
+            recorder,
+            hold_timeout_s=settings.credits_hold_timeout_s,
+            key_ttl_s=settings.idempotency_ttl_s,
+            interval_s=settings.credits_sweep_interval_s,
+        ),
     )
 
 
@@ -86,6 +98,7 @@ class Services:
     engine: ImageEngine
     gateway: Gateway
     generation: GenerationService
+    image_generation: ImageGeneration
     http_clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     persistence: Persistence | None = None
@@ -157,6 +170,7 @@ def build_services(
         engine=engine,
         gateway=gateway,
         generation=generation,
+        image_generation=image_generation(generation),
         http_clients=clients,
         persistence=persistence
         or (

@@ -19,6 +19,8 @@ exactly one place per surface.
     ├── RateLimited (429)
     ├── PayloadTooLarge (413)
     ├── GenerationFailed (502)          every variation of a create failed
+    ├── RecordingFailed (500)           outputs were delivered and charged, but not yet
+    │                                   in the library (the next sweep puts them there)
     └── providers.errors.ProviderError  vendor failures (see that module)
 """
 
@@ -122,3 +124,11 @@ class GenerationFailed(StudioError):
 
     code = "generation_failed"
     http_status = 502
+
+
+class RecordingFailed(StudioError):
+    """The vendor delivered (and was paid), the charge is captured, the files are stored,
+    but their library rows could not be written; the sweep records them shortly."""
+
+    code = "recording_failed"
+    http_status = 500

@@ -19,7 +19,9 @@ async def test_usage_has_the_documented_shape(api: Api) -> None:
                           "ledger_balance", "spend", "spend_cap", "quotas", "limits"}
     assert usage["plan"] == {"id": "pro", "name": "Pro"}
     assert usage["balance"] == {"micros": USER_CREDIT_MICROS, "usd": "$10.00"}
-    assert set(usage["quotas"]) == {"image_generation", "image_edit", "upscale", "video"}
+    assert set(usage["quotas"]) == {
+        "image_generation", "image_edit", "upscale", "optimize", "video",
+    }
     assert usage["quotas"]["image_edit"] == {"limit": 100, "used": 0, "remaining": 100}
     assert set(usage["limits"]) == {"max_variations", "quality_tiers", "providers", "models",
                                     "max_pixels", "rate_limit_per_minute"}

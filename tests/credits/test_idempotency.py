@@ -95,7 +95,7 @@ async def test_completed_keys_expire_after_their_time_to_live(studio_factory: An
     uma = await studio.user("uma", plan="pro", credit=10 * FLUX_MICROS)
     first = await studio.create(_keyed(uma, "daily"))
     studio.clock.advance(hours=2)
-    report = await studio.persistence.credits.recovery.sweep()
+    report = await studio.persistence.sweeper.sweep()
     assert report.keys_expired == 1
     second = await studio.create(_keyed(uma, "daily"))
     assert second.json()["generation_id"] != first.json()["generation_id"]

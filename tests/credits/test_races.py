@@ -41,7 +41,8 @@ async def test_fifty_concurrent_creates_spend_exactly_the_balance(studio: Studio
 def _race_plans() -> Any:
     return parse_plans([{
         "id": "tight", "name": "Tight", "price_monthly_micros": 0, "price_yearly_micros": 0,
-        "quotas": {"image_generation": 10, "image_edit": 0, "upscale": 0, "video": 0},
+        "quotas": {"image_generation": 10, "image_edit": 0, "upscale": 0, "optimize": 0,
+                   "video": 0},
         "spend_cap_micros": "unlimited", "max_variations": 4,
         "quality_tiers": ["draft", "standard", "premium"], "providers": "all", "models": "all",
         "max_pixels": "unlimited", "rate_limit_per_minute": "unlimited",

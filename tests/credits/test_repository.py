@@ -65,9 +65,8 @@ async def test_an_edit_holds_and_settles_like_a_generation(db: Database) -> None
     await _grant(db, bob.user_id, 100_000)
     hold = await credits.begin(bob, EDIT)
     assert isinstance(hold, Hold)
-    settle = credits.settlement(hold, lambda ids: [Capture(30_000, ids[0], "m")],
-                                lambda subject, ids: {})
-    await db.write(lambda conn: settle(conn, "edit-1", ["asset-1"]))
+    await db.write(lambda conn: credits.settle(conn, hold, [Capture(30_000, "asset-1", "m")],
+                                               response={}))
     async with db.engine.connect() as conn:
         assert await conn.run_sync(repo.account, bob.user_id) == (70_000, 0)
         assert await conn.run_sync(repo.ledger_sums, bob.user_id) == (70_000, 0)

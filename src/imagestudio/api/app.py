@@ -73,7 +73,7 @@ def create_app(
                     url_secret(server, config.data_dir), ttl_s=server.signed_url_ttl_s
                 ),
             )
-            async with persistence.credits.recovery.running():  # settles abandoned holds
+            async with persistence.sweeper.running():  # settles what interrupted creates left
                 yield
         finally:
             if services is None:

@@ -1,35 +1,38 @@
-"""Persist a finished generation: its files, one ``generations`` row and one asset row per
-image, written in a single transaction after the files are safely stored.
+"""Put finished outputs in the library: their files in the asset store, one asset row each.
+
+Files are stored first (:meth:`AssetRecorder.store`); the rows are written by
+:meth:`AssetRecorder.insert` inside a transaction the caller owns, so the use-case layer
+records an operation's assets, its job row and its charge together. Nothing here knows
+which operation produced the files: each brings its own metadata.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from imagestudio.assets.store import AssetStore
-from imagestudio.db.base import new_id, table_of, utcnow
-from imagestudio.db.models import Asset, Generation
+from imagestudio.assets.store import AssetStore, StoredFile
+from imagestudio.db.base import new_id, table_of
+from imagestudio.db.models import Asset
 from imagestudio.db.prepared import Prepared
-from imagestudio.db.session import Database
-from imagestudio.generation.schemas import CreateRequest, CreateResult
 
 _EXTENSIONS = {"jpeg": "jpg"}
-_GENERATION_COLUMNS = tuple(c.name for c in table_of(Generation).columns)
-_OUTCOME_COLUMNS = (
-    "status", "provider", "model", "template_id", "num_requested", "num_succeeded",
-    "warnings", "errors", "quote_micros", "cost_micros",
-)
 _ASSET_COLUMNS = tuple(c.name for c in table_of(Asset).columns)
+_TEXT_LIMITS = {"provider": 50, "model": 100, "template_id": 100, "platform": 50}
 
 
 class ImageFile(Protocol):
-    """What the recorder needs of a rendered image (``RenderedImage`` fits)."""
+    """What the recorder needs of a finished output (``RenderedImage`` fits).
+
+    ``metadata`` may carry ``prompt``, ``provider``, ``model``, ``seed``, ``template_id``
+    and ``platform``, copied to the asset row.
+    """
 
     @property
     def data(self) -> bytes: ...
@@ -53,130 +56,81 @@ class RecordedAsset:
     media_type: str
 
 
-AlsoWork = Callable[[Connection, str, list["RecordedAsset | None"]], None]
-"""More work for the recording transaction: (connection, generation id, assets)."""
+@dataclass(frozen=True)
+class NewAsset:
+    """An asset row to insert: one stored output of job ``job_id``, unit ``index``."""
+
+    row: dict[str, Any]
+
+    @property
+    def recorded(self) -> RecordedAsset:
+        row = self.row
+        return RecordedAsset(row["id"], row["file_key"], row["sha256"], row["media_type"])
 
 
-class GenerationRecorder:
-    def __init__(self, db: Database, store: AssetStore) -> None:
-        self._db = db
+class AssetRecorder:
+    def __init__(self, store: AssetStore) -> None:
         self._store = store
-        generations = table_of(Generation)
-        self._insert_generation = Prepared(insert(generations), _GENERATION_COLUMNS)
-        self._finish_generation = Prepared(
-            update(generations)
-            .where(generations.c.id == bindparam("gid"))
-            .values({c: bindparam(c) for c in _OUTCOME_COLUMNS})
-        )
-        self._insert_assets = Prepared(insert(table_of(Asset)), _ASSET_COLUMNS)
+        self._insert = Prepared(insert(table_of(Asset)), _ASSET_COLUMNS)
 
-    async def record(
-        self,
-        owner_id: str,
-        request: CreateRequest,
-        result: CreateResult,
-        images: Sequence[ImageFile | None],
-        *,
-        generation_id: str | None = None,
-        also: AlsoWork | None = None,
-    ) -> tuple[str, list[RecordedAsset | None]]:
-        """Store every image and write the rows; returns the generation id and, aligned
-        with ``images``, the asset of each (None where the variation failed).
+    async def store(self, files: Sequence[ImageFile]) -> list[StoredFile | BaseException]:
+        """Store every file (concurrently); a file that could not be stored gives its error."""
+        return await asyncio.gather(*(self._put(f) for f in files), return_exceptions=True)
 
-        ``generation_id`` names a row inserted earlier (status ``running``) to finish
-        instead of inserting one; ``also`` runs in the same transaction (credit settlement).
-        """
-        stored = await asyncio.gather(
-            *(self._put(image) for image in images if image is not None)
-        )
-        existing = generation_id is not None
-        gid = generation_id or new_id()
-        now = utcnow()
-        rows: list[dict[str, Any]] = []
-        recorded: list[RecordedAsset | None] = []
-        files = iter(stored)
-        for index, image in enumerate(images):
-            if image is None:
-                recorded.append(None)
-                continue
-            key, sha, size = next(files)
-            row = _asset_row(owner_id, gid, image, key, sha, size, index, now)
-            rows.append(row)
-            recorded.append(RecordedAsset(row["id"], key, sha, image.media_type))
-        outcome = _outcome(result)
+    def insert(self, conn: Connection, assets: Sequence[NewAsset]) -> None:
+        """Insert the rows, in the caller's transaction."""
+        self._insert.run_many(conn, [a.row for a in assets])
 
-        def write(conn: Connection) -> None:
-            if existing:
-                self._finish_generation.run(conn, {**outcome, "gid": gid})
-            else:
-                self._insert_generation.run(conn, {
-                    "id": gid, "user_id": owner_id, "created_at": now,
-                    "request": request.model_dump(mode="json", exclude_defaults=True),
-                    **outcome,
-                })
-            self._insert_assets.run_many(conn, rows)
-            if also is not None:
-                also(conn, gid, recorded)
-
-        await self._db.write(write)
-        return gid, recorded
-
-    async def _put(self, image: ImageFile) -> tuple[str, str, int]:
+    async def _put(self, image: ImageFile) -> StoredFile:
         bare = image.extension.lstrip(".").lower()
-        extension = _EXTENSIONS.get(bare, bare)
-        stored = await self._store.put(image.data, extension=extension)
-        return stored.key, stored.sha256, stored.size
+        return await self._store.put(image.data, extension=_EXTENSIONS.get(bare, bare))
 
 
-def _outcome(result: CreateResult) -> dict[str, Any]:
-    """The ``generations`` columns a finished run sets (``_OUTCOME_COLUMNS``)."""
-    return {
-        "status": result.status,
-        "provider": result.provider,
-        "model": result.model,
-        "template_id": result.template_id,
-        "num_requested": result.num_requested,
-        "num_succeeded": result.num_succeeded,
-        "warnings": result.warnings,
-        "errors": [
-            {"index": v.index, **v.error.model_dump()} for v in result.variations if v.error
-        ],
-        "quote_micros": result.quote.micros,
-        "cost_micros": result.cost.micros,
-    }
-
-
-def _asset_row(
+def new_asset(
     owner_id: str,
-    generation_id: str,
-    image: ImageFile,
-    key: str,
-    sha: str,
-    size: int,
+    job_id: str,
     index: int,
-    now: Any,
-) -> dict[str, Any]:
-    meta = image.metadata
+    file: StoredFile,
+    *,
+    media_type: str,
+    width: int,
+    height: int,
+    metadata: dict[str, Any] | None,
+    now: dt.datetime,
+) -> NewAsset:
+    """The asset row of unit ``index`` of job ``job_id``, stored as ``file``."""
+    meta = metadata or {}
     seed = meta.get("seed")
-    return {
+    row = {
         "id": new_id(),
         "owner_id": owner_id,
-        "generation_id": generation_id,
-        "file_key": key,
-        "sha256": sha,
-        "size_bytes": size,
-        "media_type": image.media_type,
-        "width": image.width,
-        "height": image.height,
+        "generation_id": job_id,
+        "file_key": file.key,
+        "sha256": file.sha256,
+        "size_bytes": file.size,
+        "media_type": media_type,
+        "width": width,
+        "height": height,
         "title": None,
         "prompt": meta.get("prompt"),
-        "provider": meta.get("provider"),
-        "model": meta.get("model"),
         "seed": seed if isinstance(seed, int) else None,
-        "template_id": meta.get("template_id"),
-        "platform": meta.get("platform"),
         "variation": index,
         "favourite": False,
         "created_at": now,
         "updated_at": now,
+        **{name: meta.get(name) for name in _TEXT_LIMITS},
     }
+    return NewAsset(row)
+
+
+def storable(asset: NewAsset) -> NewAsset:
+    """``asset`` with its text cut to what every supported database accepts: no NUL or
+    lone surrogate characters, strings within their column's length."""
+    row = dict(asset.row)
+    for name in ("prompt", *_TEXT_LIMITS):
+        value = row.get(name)
+        if isinstance(value, str):
+            clean = value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+            limit = _TEXT_LIMITS.get(name)
+            row[name] = clean[:limit] if limit else clean
+    return NewAsset(row)

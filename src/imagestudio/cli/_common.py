@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel
 from rich.console import Console
 
-from imagestudio.container import Services, build_services
+from imagestudio.cli.db import prepare
+from imagestudio.container import Persistence, Services, build_persistence, build_services
 from imagestudio.settings import get_settings
 
 console = Console(highlight=False)
@@ -33,9 +34,25 @@ def _default(value: Any) -> Any:
 
 @asynccontextmanager
 async def services(*, with_persistence: bool = False) -> AsyncIterator[Services]:
-    """Services for one command; the database is opened only when the command needs it."""
-    built = build_services(get_settings(), with_persistence=with_persistence)
+    """Services for one command; the database is opened (SQLite migrated) only when the
+    command needs it."""
+    settings = get_settings()
+    built = build_services(settings, with_persistence=with_persistence)
     try:
+        if built.persistence is not None:
+            await prepare(built.persistence.db, settings)
+        yield built
+    finally:
+        await built.aclose()
+
+
+@asynccontextmanager
+async def persistence() -> AsyncIterator[Persistence]:
+    """The database (SQLite migrated) and the services over it, for one command."""
+    settings = get_settings()
+    built = build_persistence(settings)
+    try:
+        await prepare(built.db, settings)
         yield built
     finally:
         await built.aclose()

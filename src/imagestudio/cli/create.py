@@ -1,21 +1,33 @@
-"""``imagestudio create`` and ``imagestudio estimate``."""
+"""``imagestudio create`` and ``imagestudio estimate``.
+
+``create`` runs through the studio's workflow as the user ``local`` (the user of
+``serve --single-user``): its images land in the library and its cost in the ledger,
+checked against that user's plan and credit like any create. ``--no-library`` only
+writes the files, as a plain renderer would.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
+from imagestudio.accounts.local import local_principal
 from imagestudio.cli._common import console, err_console, print_json, services
-from imagestudio.errors import GenerationFailed
+from imagestudio.cli.db import run_database_command
+from imagestudio.errors import GenerationFailed, InsufficientCredits
 from imagestudio.generation.output import write_image
+from imagestudio.generation.postprocess import RenderedImage
 from imagestudio.generation.schemas import CreateRequest, CreateResult, QuotePublic
-from imagestudio.generation.service import GenerationOutcome
-from imagestudio.generation.service import Progress as StepProgress
+from imagestudio.settings import get_settings
+from imagestudio.studio.contracts import Outcome, UnitEvent, UnitListener
+from imagestudio.studio.workflow import UnrecordedOutcome
 
 Opt = typer.Option
 TemplateOpt = Annotated[
@@ -57,9 +69,13 @@ def create(
         bool, Opt("--strip-metadata", help="No metadata in file or sidecar.")
     ] = False,
     out: Annotated[Path, Opt("--out", "-o", help="Output directory.")] = Path("output"),
+    no_library: Annotated[bool, Opt(
+        "--no-library", help="Only write files: no library, no ledger, no credit check.",
+    )] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate images and write them (with JSON sidecars) into --out."""
+    """Generate images as the user 'local': into the library and the ledger (like the web
+    UI of `serve --single-user`) and, with JSON sidecars, into --out."""
     request = _request(
         prompt,
         template_id=template,
@@ -78,55 +94,98 @@ def create(
         enhance_prompt=not no_enhance,
         strip_metadata=strip_metadata,
     )
-    outcome = asyncio.run(_generate(request, show_progress=not as_json))
-    result = _save(outcome, out)
-    if result.status == "failed":
-        reasons = "; ".join(
-            f"#{v.index + 1}: {v.error.message}" for v in result.variations if v.error
-        )
-        raise GenerationFailed(f"all {result.num_requested} variations failed ({reasons})")
+    progress = _progress_bars() if not as_json else contextlib.nullcontext(None)
+    with progress as bars:
+        if no_library:
+            made = asyncio.run(_files_only(request, bars))
+        else:
+            made = run_database_command(_in_library(request, bars, out))
+    result = _save(made, out, sidecar=not request.strip_metadata)
     if as_json:
-        print_json(result)
+        print_json({**result.model_dump(mode="json"), "generation_id": made.job_id or None})
     else:
-        _print_result(result)
+        _print_result(result, made.job_id)
 
 
-async def _generate(request: CreateRequest, *, show_progress: bool) -> GenerationOutcome:
+async def _files_only(request: CreateRequest, bars: UnitListener | None) -> Outcome[CreateResult]:
+    """Plan and run without the workflow: nothing is recorded, held or charged."""
     async with services() as built:
-        plan = built.generation.plan(request)
-        if not show_progress:
-            return await built.generation.run(plan)
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn())
-        with Progress(*columns, console=err_console, transient=False) as bar:
-            tasks = [
-                bar.add_task(f"variation {i + 1} · seed {seed} · {plan.primary.model.id}", total=1)
-                for i, seed in enumerate(plan.seeds)
-            ]
-
-            def update(step: StepProgress) -> None:
-                if step.status == "succeeded":
-                    bar.update(tasks[step.index], completed=1)
-                elif step.status == "failed":
-                    bar.update(
-                        tasks[step.index],
-                        completed=1,
-                        description=f"variation {step.index + 1} failed: {step.message}",
-                    )
-
-            return await built.generation.run(plan, on_progress=update)
+        module = built.image_generation
+        ran = await module.runner.run(module.planner.plan(request).plan, on_unit=bars)
+    if not ran.result.success:
+        raise _all_failed(ran.result.variations)
+    return Outcome("", ran.result, [u.output for u in ran.units], [None] * len(ran.units))
 
 
-def _save(outcome: GenerationOutcome, out: Path) -> CreateResult:
-    result = outcome.result
+async def _in_library(
+    request: CreateRequest, bars: UnitListener | None, out: Path
+) -> Outcome[CreateResult]:
+    """Run through the workflow as the user 'local', like a create from the web UI."""
+    settings = get_settings()
+    async with services(with_persistence=True) as built:
+        persistence = built.persistence
+        assert persistence is not None
+        local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
+        try:
+            return await persistence.workflow.execute(
+                built.image_generation, local, request, on_unit=bars
+            )
+        except GenerationFailed as exc:
+            raise _all_failed(exc.details.get("variations", [])) from None
+        except InsufficientCredits as exc:
+            raise InsufficientCredits(
+                f"{exc.message}; grant the user '{local.user_name}' credit with "
+                f"`imagestudio credits grant {local.user_name} <USD>`, or pass --no-library",
+                details=exc.details,
+            ) from None
+        except UnrecordedOutcome as exc:  # charged and stored: still hand the files over
+            _save(exc.outcome, out, sidecar=not request.strip_metadata)
+            raise
+
+
+def _all_failed(variations: Sequence[Any]) -> GenerationFailed:
+    reasons = "; ".join(
+        f"#{v['index'] + 1}: {v['message']}" if isinstance(v, dict)
+        else f"#{v.index + 1}: {v.error.message if v.error else 'failed'}"
+        for v in variations
+    )
+    return GenerationFailed(f"all {len(variations)} variations failed ({reasons})")
+
+
+@contextlib.contextmanager
+def _progress_bars() -> Iterator[UnitListener]:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn())
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        tasks: list[TaskID] = []
+
+        def update(event: UnitEvent) -> None:
+            if not tasks:
+                tasks.extend(bar.add_task(f"variation {i + 1}", total=1)
+                             for i in range(event.total))
+            task, name = tasks[event.index], f"variation {event.index + 1}"
+            if event.status == "started":
+                bar.update(task, description=f"{name} · {event.message}")
+            elif event.status == "succeeded":
+                bar.update(task, completed=1)
+            else:
+                bar.update(task, completed=1, description=f"{name} failed: {event.message}")
+
+        yield update
+
+
+def _save(made: Outcome[CreateResult], out: Path, *, sidecar: bool) -> CreateResult:
+    result = made.result
     stem = result.template_id or "image"
-    sidecar = not outcome.plan.request.strip_metadata
-    for variation, image in zip(result.variations, outcome.images, strict=True):
-        if image is not None:
+    for variation, image, asset in zip(result.variations, made.outputs, made.assets,
+                                       strict=True):
+        if isinstance(image, RenderedImage):
             variation.file = str(write_image(out, stem, variation.index, image, sidecar=sidecar))
+        if asset is not None:
+            variation.asset_id = asset.id
     return result
 
 
-def _print_result(result: CreateResult) -> None:
+def _print_result(result: CreateResult, job_id: str) -> None:
     table = Table(title=f"{result.num_succeeded}/{result.num_requested} images · {result.model}")
     for column in ("#", "seed", "model", "size", "cost", "file"):
         table.add_column(column)
@@ -138,6 +197,8 @@ def _print_result(result: CreateResult) -> None:
     if result.enhanced_prompt:
         console.print(f"[dim]enhanced prompt:[/dim] {result.enhanced_prompt}")
     console.print(f"total cost {result.cost.usd} (quoted {result.quote.usd})")
+    if job_id:
+        console.print(f"in your library as generation {job_id} (user 'local')")
     for warning in {*result.warnings, *(w for v in result.variations for w in v.warnings)}:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 

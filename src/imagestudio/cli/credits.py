@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import Annotated, TypeVar
 
 import typer
 
-from imagestudio.cli._common import print_json
-from imagestudio.cli.db import fail, run_with_database
+from imagestudio.cli._common import persistence, print_json
+from imagestudio.cli.db import fail, run_database_command, run_with_database
 from imagestudio.credits.admin import parse_usd
 from imagestudio.credits.reports import plans_public
 from imagestudio.credits.schemas import CreditsSummary, LedgerEntryPublic, PlansPublic
 from imagestudio.credits.wiring import Credits, build_credits
 from imagestudio.money import format_usd
+from imagestudio.studio.sweeper import StudioSweepReport
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -125,17 +127,21 @@ def sweep(
         "--older-than", min=0, help="Seconds (default: credits_hold_timeout_s).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Settle holds left open by a crashed process (capture stored results, release rest)."""
-    report = run_credits(lambda c: c.recovery.sweep(older_than_s=older_than))
+    """Settle holds left open by a crashed process (capture stored results, release rest)
+    and put charged images whose recording failed into the library."""
+    report = run_database_command(_sweep(older_than))
     if as_json:
-        print_json({"holds": report.holds, "hold_ids": report.hold_ids,
-                    "captured_micros": report.captured_micros,
-                    "released_micros": report.released_micros,
-                    "keys_expired": report.keys_expired})
+        print_json(asdict(report))
         return
     typer.echo(f"settled {report.holds} abandoned hold(s): captured "
                f"{format_usd(report.captured_micros)}, released "
-               f"{format_usd(report.released_micros)}; {report.keys_expired} expired key(s)")
+               f"{format_usd(report.released_micros)}; {report.keys_expired} expired key(s); "
+               f"{report.assets_recovered} unrecorded image(s) recorded")
+
+
+async def _sweep(older_than: float | None) -> StudioSweepReport:
+    async with persistence() as built:
+        return await built.sweeper.sweep(older_than_s=older_than)
 
 
 @credits_app.command("plans")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,6 +41,24 @@ def open_database(settings: Settings) -> Database:
     return Database.connect(settings.resolved_database_url)
 
 
+async def prepare(db: Database, settings: Settings) -> None:
+    """Migrate a SQLite database (creating its folder); check any other is current."""
+    url = settings.resolved_database_url
+    if is_sqlite(url):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await prepare_database(db, auto_migrate=is_sqlite(url))
+
+
+def run_database_command(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; database, schema and plan-file problems exit with one line."""
+    try:
+        return asyncio.run(work)
+    except (SchemaOutdated, PlansError) as exc:
+        raise fail(str(exc)) from None
+    except (SQLAlchemyError, OSError) as exc:
+        raise fail(f"database error: {first_line(exc)}") from None
+
+
 def run_with_database(action: Callable[[Database, Settings], Awaitable[T]]) -> T:
     """Run ``action`` against the configured database (SQLite is migrated on first use);
     database, schema and plan-file problems exit with one line."""
@@ -49,17 +67,12 @@ def run_with_database(action: Callable[[Database, Settings], Awaitable[T]]) -> T
         settings = get_settings()
         db = open_database(settings)
         try:
-            await prepare_database(db, auto_migrate=is_sqlite(settings.resolved_database_url))
+            await prepare(db, settings)
             return await action(db, settings)
         finally:
             await db.aclose()
 
-    try:
-        return asyncio.run(go())
-    except (SchemaOutdated, PlansError) as exc:
-        raise fail(str(exc)) from None
-    except (SQLAlchemyError, OSError) as exc:
-        raise fail(f"database error: {first_line(exc)}") from None
+    return run_database_command(go())
 
 
 async def _upgrade(revision: str) -> str | None:

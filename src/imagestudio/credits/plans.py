@@ -21,7 +21,7 @@ from imagestudio.catalog.schemas import QualityTier
 
 PLANS_FILE = Path(__file__).parent / "data" / "plans.yaml"
 
-OperationKind = Literal["image_generation", "image_edit", "upscale", "video"]
+OperationKind = Literal["image_generation", "image_edit", "upscale", "optimize", "video"]
 OPERATION_KINDS: tuple[OperationKind, ...] = get_args(OperationKind)
 UNLIMITED = "unlimited"
 

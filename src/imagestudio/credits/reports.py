@@ -1,5 +1,5 @@
-"""Read-only views: pre-flight (the create checks, without side effects), usage, the
-ledger and the plan table."""
+"""Read-only views: the credit check of an operation (the checks create runs, without side
+effects), usage, the ledger and the plan table."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from imagestudio.accounts.auth import Principal
 from imagestudio.credits import repository as repo
-from imagestudio.credits.operations import Operation, for_generation
+from imagestudio.credits.operations import Operation
 from imagestudio.credits.periods import Period, month_of
 from imagestudio.credits.plans import OPERATION_KINDS, Plan, PlanTable
 from imagestudio.credits.policy import (
@@ -22,21 +22,19 @@ from imagestudio.credits.policy import (
     spend_reason,
 )
 from imagestudio.credits.schemas import (
+    CreditCheckPublic,
     LedgerEntryPublic,
     LedgerPublic,
     LimitsPublic,
     PlanPublic,
     PlanRef,
     PlansPublic,
-    PreflightPublic,
     QuotaAfter,
     QuotaUsage,
     ReasonPublic,
     UsagePublic,
 )
 from imagestudio.credits.service import CreditsService
-from imagestudio.generation.planner import GenerationPlan
-from imagestudio.generation.schemas import QuotePublic
 from imagestudio.money import Money
 
 MAX_PAGE = 200
@@ -72,13 +70,8 @@ class CreditReports:
         async with self._credits.db.engine.connect() as conn:
             return await conn.run_sync(_snapshot, user_id, period.key)
 
-    async def preflight(self, principal: Principal, plan: GenerationPlan) -> PreflightPublic:
-        """What create would decide for ``plan`` now, and what would remain after it."""
-        return await self.preflight_operation(principal, for_generation(plan), plan.quote)
-
-    async def preflight_operation(
-        self, principal: Principal, op: Operation, estimate: QuotePublic | None
-    ) -> PreflightPublic:
+    async def check(self, principal: Principal, op: Operation) -> CreditCheckPublic:
+        """What the hold would decide for ``op`` now, and what would remain after it."""
         credits = self._credits
         plan = credits.plan_of(principal.plan)
         now = credits.clock()
@@ -104,7 +97,7 @@ class CreditReports:
             quotas[kind] = QuotaAfter(
                 limit=limit, used=used, remaining_after=None if limit is None else limit - after
             )
-        return PreflightPublic(
+        return CreditCheckPublic(
             can_proceed=not reasons,
             plan=PlanRef(id=plan.id, name=plan.name),
             operation=op.kind,
@@ -120,7 +113,6 @@ class CreditReports:
                 ReasonPublic(code=r.code, message=r.message, limit=r.limit, remaining=r.remaining)
                 for r in reasons
             ],
-            estimate=estimate,
         )
 
     async def usage(self, user_id: str, plan_id: str) -> UsagePublic:

@@ -6,7 +6,6 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from imagestudio.generation.schemas import QuotePublic
 from imagestudio.money import Money
 
 
@@ -28,7 +27,9 @@ class QuotaAfter(BaseModel):
     remaining_after: int | None
 
 
-class PreflightPublic(BaseModel):
+class CreditCheckPublic(BaseModel):
+    """What the credit checks would decide for one operation now (nothing is held)."""
+
     can_proceed: bool
     plan: PlanRef
     operation: str
@@ -41,7 +42,6 @@ class PreflightPublic(BaseModel):
     spend_cap: Money | None
     spend_after: Money
     reasons: list[ReasonPublic]
-    estimate: QuotePublic | None = Field(description="The full quote (generations).")
 
 
 class QuotaUsage(BaseModel):

@@ -1,10 +1,12 @@
-"""The credits gate: pre-flight, the atomic check-and-hold, settlement and abort.
+"""The credits gate: the atomic check-and-hold, settlement and abort, for any operation.
 
 ``begin`` runs the plan checks, then — in one write transaction — claims the idempotency
-key, inserts the subject row (the generation, status ``running``), the hold, the quota and
-spend reservations and the hold's ledger row. ``settlement`` returns the work that
-captures the delivered units and releases the rest; callers run it inside the transaction
-that records the results, so delivering and charging commit together or not at all.
+key, runs the caller's ``subject`` work (the use-case layer inserts its job row there), and
+writes the hold, the quota and spend reservations and the hold's ledger row. ``settle``
+captures the delivered units and releases the rest inside a transaction the caller owns,
+so recording results and charging for them commit together. Nothing here knows what an
+operation produces: callers hand over one
+:class:`~imagestudio.credits.operations.Capture` per delivered unit.
 """
 
 from __future__ import annotations
@@ -15,19 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from imagestudio.accounts.auth import Principal
-from imagestudio.assets.recorder import RecordedAsset
 from imagestudio.credits import repository as repo
 from imagestudio.credits.idempotency import KeyedRequest, first_outcome
-from imagestudio.credits.operations import (
-    Capture,
-    Operation,
-    for_generation,
-    generation_captures,
-)
+from imagestudio.credits.operations import Capture, Operation
 from imagestudio.credits.periods import Clock, month_of, system_clock
 from imagestudio.credits.plans import Plan, PlanTable
 from imagestudio.credits.policy import (
@@ -41,13 +36,8 @@ from imagestudio.credits.policy import (
     spend_reason,
 )
 from imagestudio.credits.ratelimit import RateLimiter
-from imagestudio.credits.statements import for_dialect
 from imagestudio.db.base import new_id
-from imagestudio.db.models import Generation
 from imagestudio.db.session import Database
-from imagestudio.errors import StudioError
-from imagestudio.generation.planner import GenerationPlan
-from imagestudio.generation.schemas import CreateResult
 
 log = logging.getLogger("imagestudio.credits")
 
@@ -62,7 +52,8 @@ class Hold:
     keyed: KeyedRequest | None
 
     @property
-    def generation_id(self) -> str | None:
+    def subject_id(self) -> str | None:
+        """The id of what the hold pays for (the job; stored as ``generation_id``)."""
         return self.row.generation_id
 
 
@@ -109,21 +100,6 @@ class CreditsService:
         async with self.db.engine.connect() as conn:
             record = await conn.run_sync(repo.key_record, keyed.user_id, keyed.key)
         return None if record is None else Replay(first_outcome(keyed, record))
-
-    async def begin_generation(
-        self, principal: Principal, plan: GenerationPlan, keyed: KeyedRequest | None
-    ) -> Hold | Replay:
-        """Check and hold for a planned generation; insert its row as ``running``."""
-        generation_id = new_id()
-        row = running_generation(plan, principal.user_id, generation_id, self.clock())
-
-        def subject(conn: Connection) -> None:
-            for_dialect(conn.dialect.name).generation_insert.run(conn, row)
-
-        return await self.begin(
-            principal, for_generation(plan), keyed=keyed, subject=subject,
-            subject_id=generation_id,
-        )
 
     async def begin(
         self,
@@ -196,65 +172,41 @@ class CreditsService:
         )
         repo.append(conn, user, [posting], after, now)
 
-    def settlement(
-        self, hold: Hold, captures: Callable[[list[str | None]], Sequence[Capture]],
-        outcome: Callable[[str, list[str | None]], dict[str, Any]],
-    ) -> Callable[[Connection, str, list[str | None]], None]:
-        """The work that settles ``hold`` in the caller's transaction.
+    def settle(
+        self,
+        conn: Connection,
+        hold: Hold,
+        captures: Sequence[Capture],
+        *,
+        response: dict[str, Any] | None,
+        actor: str = "api",
+    ) -> None:
+        """Capture ``captures`` from ``hold`` and release the rest, in the caller's transaction.
 
-        Called with the connection, the subject id and the ids of the stored results
-        (None for a unit that failed): ``captures(ids)`` prices the delivered units and
-        ``outcome(subject_id, ids)`` is stored for idempotent replays.
+        A keyed request's key is completed with ``response`` (what a retry replays); with
+        None it is dropped, so a retry runs again (nothing was delivered). A hold settled
+        before (by a sweep) is left alone: its results are then not charged twice.
         """
-
-        def settle(conn: Connection, subject_id: str, ids: list[str | None]) -> None:
-            now = self.clock()
-            if not repo.settle_hold(conn, hold.row, captures(ids), now, actor="api"):
-                log.warning("hold %s was settled by a sweep before its request ended; "
-                            "its results are not charged", hold.row.id)
-            if hold.keyed is not None:
-                repo.complete_key(conn, hold.keyed.user_id, hold.keyed.key, subject_id,
-                                  outcome(subject_id, ids), now)
-
-        return settle
-
-    def generation_settlement(
-        self, hold: Hold, result: CreateResult
-    ) -> Callable[[Connection, str, list[RecordedAsset | None]], None]:
-        """:meth:`settlement` for a generation: one capture per stored image."""
-        settle = self.settlement(
-            hold,
-            lambda ids: generation_captures(result, ids, hold.row.per_unit_micros),
-            lambda generation_id, ids: {
-                "generation_id": generation_id,
-                "result": result.model_dump(mode="json"),
-                "asset_ids": ids,
-            },
-        )
-
-        def work(conn: Connection, generation_id: str, assets: list[RecordedAsset | None]) -> None:
-            settle(conn, generation_id, [a.id if a is not None else None for a in assets])
-
-        return work
-
-    async def abort(self, hold: Hold, error: BaseException) -> None:
-        """Release all of ``hold`` (nothing was delivered) and mark its generation failed."""
-        if isinstance(error, StudioError):
-            failure = {"code": error.code, "message": error.message}
+        now = self.clock()
+        if not repo.settle_hold(conn, hold.row, captures, now, actor=actor) and captures:
+            log.warning("hold %s was settled by a sweep before its request ended; "
+                        "its results are not charged", hold.row.id)
+        if hold.keyed is None:
+            return
+        if response is None:
+            repo.drop_key(conn, hold.keyed.user_id, hold.keyed.key)
         else:
-            failure = {"code": "internal_error", "message": "the request did not finish"}
+            repo.complete_key(conn, hold.keyed.user_id, hold.keyed.key, hold.subject_id,
+                              response, now)
+
+    async def abort(self, hold: Hold, *, also: SubjectWork | None = None) -> None:
+        """Release all of ``hold`` (nothing was delivered), forget its key and run ``also``
+        (the caller marks its job failed) in the same transaction."""
 
         def work(conn: Connection) -> None:
-            repo.settle_hold(conn, hold.row, [], self.clock(), actor="api")
-            if hold.row.generation_id is not None:
-                conn.execute(
-                    update(Generation)
-                    .where(Generation.id == hold.row.generation_id,
-                           Generation.status == "running")
-                    .values(status="failed", errors=[failure])
-                )
-            if hold.keyed is not None:
-                repo.drop_key(conn, hold.keyed.user_id, hold.keyed.key)
+            self.settle(conn, hold, [], response=None)
+            if also is not None:
+                also(conn)
 
         await self.db.write(work)
 
@@ -263,25 +215,3 @@ def _must(reason: Reason | None) -> Reason:
     if reason is None:  # pragma: no cover - a refused update always has a reason
         raise RuntimeError("a conditional update was refused without a reason")
     return reason
-
-
-def running_generation(
-    plan: GenerationPlan, user_id: str, generation_id: str, now: dt.datetime
-) -> dict[str, Any]:
-    """The ``generations`` row of a planned generation that has not run yet."""
-    return {
-        "id": generation_id,
-        "user_id": user_id,
-        "status": "running",
-        "request": plan.request.model_dump(mode="json", exclude_defaults=True),
-        "provider": plan.primary.model.provider,
-        "model": plan.primary.model.id,
-        "template_id": plan.template.id if plan.template else None,
-        "num_requested": plan.quote.num_images,
-        "num_succeeded": 0,
-        "warnings": list(plan.warnings),
-        "errors": [],
-        "quote_micros": plan.quote.total.micros,
-        "cost_micros": 0,
-        "created_at": now,
-    }

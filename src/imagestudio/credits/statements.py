@@ -21,7 +21,6 @@ from imagestudio.db.credit_models import (
     LedgerEntry,
     UsageCounter,
 )
-from imagestudio.db.models import Generation
 from imagestudio.db.prepared import Prepared
 
 accounts = table_of(CreditAccount)
@@ -29,7 +28,6 @@ ledger = table_of(LedgerEntry)
 holds = table_of(CreditHold)
 counters = table_of(UsageCounter)
 keys = table_of(IdempotencyKey)
-generations = table_of(Generation)
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,6 @@ class Statements:
     key_claim: Prepared
     key_record: Any
     key_complete: Prepared
-    generation_insert: Prepared
     account: Prepared
     period_counters: Any
 
@@ -149,7 +146,6 @@ def for_dialect(name: str) -> Statements:
                     response=bindparam("resp", type_=keys.c.response.type),
                     completed_at=bindparam("now", type_=UTCDateTime()))
         ),
-        generation_insert=Prepared(insert(generations), _columns(generations)),
         account=Prepared(select(accounts.c.balance_micros, accounts.c.held_micros).where(
             accounts.c.user_id == bindparam("u")
         )),

@@ -9,7 +9,6 @@ from imagestudio.credits.admin import CreditAdmin
 from imagestudio.credits.periods import Clock, system_clock
 from imagestudio.credits.plans import PlanTable, load_plans
 from imagestudio.credits.ratelimit import RateLimiter
-from imagestudio.credits.recovery import Recovery
 from imagestudio.credits.reports import CreditReports
 from imagestudio.credits.service import CreditsService
 from imagestudio.db.session import Database
@@ -22,7 +21,6 @@ class Credits:
     service: CreditsService
     reports: CreditReports
     admin: CreditAdmin
-    recovery: Recovery
 
 
 def build_credits(
@@ -45,10 +43,4 @@ def build_credits(
         service=service,
         reports=CreditReports(service),
         admin=CreditAdmin(service),
-        recovery=Recovery(
-            service,
-            hold_timeout_s=settings.credits_hold_timeout_s,
-            key_ttl_s=settings.idempotency_ttl_s,
-            interval_s=settings.credits_sweep_interval_s,
-        ),
     )

@@ -1,4 +1,4 @@
-"""Tables: users, API keys, generations, assets (+ tags) and collections.
+"""Tables: users, API keys, generations, assets (+ tags), collections and deliveries.
 
 Enumerations are plain strings (no database enum types), so migrations stay identical
 on SQLite and PostgreSQL. Every owned row carries its owner's id; queries filter by it.
@@ -104,6 +104,29 @@ class Asset(Base):
     tags: Mapped[list[AssetTag]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", passive_deletes=True, order_by="AssetTag.tag"
     )
+
+
+class Delivery(Base):
+    """A delivered, stored and charged output whose asset row could not be written with
+    its charge. The studio writes it in the transaction that captures the charge (with
+    only what it controls: ids, file facts, numbers; ``details`` is optional metadata);
+    the sweep turns it into an asset row and deletes it. Normally empty."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    generation_id: Mapped[str] = mapped_column(ID)
+    hold_id: Mapped[str | None] = mapped_column(ID)
+    variation: Mapped[int] = mapped_column(Integer)
+    file_key: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(50))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AssetTag(Base):

@@ -10,7 +10,9 @@ from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.errors import error_responses
 from imagestudio.api.schemas import StudioCreateRequest
 from imagestudio.credits.reports import MAX_PAGE, plans_public
-from imagestudio.credits.schemas import LedgerPublic, PlansPublic, PreflightPublic, UsagePublic
+from imagestudio.credits.schemas import LedgerPublic, PlansPublic, UsagePublic
+from imagestudio.studio import image_generation
+from imagestudio.studio.image_generation import PreflightPublic
 
 router = APIRouter(prefix="/api/image-studio", tags=["credits"])
 
@@ -22,8 +24,9 @@ router = APIRouter(prefix="/api/image-studio", tags=["credits"])
 )
 async def preflight(body: StudioCreateRequest, user: UserDep, state: StateDep) -> PreflightPublic:
     """What create would decide for this body now, and what would remain; nothing spent."""
-    plan = state.services.generation.plan(body)
-    return await state.persistence.credits.reports.preflight(user, plan)
+    return await image_generation.preflight(
+        state.persistence.workflow, state.services.image_generation, user, body
+    )
 
 
 @router.get("/usage", response_model=UsagePublic, responses=error_responses(401, 403))

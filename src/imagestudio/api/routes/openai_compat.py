@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
 from imagestudio.api.errors import error_responses
-from imagestudio.api.generate import b64, generate
+from imagestudio.api.outputs import b64
 from imagestudio.api.routes._json import json_response
 from imagestudio.catalog.schemas import QualityTier
 from imagestudio.errors import InvalidRequest, UnsupportedByModel
@@ -125,14 +125,14 @@ async def create_image(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Create images (OpenAI ImagesResponse shape); URLs by default, gpt-image-* base64."""
-    delivered = await generate(
-        state, user, to_create_request(body),
+    outcome = await state.persistence.workflow.execute(
+        state.services.image_generation, user, to_create_request(body),
         idempotency_key=idempotency_key, scope="openai.images.generations",
     )
-    result = delivered.result
+    result = outcome.result
     inline = (body.response_format or _default_format(body.model)) == "b64_json"
     data: list[ImageData] = []
-    for image, asset in zip(delivered.images, delivered.assets, strict=True):
+    for image, asset in zip(outcome.outputs, outcome.assets, strict=True):
         if image is None or asset is None:
             continue
         data.append(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
 from imagestudio.api.errors import error_responses
-from imagestudio.api.generate import generate, with_links
+from imagestudio.api.outputs import with_links
 from imagestudio.api.routes._json import json_response
 from imagestudio.api.schemas import CreateResponse, EstimatePublic, StudioCreateRequest
 from imagestudio.generation.schemas import EstimateRequest
@@ -27,10 +27,12 @@ async def create(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Generate images; each comes back as a signed URL (base64 on request)."""
-    delivered = await generate(state, user, body, idempotency_key=idempotency_key)
-    variations = with_links(state, http, delivered, inline=body.response_format == "b64_json")
-    fields = {**dict(delivered.result), "variations": variations}
-    response = CreateResponse.model_construct(**fields, generation_id=delivered.generation_id)
+    outcome = await state.persistence.workflow.execute(
+        state.services.image_generation, user, body, idempotency_key=idempotency_key
+    )
+    variations = with_links(state, http, outcome, inline=body.response_format == "b64_json")
+    fields = {**dict(outcome.result), "variations": variations}
+    response = CreateResponse.model_construct(**fields, generation_id=outcome.job_id)
     return json_response(response)
 
 

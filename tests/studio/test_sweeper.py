@@ -7,10 +7,10 @@ from tests.credits.conftest import FLUX, FLUX_MICROS, Studio
 
 from imagestudio.accounts.auth import Principal
 from imagestudio.api.schemas import StudioCreateRequest
-from imagestudio.credits.idempotency import keyed
-from imagestudio.credits.service import Hold
+from imagestudio.assets.recorder import AssetRecorder, new_asset
+from imagestudio.db.base import utcnow
 from imagestudio.db.models import Generation
-from imagestudio.generation.schemas import CreateRequest
+from imagestudio.studio.workflow import Started
 
 
 async def _principal(studio: Studio, name: str) -> Principal:
@@ -18,16 +18,15 @@ async def _principal(studio: Studio, name: str) -> Principal:
     return Principal(user_id=user_id, user_name=name, plan=plan, key_id="k")
 
 
-async def _abandoned_hold(studio: Studio, name: str, n: int, key: str | None = None) -> Hold:
+async def _abandoned(studio: Studio, name: str, n: int, key: str | None = None) -> Started[Any]:
     """What a process killed mid-generation leaves: a hold and a running generation."""
     principal = await _principal(studio, name)
     request = StudioCreateRequest(prompt="a red bicycle", num_variations=n, **FLUX)
-    plan = studio.services.generation.plan(request)
-    hold = await studio.persistence.credits.service.begin_generation(
-        principal, plan, keyed(principal.user_id, key, "image-studio.create", request)
+    started = await studio.persistence.workflow.start(
+        studio.services.image_generation, principal, request, idempotency_key=key
     )
-    assert isinstance(hold, Hold)
-    return hold
+    assert isinstance(started, Started)
+    return started
 
 
 async def _status(studio: Studio, generation_id: str | None) -> str:
@@ -39,13 +38,13 @@ async def _status(studio: Studio, generation_id: str | None) -> str:
 async def test_an_abandoned_hold_is_released_at_the_next_start(studio_factory: Any) -> None:
     first: Studio = await studio_factory(credits_hold_timeout_s=60)
     vera = await first.user("vera", plan="pro", credit=5 * FLUX_MICROS)
-    hold = await _abandoned_hold(first, "vera", 3, key="retry-me")
+    started = await _abandoned(first, "vera", 3, key="retry-me")
     usage = await first.usage(vera)
     assert usage["held"]["micros"] == 3 * FLUX_MICROS
     assert usage["quotas"]["image_generation"]["used"] == 3
-    assert await _status(first, hold.generation_id) == "running"
+    assert await _status(first, started.job_id) == "running"
 
-    young = await first.persistence.credits.recovery.sweep()
+    young = await first.persistence.sweeper.sweep()
     assert young.holds == 0  # still inside its time budget: left alone
 
     first.clock.advance(minutes=2)
@@ -53,7 +52,7 @@ async def test_an_abandoned_hold_is_released_at_the_next_start(studio_factory: A
     usage = await second.usage(vera)
     assert usage["held"]["micros"] == 0 and usage["balance"]["micros"] == 5 * FLUX_MICROS
     assert usage["quotas"]["image_generation"]["used"] == 0 and usage["spend"]["micros"] == 0
-    assert await _status(second, hold.generation_id) == "failed"
+    assert await _status(second, started.job_id) == "failed"
     ledger = await second.ledger(vera)
     assert ledger[0]["kind"] == "release" and ledger[0]["actor"] == "sweep"
     (await second.books()).assert_balanced()
@@ -63,15 +62,10 @@ async def test_an_abandoned_hold_is_released_at_the_next_start(studio_factory: A
 
 async def test_stored_images_of_an_abandoned_hold_are_captured(studio: Studio) -> None:
     wes = await studio.user("wes", plan="pro", credit=5 * FLUX_MICROS)
-    hold = await _abandoned_hold(studio, "wes", 3, key="half-done")
-    request = CreateRequest(prompt="x", num_variations=3, **FLUX)
-    outcome = await studio.services.generation.run(studio.services.generation.plan(request))
-    images = [outcome.images[0], None, None]  # one image stored, then the process died
-    await studio.persistence.recorder.record(
-        hold.row.user_id, request, outcome.result, images, generation_id=hold.generation_id
-    )
+    started = await _abandoned(studio, "wes", 3, key="half-done")
+    await _store_first_image(studio, started)  # then the process died
     studio.clock.advance(hours=1)
-    report = await studio.persistence.credits.recovery.sweep()
+    report = await studio.persistence.sweeper.sweep()
     assert (report.holds, report.captured_micros, report.released_micros) == (
         1, FLUX_MICROS, 2 * FLUX_MICROS,
     )
@@ -80,22 +74,31 @@ async def test_stored_images_of_an_abandoned_hold_are_captured(studio: Studio) -
     assert usage["quotas"]["image_generation"]["used"] == 1
     replay = await studio.create({**wes, "Idempotency-Key": "half-done"}, num_variations=3)
     assert replay.status_code == 409 and "interrupted" in replay.json()["error"]["message"]
-    assert (await studio.persistence.credits.recovery.sweep(older_than_s=0)).holds == 0
+    assert (await studio.persistence.sweeper.sweep(older_than_s=0)).holds == 0
     (await studio.books()).assert_balanced()
 
 
 async def test_a_late_settlement_after_a_sweep_charges_nothing_twice(studio: Studio) -> None:
     xia = await studio.user("xia", plan="pro", credit=5 * FLUX_MICROS)
-    hold = await _abandoned_hold(studio, "xia", 1)
+    started = await _abandoned(studio, "xia", 1)
     studio.clock.advance(seconds=1)
-    assert (await studio.persistence.credits.recovery.sweep(older_than_s=0)).holds == 1
-    request = CreateRequest(prompt="x", **FLUX)
-    outcome = await studio.services.generation.run(studio.services.generation.plan(request))
-    await studio.persistence.recorder.record(
-        hold.row.user_id, request, outcome.result, outcome.images,
-        generation_id=hold.generation_id,
-        also=studio.persistence.credits.service.generation_settlement(hold, outcome.result),
-    )
+    assert (await studio.persistence.sweeper.sweep(older_than_s=0)).holds == 1
+    await studio.persistence.workflow.finish(studio.services.image_generation, started)
     usage = await studio.usage(xia)
     assert usage["balance"]["micros"] == 5 * FLUX_MICROS and usage["held"]["micros"] == 0
     (await studio.books()).assert_balanced()
+
+
+async def _store_first_image(studio: Studio, started: Started[Any]) -> None:
+    """Record the first variation's asset under the started job, as a job worker that
+    records units as they finish would have before it died."""
+    ran = await studio.services.image_generation.runner.run(started.priced.plan)
+    image = ran.units[0].output
+    assert image is not None
+    recorder = AssetRecorder(studio.persistence.store)
+    (stored,) = await recorder.store([image])
+    assert not isinstance(stored, BaseException)
+    asset = new_asset(started.user_id, started.job_id, 0, stored, media_type=image.media_type,
+                      width=image.width, height=image.height, metadata=image.metadata,
+                      now=utcnow())
+    await studio.persistence.db.write(lambda conn: recorder.insert(conn, [asset]))
