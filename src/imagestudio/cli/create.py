@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,11 +95,14 @@ def create(
         strip_metadata=strip_metadata,
     )
     progress = _progress_bars() if not as_json else contextlib.nullcontext(None)
-    with progress as bars:
-        if no_library:
-            made = asyncio.run(_files_only(request, bars))
-        else:
-            made = run_database_command(_in_library(request, bars, out))
+    try:
+        with progress as bars:
+            if no_library:
+                made = asyncio.run(_files_only(request, bars))
+            else:
+                made = run_database_command(_in_library(request, bars, out))
+    except GenerationFailed as exc:
+        raise _with_reasons(exc) from None
     result = _save(made, out, sidecar=not request.strip_metadata)
     if as_json:
         print_json({**result.model_dump(mode="json"), "generation_id": made.job_id or None})
@@ -108,13 +111,16 @@ def create(
 
 
 async def _files_only(request: CreateRequest, bars: UnitListener | None) -> Outcome[CreateResult]:
-    """Plan and run without the workflow: nothing is recorded, held or charged."""
+    """Plan and run without the workflow: nothing is recorded, held or charged (the
+    outcome's job id is empty)."""
     async with services() as built:
         module = built.image_generation
         ran = await module.runner.run(module.planner.plan(request).plan, on_unit=bars)
-    if not ran.result.success:
-        raise _all_failed(ran.result.variations)
-    return Outcome("", ran.result, [u.output for u in ran.units], [None] * len(ran.units))
+    made = Outcome("", ran.result, [u.output for u in ran.units], [None] * len(ran.units))
+    error = module.failure(made)
+    if error is not None:
+        raise error
+    return made
 
 
 async def _in_library(
@@ -130,8 +136,6 @@ async def _in_library(
             return await persistence.workflow.execute(
                 built.image_generation, local, request, on_unit=bars
             )
-        except GenerationFailed as exc:
-            raise _all_failed(exc.details.get("variations", [])) from None
         except InsufficientCredits as exc:
             raise InsufficientCredits(
                 f"{exc.message}; grant the user '{local.user_name}' credit with "
@@ -143,34 +147,39 @@ async def _in_library(
             raise
 
 
-def _all_failed(variations: Sequence[Any]) -> GenerationFailed:
-    reasons = "; ".join(
-        f"#{v['index'] + 1}: {v['message']}" if isinstance(v, dict)
-        else f"#{v.index + 1}: {v.error.message if v.error else 'failed'}"
-        for v in variations
-    )
-    return GenerationFailed(f"all {len(variations)} variations failed ({reasons})")
+def _with_reasons(error: GenerationFailed) -> GenerationFailed:
+    """The error with each variation's reason in its one line."""
+    variations = error.details.get("variations", [])
+    reasons = "; ".join(f"#{v['index'] + 1}: {v['message']}" for v in variations)
+    return GenerationFailed(f"all {len(variations)} variations failed ({reasons})",
+                            details=error.details)
 
 
 @contextlib.contextmanager
 def _progress_bars() -> Iterator[UnitListener]:
+    """A progress bar per variation on stderr, shown from the first unit event on (so a
+    refused request prints only its error)."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn())
-    with Progress(*columns, console=err_console, transient=False) as bar:
-        tasks: list[TaskID] = []
+    bar = Progress(*columns, console=err_console, transient=False)
+    tasks: list[TaskID] = []
 
-        def update(event: UnitEvent) -> None:
-            if not tasks:
-                tasks.extend(bar.add_task(f"variation {i + 1}", total=1)
-                             for i in range(event.total))
-            task, name = tasks[event.index], f"variation {event.index + 1}"
-            if event.status == "started":
-                bar.update(task, description=f"{name} · {event.message}")
-            elif event.status == "succeeded":
-                bar.update(task, completed=1)
-            else:
-                bar.update(task, completed=1, description=f"{name} failed: {event.message}")
+    def update(event: UnitEvent) -> None:
+        if not tasks:
+            bar.start()
+            tasks.extend(bar.add_task(f"variation {i + 1}", total=1) for i in range(event.total))
+        task, name = tasks[event.index], f"variation {event.index + 1}"
+        if event.status == "started":
+            bar.update(task, description=f"{name} · {event.message}")
+        elif event.status == "succeeded":
+            bar.update(task, completed=1)
+        else:
+            bar.update(task, completed=1, description=f"{name} failed: {event.message}")
 
+    try:
         yield update
+    finally:
+        if tasks:
+            bar.stop()
 
 
 def _save(made: Outcome[CreateResult], out: Path, *, sidecar: bool) -> CreateResult:
