@@ -229,11 +229,13 @@ class Workflow:
         delivered = [u for u in outcomes if u.output is not None]
         captures = [self._capture(started, unit, asset.row["id"])
                     for unit, asset in zip(delivered, assets, strict=True)]
-        response = {
-            "generation_id": started.job_id,
-            "result": result.model_dump(mode="json"),
-            "asset_ids": _aligned(outcomes, [a.row["id"] for a in assets]),
-        }
+        response: dict[str, Any] = {}  # what a keyed retry replays (only keys need it)
+        if started.hold.keyed is not None:
+            response = {
+                "generation_id": started.job_id,
+                "result": result.model_dump(mode="json"),
+                "asset_ids": _aligned(outcomes, [a.row["id"] for a in assets]),
+            }
 
         def work(conn: Connection) -> None:
             runs.finish(conn, started.job_id, outcomes)
