@@ -73,6 +73,8 @@ class UnrecordedOutcome(RecordingFailed):
 
 
 class Workflow:
+    """Runs any :class:`OperationModule` for a caller; one instance serves every kind."""
+
     def __init__(
         self,
         credits: CreditsService,
