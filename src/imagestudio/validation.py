@@ -39,7 +39,10 @@ def describe_error(error: Any) -> str:
             f"{field} is {len(given) if isinstance(given, str) else '?'} characters; "
             f"the limit is {ctx.get('max_length')}"
         ),
-        "string_too_short": lambda: f"{field} must not be empty",
+        "string_too_short": lambda: (
+            f"{field} must not be empty" if ctx.get("min_length", 1) <= 1
+            else f"{field} must be at least {ctx.get('min_length')} characters"
+        ),
         "missing": lambda: f"{field} is required",
         "extra_forbidden": lambda: f"{field} is not a known field",
         "literal_error": lambda: (

@@ -10,6 +10,8 @@ from imagestudio.catalog.schemas import FileTypes, MaxFileBytes, ModelEntry, Saf
 from imagestudio.generation.schemas import CreateRequest, CreateResult, QuotePublic
 
 ResponseFormat = Literal["url", "b64_json"]
+# Every integer query parameter is bounded by the databases' BIGINT (and Python's C longs).
+MAX_QUERY_INT = 2**63 - 1
 
 
 class StudioCreateRequest(CreateRequest):

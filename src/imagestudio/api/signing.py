@@ -41,6 +41,8 @@ class UrlSigner:
         """Seconds the URL stays valid; Forbidden for a bad or expired signature."""
         expected = self._signature(asset_id, expires)
         remaining = expires - int(time.time() if now is None else now)
-        if not hmac.compare_digest(expected, signature) or remaining <= 0:
+        # Bytes, not str: compare_digest refuses non-ASCII text, and a link is anyone's input.
+        given = signature.encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(expected.encode(), given) or remaining <= 0:
             raise Forbidden("this link is invalid or has expired")
         return remaining

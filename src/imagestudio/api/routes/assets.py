@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.downloads import send_file
 from imagestudio.api.errors import error_responses
+from imagestudio.api.schemas import MAX_QUERY_INT
 from imagestudio.assets.library import to_public
 from imagestudio.assets.schemas import (
     AssetPublic,
@@ -121,7 +122,7 @@ async def signed_file(
     name: str,
     http: Request,
     state: StateDep,
-    expires: Annotated[int, Query(ge=0)],
+    expires: Annotated[int, Query(ge=0, le=MAX_QUERY_INT)],
     signature: Annotated[str, Query(min_length=8, max_length=100)],
 ) -> Response:
     """Download a file through a signed, expiring link (no Authorization header)."""

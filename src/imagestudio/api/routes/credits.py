@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.errors import error_responses
-from imagestudio.api.schemas import StudioCreateRequest
+from imagestudio.api.schemas import MAX_QUERY_INT, StudioCreateRequest
 from imagestudio.credits.reports import MAX_PAGE, plans_public
 from imagestudio.credits.schemas import LedgerPublic, PlansPublic, UsagePublic
 from imagestudio.studio import image_generation
@@ -40,7 +40,9 @@ async def ledger(
     user: UserDep,
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="`next_before` of a page.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_QUERY_INT, description="`next_before` of a page.")
+    ] = None,
 ) -> LedgerPublic:
     """Your credit ledger, newest first."""
     return await state.persistence.credits.reports.ledger(user.user_id, limit=limit, before=before)
