@@ -5,17 +5,64 @@ Every surface (API, CLI, UI) shows the same sentence: the field, the limit, what
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from imagestudio.errors import InvalidRequest
 
 _MAX_INPUT_CHARS = 40
+# Text a supported database refuses: NUL (PostgreSQL's text and jsonb) and unpaired
+# surrogates (no UTF-8 form; JSON's "\\ud800" decodes to one). Refused at the boundary,
+# before anything is held or written.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+T = TypeVar("T")
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+def storable(value: T) -> T:
+    """``value`` (a string, or strings nested in lists, tuples and dicts) unchanged; a
+    ``text_unstorable`` error naming the first character no supported database stores."""
+    if isinstance(value, str):
+        found = _UNSTORABLE.search(value)
+        if found is not None:
+            raise PydanticCustomError(
+                "text_unstorable", "contains {char} at position {position}, which cannot be stored",
+                {"char": f"U+{ord(found.group()):04X}", "position": found.start()},
+            )
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            storable(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            storable(key)
+            storable(item)
+    return value
+
+
+StorableText = Annotated[str, AfterValidator(storable)]
+
+
+class PublicInput(BaseModel):
+    """Base of the public request shapes: unknown fields are refused, surrounding
+    whitespace is stripped and every string (nested ones too) must be :func:`storable`."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return storable(value)
+
+
+_LOCATIONS = ("body", "query", "path", "header", "form", "cookie")
+
+
+def field_of(loc: tuple[Any, ...]) -> str:
+    """The dotted field name of an error location."""
+    # Only a leading location is dropped: a parameter may itself be called "query".
+    parts = [str(p) for p in (loc[1:] if loc and loc[0] in _LOCATIONS else loc)]
     return ".".join(parts) or "request"
 
 
@@ -26,7 +73,7 @@ def _shown(value: Any) -> str:
 
 def describe_error(error: Any) -> str:
     """One sentence for one pydantic error dict."""
-    field = _field(tuple(error.get("loc", ())))
+    field = field_of(tuple(error.get("loc", ())))
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     given = error.get("input")
@@ -45,6 +92,9 @@ def describe_error(error: Any) -> str:
         ),
         "missing": lambda: f"{field} is required",
         "extra_forbidden": lambda: f"{field} is not a known field",
+        "text_unstorable": lambda: (
+            f"{field} must not contain {ctx.get('char')} (found at position {ctx.get('position')})"
+        ),
         "literal_error": lambda: (
             f"{field} must be one of {ctx.get('expected')} (got {_shown(given)})"
         ),
@@ -58,10 +108,10 @@ def invalid_request(exc: ValidationError) -> InvalidRequest:
     errors = exc.errors(include_url=False)
     first = errors[0]
     problems = [
-        {"field": _field(tuple(e.get("loc", ()))), "message": describe_error(e)} for e in errors
+        {"field": field_of(tuple(e.get("loc", ()))), "message": describe_error(e)} for e in errors
     ]
     return InvalidRequest(
         describe_error(first),
-        field=_field(tuple(first.get("loc", ()))),
+        field=field_of(tuple(first.get("loc", ()))),
         details={"errors": problems},
     )

@@ -13,7 +13,7 @@ def _error(response_json: object) -> dict[str, object]:
     return error
 
 
-@pytest.mark.parametrize("signature", ["%C3%A9AAAAAAAAA", "%E2%82%AC" * 8, "AAAAAAA%00A"])
+@pytest.mark.parametrize("signature", ["%C3%A9AAAAAAAAA", "%E2%82%AC" * 8, "%F0%9F%98%80AAAAAAAA"])
 async def test_a_non_ascii_signature_is_a_403_not_a_500(api: Api, signature: str) -> None:
     response = await api.client.get(
         f"/api/image-studio/files/abc.png?expires=38&signature={signature}"
@@ -36,3 +36,92 @@ async def test_every_integer_query_parameter_is_bounded(api: Api, path: str, fie
     response = await api.client.get(path, headers=api.alice)
     assert response.status_code == 422, response.text
     assert _error(response.json())["details"]["field"] == field  # type: ignore[index]
+
+
+def _files(api: Api) -> list[str]:
+    root = api.data_dir
+    return sorted(str(p) for p in root.rglob("*") if p.is_file() and "assets" in p.parts)
+
+
+QWEN = {"provider": "wavespeed", "model": "qwen-image", "width": 512, "height": 512}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"prompt": "run \u0000 x", "num_variations": 10}, "prompt"),
+        ({"prompt": "ok", "negative_prompt": "a\u0000b"}, "negative_prompt"),
+        ({"prompt": "ok", "overlay_text": "\u0000"}, "overlay_text"),
+        ({"prompt": "ok", "style_preset": "x\u0000"}, "style_preset"),
+    ],
+)
+async def test_unstorable_text_is_refused_before_any_hold_or_vendor_call(
+    api: Api, body: dict[str, object], field: str
+) -> None:
+    before = (await api.client.get("/api/image-studio/ledger", headers=api.alice)).json()
+    for path in ("/api/image-studio/create", "/api/image-studio/preflight"):
+        response = await api.client.post(path, json={**QWEN, **body}, headers=api.alice)
+        assert response.status_code == 422, response.text
+        error = _error(response.json())
+        assert error["details"]["field"] == field  # type: ignore[index]
+        assert "U+0000" in str(error["message"])
+    after = (await api.client.get("/api/image-studio/ledger", headers=api.alice)).json()
+    assert after == before and api.wavespeed.calls == [] and _files(api) == []
+
+
+async def test_the_openai_route_refuses_nul_before_any_vendor_call(api: Api) -> None:
+    body = {"prompt": "run \u0000 x", "model": "wavespeed/qwen-image", "size": "512x512", "n": 3}
+    response = await api.client.post("/v1/images/generations", json=body, headers=api.alice)
+    assert 400 <= response.status_code < 500, response.text
+    assert api.wavespeed.calls == [] and _files(api) == []
+
+
+async def test_unstorable_text_in_library_fields_and_queries_is_a_422(api: Api) -> None:
+    alice = api.alice
+    client = api.client
+    made = await api.create(alice)
+    asset_id = made["variations"][0]["asset_id"]  # type: ignore[index]
+    collection = await client.post("/api/image-studio/collections", json={"name": "c"},
+                                   headers=alice)
+    collection_id = collection.json()["id"]
+    cases = [
+        (client.post("/api/image-studio/collections", json={"name": "a\u0000b"},
+                     headers=alice), "name"),
+        (client.patch(f"/api/image-studio/collections/{collection_id}",
+                      json={"description": "\u0000"}, headers=alice), "description"),
+        (client.patch(f"/api/image-studio/assets/{asset_id}", json={"title": "t\u0000"},
+                      headers=alice), "title"),
+        (client.patch(f"/api/image-studio/assets/{asset_id}", json={"tags": ["ok", "b\u0000"]},
+                      headers=alice), "tags.1"),
+        (client.get("/api/image-studio/assets?q=a%00b", headers=alice), "q"),
+        (client.get("/api/image-studio/assets?model=a%00b", headers=alice), "model"),
+        (client.get("/api/image-studio/assets?cursor=%00", headers=alice), "cursor"),
+        (client.get("/api/image-studio/assets/a%00b", headers=alice), "asset_id"),
+        (client.get(f"/api/image-studio/collections/{collection_id}%00", headers=alice),
+         "collection_id"),
+        (client.post(f"/api/image-studio/collections/{collection_id}/assets",
+                     json={"asset_ids": ["a\u0000"]}, headers=alice), "asset_ids"),
+        (client.post("/api/image-studio/assets/export", json={"asset_ids": ["\u0000"]},
+                     headers=alice), "asset_ids"),
+        (client.get("/api/image-studio/templates/search?query=a%00", headers=alice), "query"),
+        (client.get("/api/image-studio/ui/generations/x%00", headers=alice), "generation_id"),
+        (client.get("/api/image-studio/files/a%00.png?expires=1&signature=AAAAAAAAAA"), "name"),
+    ]
+    for call, field in cases:
+        response = await call
+        assert response.status_code == 422, (field, response.text)
+        assert _error(response.json())["details"]["field"] == field, response.text
+
+
+async def test_an_upload_with_an_unstorable_title_writes_nothing(api: Api) -> None:
+    from tests.api.conftest import png_bytes
+
+    files_before = _files(api)
+    for form, field in (({"title": "a\u0000b"}, "title"), ({"tags": "ok,b\u0000"}, "tags")):
+        response = await api.client.post(
+            "/api/image-studio/assets", headers=api.alice, data=form,
+            files={"file": ("x.png", png_bytes(), "image/png")},
+        )
+        assert response.status_code == 422, response.text
+        assert _error(response.json())["details"]["field"] == field
+    assert _files(api) == files_before

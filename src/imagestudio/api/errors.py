@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imagestudio.errors import InvalidRequest, StudioError
-from imagestudio.validation import describe_error, invalid_request
+from imagestudio.validation import describe_error, field_of, invalid_request
 
 log = logging.getLogger("imagestudio.api")
 
@@ -88,11 +88,6 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return render_studio_error(invalid_request_from(list(exc.errors())))
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "request"
-
-
 def invalid_request_from(errors: list[dict[str, Any]]) -> InvalidRequest:
     """FastAPI's validation errors as one :class:`InvalidRequest` naming the first field."""
     problems: list[dict[str, str]] = []
@@ -101,7 +96,7 @@ def invalid_request_from(errors: list[dict[str, Any]]) -> InvalidRequest:
             problems.append({"field": "body", "message": "request body is not valid JSON"})
         else:
             loc = tuple(error.get("loc", ()))
-            problems.append({"field": _field(loc), "message": describe_error(error)})
+            problems.append({"field": field_of(loc), "message": describe_error(error)})
     if not problems:
         problems.append({"field": "request", "message": "request is invalid"})
     first = problems[0]

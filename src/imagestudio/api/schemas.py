@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from imagestudio.catalog.schemas import FileTypes, MaxFileBytes, ModelEntry, SafeZone, Template
 from imagestudio.generation.schemas import CreateRequest, CreateResult, QuotePublic
+from imagestudio.validation import StorableText
 
 ResponseFormat = Literal["url", "b64_json"]
 # Every integer query parameter is bounded by the databases' BIGINT (and Python's C longs).
@@ -90,3 +92,7 @@ class HealthPublic(BaseModel):
     status: Literal["ok"]
     version: str
     database: Literal["ok"]
+
+
+# Path and query text, checked like every body string (:func:`imagestudio.validation.storable`).
+PathId = Annotated[StorableText, Path(max_length=100)]

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from imagestudio.validation import PublicInput
+
 MAX_TAGS = 30
 MAX_PAGE = 200
 MAX_EXPORT = 500
@@ -54,20 +56,16 @@ class AssetsPublic(BaseModel):
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page.")
 
 
-class AssetUpdate(BaseModel):
+class AssetUpdate(PublicInput):
     """Fields to change; omitted fields stay as they are."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str | None = Field(default=None, max_length=200)
     tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
     favourite: bool | None = None
 
 
-class AssetQuery(BaseModel):
+class AssetQuery(PublicInput):
     """Filters, search and order for listing assets."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     platform: str | None = Field(default=None, max_length=50)
     template: str | None = Field(default=None, max_length=100)
@@ -85,22 +83,16 @@ class AssetQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=500)
 
 
-class ExportRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ExportRequest(PublicInput):
     asset_ids: list[str] = Field(min_length=1, max_length=MAX_EXPORT)
 
 
-class CollectionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class CollectionCreate(PublicInput):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=2000)
 
 
-class CollectionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class CollectionUpdate(PublicInput):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
 
@@ -118,7 +110,5 @@ class CollectionsPublic(BaseModel):
     items: list[CollectionPublic]
 
 
-class CollectionAssets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CollectionAssets(PublicInput):
     asset_ids: list[str] = Field(min_length=1, max_length=MAX_EXPORT)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from imagestudio.catalog.schemas import OutputFormat, QualityTier
 from imagestudio.money import Money
+from imagestudio.validation import PublicInput
 
 PROMPT_MAX_CHARS = 2000
 NEGATIVE_PROMPT_MAX_CHARS = 2000
@@ -24,14 +25,12 @@ SEED_MAX = 4_294_967_294
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class CreateRequest(BaseModel):
+class CreateRequest(PublicInput):
     """What to generate. Only ``prompt`` is required; everything else has a sensible default.
 
     ``template_id`` supplies size, style and quality unless given explicitly. ``provider``
     ``"auto"`` (or omitted) lets the studio choose by quality tier and aspect ratio.
     """
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     prompt: str = Field(min_length=1, max_length=PROMPT_MAX_CHARS)
     template_id: str | None = None
@@ -152,10 +151,8 @@ class CreateResult(BaseModel):
     variations: list[VariationPublic]
 
 
-class EstimateRequest(BaseModel):
+class EstimateRequest(PublicInput):
     """The seed's ``/estimate-cost`` body; priced by exactly the rules ``create`` uses."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     provider: str | None = None
     model: str | None = None

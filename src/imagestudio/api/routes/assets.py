@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.downloads import send_file
 from imagestudio.api.errors import error_responses
-from imagestudio.api.schemas import MAX_QUERY_INT
+from imagestudio.api.schemas import MAX_QUERY_INT, PathId
 from imagestudio.assets.library import to_public
 from imagestudio.assets.schemas import (
     AssetPublic,
@@ -22,6 +22,7 @@ from imagestudio.assets.schemas import (
 from imagestudio.assets.zipstream import entry_name, zip_chunks
 from imagestudio.db.models import Asset
 from imagestudio.errors import InvalidRequest, NotFound, PayloadTooLarge
+from imagestudio.validation import StorableText
 
 router = APIRouter(prefix="/api/image-studio", tags=["assets"])
 _OWNED = error_responses(401, 404, 422)
@@ -50,8 +51,10 @@ async def upload_asset(
     http: Request,
     user: UserDep,
     state: StateDep,
-    title: Annotated[str | None, Form(max_length=200)] = None,
-    tags: Annotated[str | None, Form(max_length=2000, description="Comma-separated.")] = None,
+    title: Annotated[StorableText | None, Form(max_length=200)] = None,
+    tags: Annotated[
+        StorableText | None, Form(max_length=2000, description="Comma-separated.")
+    ] = None,
 ) -> AssetPublic:
     """Upload an image into your library (size and pixel count are capped)."""
     limit = state.server.max_upload_bytes
@@ -88,7 +91,7 @@ async def export_assets(body: ExportRequest, user: UserDep, state: StateDep) -> 
 
 
 @router.get("/assets/{asset_id}", response_model=AssetPublic, responses=_OWNED)
-async def get_asset(asset_id: str, http: Request, user: UserDep, state: StateDep) -> AssetPublic:
+async def get_asset(asset_id: PathId, http: Request, user: UserDep, state: StateDep) -> AssetPublic:
     """One of your assets."""
     asset = await state.persistence.library.get(user.user_id, asset_id)
     return _public(state, http, asset)
@@ -96,7 +99,7 @@ async def get_asset(asset_id: str, http: Request, user: UserDep, state: StateDep
 
 @router.patch("/assets/{asset_id}", response_model=AssetPublic, responses=_OWNED)
 async def update_asset(
-    asset_id: str, body: AssetUpdate, http: Request, user: UserDep, state: StateDep
+    asset_id: PathId, body: AssetUpdate, http: Request, user: UserDep, state: StateDep
 ) -> AssetPublic:
     """Change an asset's title, tags or favourite flag."""
     asset = await state.persistence.library.update(user.user_id, asset_id, body)
@@ -104,14 +107,16 @@ async def update_asset(
 
 
 @router.delete("/assets/{asset_id}", status_code=204, responses=_OWNED)
-async def delete_asset(asset_id: str, user: UserDep, state: StateDep) -> Response:
+async def delete_asset(asset_id: PathId, user: UserDep, state: StateDep) -> Response:
     """Delete an asset (its file goes when no other asset uses it)."""
     await state.persistence.library.delete(user.user_id, asset_id)
     return Response(status_code=204)
 
 
 @router.get("/assets/{asset_id}/content", responses=_OWNED)
-async def asset_content(asset_id: str, http: Request, user: UserDep, state: StateDep) -> Response:
+async def asset_content(
+    asset_id: PathId, http: Request, user: UserDep, state: StateDep
+) -> Response:
     """Download your asset's file (supports Range and If-None-Match)."""
     asset = await state.persistence.library.get(user.user_id, asset_id)
     return _send(state, http, asset, _PRIVATE_CACHE)
@@ -119,11 +124,11 @@ async def asset_content(asset_id: str, http: Request, user: UserDep, state: Stat
 
 @router.get("/files/{name}", responses=error_responses(403, 404, 416, 422))
 async def signed_file(
-    name: str,
+    name: PathId,
     http: Request,
     state: StateDep,
     expires: Annotated[int, Query(ge=0, le=MAX_QUERY_INT)],
-    signature: Annotated[str, Query(min_length=8, max_length=100)],
+    signature: Annotated[StorableText, Query(min_length=8, max_length=100)],
 ) -> Response:
     """Download a file through a signed, expiring link (no Authorization header)."""
     asset_id, _, extension = name.partition(".")

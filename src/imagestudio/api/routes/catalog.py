@@ -11,6 +11,7 @@ from imagestudio.api.errors import error_responses
 from imagestudio.api.schemas import (
     AspectRatioPublic,
     FormatPublic,
+    PathId,
     PlatformSpecPublic,
     ProviderPublic,
     ProvidersPublic,
@@ -20,11 +21,12 @@ from imagestudio.api.schemas import (
 from imagestudio.catalog import queries
 from imagestudio.catalog.schemas import Template
 from imagestudio.errors import NotFound
+from imagestudio.validation import StorableText
 
 router = APIRouter(prefix="/api/image-studio", tags=["catalog"])
 _ERRORS = error_responses(401, 422)
-Text = Annotated[str, Query(min_length=1, max_length=200)]
-OptText = Annotated[str | None, Query(max_length=100)]
+Text = Annotated[StorableText, Query(min_length=1, max_length=200)]
+OptText = Annotated[StorableText | None, Query(max_length=100)]
 
 
 def _hits(rows: list[tuple[Template, float | None]]) -> TemplatesPublic:
@@ -90,7 +92,7 @@ async def providers(_user: UserDep, state: StateDep) -> ProvidersPublic:
     response_model=PlatformSpecPublic,
     responses=error_responses(401, 404),
 )
-async def platform_specs(platform: str, _user: UserDep, state: StateDep) -> PlatformSpecPublic:
+async def platform_specs(platform: PathId, _user: UserDep, state: StateDep) -> PlatformSpecPublic:
     """Formats, file types and size limits of one platform (id or alias)."""
     found = state.services.catalog.find_platform(platform)
     if found is None:

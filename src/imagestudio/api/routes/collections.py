@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.errors import error_responses
+from imagestudio.api.schemas import PathId
 from imagestudio.assets.schemas import (
     CollectionAssets,
     CollectionCreate,
@@ -34,7 +35,7 @@ async def list_collections(user: UserDep, state: StateDep) -> CollectionsPublic:
 
 
 @router.get("/{collection_id}", response_model=CollectionPublic, responses=_OWNED)
-async def get_collection(collection_id: str, user: UserDep, state: StateDep) -> CollectionPublic:
+async def get_collection(collection_id: PathId, user: UserDep, state: StateDep) -> CollectionPublic:
     """One of your collections."""
     return await state.persistence.collections.get(user.user_id, collection_id)
 
@@ -42,14 +43,14 @@ async def get_collection(collection_id: str, user: UserDep, state: StateDep) -> 
 @router.patch("/{collection_id}", response_model=CollectionPublic,
               responses=error_responses(401, 404, 409, 422))
 async def update_collection(
-    collection_id: str, body: CollectionUpdate, user: UserDep, state: StateDep
+    collection_id: PathId, body: CollectionUpdate, user: UserDep, state: StateDep
 ) -> CollectionPublic:
     """Rename a collection or change its description."""
     return await state.persistence.collections.update(user.user_id, collection_id, body)
 
 
 @router.delete("/{collection_id}", status_code=204, responses=_OWNED)
-async def delete_collection(collection_id: str, user: UserDep, state: StateDep) -> Response:
+async def delete_collection(collection_id: PathId, user: UserDep, state: StateDep) -> Response:
     """Delete a collection; its assets stay in your library."""
     await state.persistence.collections.delete(user.user_id, collection_id)
     return Response(status_code=204)
@@ -57,7 +58,7 @@ async def delete_collection(collection_id: str, user: UserDep, state: StateDep) 
 
 @router.post("/{collection_id}/assets", response_model=CollectionPublic, responses=_OWNED)
 async def add_to_collection(
-    collection_id: str, body: CollectionAssets, user: UserDep, state: StateDep
+    collection_id: PathId, body: CollectionAssets, user: UserDep, state: StateDep
 ) -> CollectionPublic:
     """Add your assets to a collection (already present ones are skipped)."""
     return await state.persistence.collections.add(user.user_id, collection_id, body.asset_ids)
@@ -65,7 +66,7 @@ async def add_to_collection(
 
 @router.delete("/{collection_id}/assets/{asset_id}", status_code=204, responses=_OWNED)
 async def remove_from_collection(
-    collection_id: str, asset_id: str, user: UserDep, state: StateDep
+    collection_id: PathId, asset_id: PathId, user: UserDep, state: StateDep
 ) -> Response:
     """Remove an asset from a collection (the asset itself stays)."""
     await state.persistence.collections.remove(user.user_id, collection_id, asset_id)

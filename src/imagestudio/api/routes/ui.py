@@ -10,7 +10,7 @@ from imagestudio import __version__
 from imagestudio.accounts.local import LOCAL_USER, LocalSessions
 from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.errors import error_responses
-from imagestudio.api.schemas import StudioCreateRequest
+from imagestudio.api.schemas import PathId, StudioCreateRequest
 from imagestudio.db.models import Generation
 from imagestudio.errors import NotFound
 from imagestudio.generation import schemas as limits
@@ -121,7 +121,7 @@ def build_router(settings: Settings | None = None) -> APIRouter:
         response_model=GenerationPublic,
         responses=error_responses(401, 404),
     )
-    async def generation(generation_id: str, user: UserDep, state: StateDep) -> GenerationPublic:
+    async def generation(generation_id: PathId, user: UserDep, state: StateDep) -> GenerationPublic:
         """One of your past create requests, as recorded (for "generate again")."""
         query = select(Generation).where(
             Generation.id == generation_id, Generation.user_id == user.user_id
