@@ -8,6 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from imagestudio.cli import accounts, credits
+from imagestudio.errors import StudioError
 
 
 @pytest.fixture
@@ -51,10 +52,18 @@ def test_set_plan_accepts_only_plans_in_the_table(cli: typer.Typer) -> None:
 @pytest.mark.parametrize(
     "args",
     [["credits", "grant", "nobody", "1"], ["credits", "grant", "amy", "ten"],
-     ["credits", "grant", "amy", "1.5", "--micros"], ["credits", "adjust", "amy", "-1"]],
+     ["credits", "grant", "amy", "1.5", "--micros"], ["credits", "adjust", "amy", "-1"],
+     # Issue 11 (9): no spend to refund, no bound, an OverflowError traceback.
+     ["credits", "refund", "amy", "50"], ["credits", "adjust", "amy", "9e12", "--note", "x"],
+     ["credits", "adjust", "amy", "-9223372036854", "--note", "x"],
+     ["credits", "adjust", "amy", "--note", "x", "--micros", "--", "-99999999999999999999"],
+     ["credits", "grant", "amy", "1e999999"], ["credits", "refund", "amy", "1e-999999"]],
 )
 def test_bad_input_is_one_line_and_nonzero(cli: typer.Typer, args: list[str]) -> None:
     _ok(cli, "users", "create", "amy")
     result = CliRunner().invoke(cli, args)
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+    # A StudioError is rendered as one line by the entry point (imagestudio.cli.main).
+    assert isinstance(result.exception, SystemExit | StudioError), repr(result.exception)
+    assert len(result.output.strip().splitlines()) <= 1, result.output

@@ -5,21 +5,24 @@ Each is one transaction that moves the balance and appends its ledger row togeth
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from imagestudio.credits import repository as repo
 from imagestudio.credits.reports import CreditReports
 from imagestudio.credits.schemas import CreditsSummary, LedgerEntryPublic
 from imagestudio.credits.service import CreditsService
+from imagestudio.db.credit_models import LedgerEntry
 from imagestudio.db.models import User
 from imagestudio.errors import InvalidRequest, NotFound
 from imagestudio.money import format_usd
 
 MICROS_PER_USD = 1_000_000
 MAX_GRANT_MICROS = 1_000_000 * MICROS_PER_USD
+# Every operator amount (grant, refund, adjustment) is at most this in size.
+MAX_AMOUNT_MICROS = MAX_GRANT_MICROS
 
 
 def parse_usd(text: str, *, field: str = "amount") -> int:
@@ -31,10 +34,14 @@ def parse_usd(text: str, *, field: str = "amount") -> int:
     cleaned = cleaned.removeprefix("$")
     try:
         value = Decimal(sign + cleaned) * MICROS_PER_USD
-    except InvalidOperation:
+    except ArithmeticError:  # InvalidOperation, and Overflow for exponents like 1e999999
         value = Decimal("NaN")
     if not value.is_finite():
         raise InvalidRequest(f"{field} must be a USD amount such as 10 or 2.50", field=field)
+    if abs(value) > MAX_AMOUNT_MICROS:
+        raise InvalidRequest(
+            f"{field} must be at most {format_usd(MAX_AMOUNT_MICROS)} either way", field=field
+        )
     if value != value.to_integral_value():
         raise InvalidRequest(f"{field} has more than 6 decimals (1 micro-USD)", field=field)
     return int(value)
@@ -65,31 +72,42 @@ class CreditAdmin:
 
     async def refund(self, name: str, micros: int, *, note: str, generation_id: str | None,
                      actor: str = "cli") -> LedgerEntryPublic:
-        """Return ``micros`` (> 0) of captured spend to user ``name``."""
-        if micros <= 0:
-            raise InvalidRequest("a refund must be more than $0", field="amount")
+        """Return ``micros`` (> 0) of captured spend to user ``name``: at most what was
+        captured (of ``generation_id`` when given) and not refunded yet."""
+        if not 0 < micros <= MAX_AMOUNT_MICROS:
+            raise InvalidRequest(
+                f"a refund must be more than $0 and at most {format_usd(MAX_AMOUNT_MICROS)}",
+                field="amount",
+            )
         posting = repo.Posting("refund", micros, 0, actor=actor, note=note,
                                generation_id=generation_id)
-        return await self._post(name, posting)
+        return await self._post(name, posting, refund_of=generation_id or "")
 
     async def adjust(self, name: str, micros: int, *, note: str, actor: str = "cli"
                      ) -> LedgerEntryPublic:
         """Correct user ``name``'s balance by ``micros`` (either sign; a reason is required).
         A negative adjustment may not take the available balance below zero."""
-        if micros == 0:
-            raise InvalidRequest("an adjustment must not be $0", field="amount")
+        if micros == 0 or abs(micros) > MAX_AMOUNT_MICROS:
+            raise InvalidRequest(
+                f"an adjustment must not be $0 and at most {format_usd(MAX_AMOUNT_MICROS)} "
+                "either way", field="amount",
+            )
         if not note.strip():
             raise InvalidRequest("an adjustment needs a note saying why", field="note")
         posting = repo.Posting("adjustment", micros, 0, actor=actor, note=note)
         return await self._post(name, posting, floor=0 if micros < 0 else None)
 
-    async def _post(self, name: str, posting: repo.Posting, *, floor: int | None = None
-                    ) -> LedgerEntryPublic:
+    async def _post(self, name: str, posting: repo.Posting, *, floor: int | None = None,
+                    refund_of: str | None = None) -> LedgerEntryPublic:
+        """Post ``posting``; with ``refund_of`` (a generation id, "" for any) only if the
+        refund stays within the captured spend not refunded yet."""
         user_id, _ = await self.user(name)
         credits = self._credits
 
         def work(conn: Connection) -> None:
             now = credits.clock()
+            # The balance update locks the account row first, so concurrent refunds of
+            # one user are checked one after the other.
             after = repo.move(conn, user_id, posting.amount, posting.held, now, floor=floor)
             if after is None:
                 balance, held = repo.account(conn, user_id)
@@ -98,6 +116,15 @@ class CreditAdmin:
                     f"{format_usd(balance - held)}",
                     field="amount",
                 )
+            if refund_of is not None:
+                refundable = _refundable(conn, user_id, refund_of or None)
+                if posting.amount > refundable:
+                    what = f"generation {refund_of}" if refund_of else name
+                    raise InvalidRequest(
+                        f"a refund of {format_usd(posting.amount)} is more than the captured "
+                        f"spend of {what} not yet refunded ({format_usd(refundable)})",
+                        field="amount",
+                    )
             repo.append(conn, user_id, [posting], after, now)
 
         await credits.db.write(work)
@@ -110,3 +137,15 @@ class CreditAdmin:
         async with self._credits.db.engine.connect() as conn:
             holds = await conn.run_sync(repo.open_holds, user_id)
         return CreditsSummary(user=name, usage=usage, open_holds=holds)
+
+
+def _refundable(conn: Connection, user_id: str, generation_id: str | None) -> int:
+    """Captured minus refunded micros of ``user_id`` (of one generation when given)."""
+    table = LedgerEntry.__table__
+    query = select(table.c.kind, func.coalesce(func.sum(table.c.amount_micros), 0)).where(
+        table.c.user_id == user_id, table.c.kind.in_(("capture", "refund"))
+    )
+    if generation_id is not None:
+        query = query.where(table.c.generation_id == generation_id)
+    sums = {kind: int(total) for kind, total in conn.execute(query.group_by(table.c.kind))}
+    return -sums.get("capture", 0) - sums.get("refund", 0)
