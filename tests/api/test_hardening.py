@@ -125,3 +125,35 @@ async def test_an_upload_with_an_unstorable_title_writes_nothing(api: Api) -> No
         assert response.status_code == 422, response.text
         assert _error(response.json())["details"]["field"] == field
     assert _files(api) == files_before
+
+
+@pytest.mark.parametrize(
+    ("host", "public_url", "allowed", "origin"),
+    [
+        ("evil.example", None, None, ""),
+        ("evil.example:8000", None, None, ""),
+        ("127.0.0.1:8000", None, None, "http://127.0.0.1:8000"),
+        ("[::1]:9000", None, None, "http://[::1]:9000"),
+        ("localhost.evil.example", None, None, ""),
+        ("studio.example:443", None, "studio.example", "http://studio.example:443"),
+        ("evil.example", "https://images.example.com/", None, "https://images.example.com"),
+    ],
+)
+async def test_the_host_header_is_never_reflected_in_signed_urls(
+    api: Api, host: str, public_url: str | None, allowed: str | None, origin: str
+) -> None:
+    server = api.app.state.api.server
+    server.public_url = public_url
+    if allowed is not None:
+        server.allowed_hosts = allowed
+    headers = {**api.alice, "Host": host}
+    made = await api.client.post(
+        "/api/image-studio/create", headers=headers,
+        json={"prompt": "a kite", "provider": "local", "width": 96, "height": 64},
+    )
+    assert made.status_code == 200, made.text
+    url = made.json()["variations"][0]["url"]
+    assert url.startswith(origin + "/api/image-studio/files/"), url
+    listed = await api.client.get("/api/image-studio/assets", headers=headers)
+    assert listed.json()["items"][0]["url"].startswith(origin + "/api/image-studio/files/")
+    assert "evil" not in url

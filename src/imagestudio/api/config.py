@@ -23,7 +23,14 @@ class ServerSettings(BaseSettings):
         default=3600, ge=60, le=7 * 86400, description="Lifetime of a signed URL."
     )
     public_url: str | None = Field(
-        default=None, description="Base of absolute URLs in responses; default: the request's."
+        default=None,
+        description="Base of absolute URLs in responses; default: the request's, for an "
+        "allowed host, else URLs are relative.",
+    )
+    allowed_hosts: str = Field(
+        default="localhost,127.0.0.1,::1",
+        description="Comma-separated host names (any port) whose Host header may appear in "
+        "absolute URLs when public_url is unset; other hosts get relative URLs. '*': any.",
     )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest JSON request body (413 beyond)."

@@ -28,18 +28,33 @@ class ApiState:
     signer: UrlSigner
 
     def base_url(self, request: Request) -> str:
+        """The origin of absolute URLs: ``public_url``, else the request's own when its
+        Host is allowed; "" (relative URLs) for any other Host, which is never reflected."""
         if self.server.public_url:
             return self.server.public_url.rstrip("/")
         host = request.headers.get("host")
-        if not host:
-            return str(request.base_url).rstrip("/")
+        if not host or not _allowed(self.server.allowed_hosts, host):
+            return request.scope.get("root_path", "").rstrip("/")
         return _origin(request.scope["scheme"], host,
                        request.scope.get("root_path", ""))
 
     def file_url(self, request: Request, asset_id: str, file_key: str) -> str:
-        """Absolute signed URL of an asset's file (no Authorization header needed)."""
+        """Signed URL of an asset's file (no Authorization header needed): absolute for
+        ``public_url`` or an allowed Host, else relative to the server."""
         extension = file_key.rsplit(".", 1)[-1]
         return self.base_url(request) + self.signer.path(asset_id, extension)
+
+
+@lru_cache(maxsize=256)
+def _allowed(allowed_hosts: str, host: str) -> bool:
+    names = {name.strip().lower() for name in allowed_hosts.split(",") if name.strip()}
+    if "*" in names:
+        return True
+    if host.startswith("["):  # [v6]:port
+        name = host[1:].partition("]")[0]
+    else:
+        name = host.rpartition(":")[0] if host.count(":") == 1 else host
+    return name.lower() in names
 
 
 @lru_cache(maxsize=256)
