@@ -34,7 +34,7 @@ class ApiState:
             return self.server.public_url.rstrip("/")
         host = request.headers.get("host")
         if not host or not _allowed(self.server.allowed_hosts, host):
-            return request.scope.get("root_path", "").rstrip("/")
+            return str(request.scope.get("root_path", "")).rstrip("/")
         return _origin(request.scope["scheme"], host,
                        request.scope.get("root_path", ""))
 
