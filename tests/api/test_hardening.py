@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 from tests.api.conftest import Api
 
@@ -157,3 +160,50 @@ async def test_the_host_header_is_never_reflected_in_signed_urls(
     listed = await api.client.get("/api/image-studio/assets", headers=headers)
     assert listed.json()["items"][0]["url"].startswith(origin + "/api/image-studio/files/")
     assert "evil" not in url
+
+
+@pytest.mark.parametrize("path", ["/api/image-studio/create", "/api/image-studio/collections",
+                                  "/api/image-studio/assets"])
+async def test_an_oversized_chunked_body_is_a_413_without_an_error_log(
+    api: Api, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    head = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+            b"Content-Type: image/png\r\n\r\n")
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        yield head
+        for _ in range(120):
+            yield b"x" * 4096
+
+    caplog.set_level(logging.INFO)
+    kind = "multipart/form-data; boundary=b" if path.endswith("assets") else "application/json"
+    response = await api.client.post(
+        path, content=chunks(), headers={**api.alice, "Content-Type": kind}
+    )
+    assert response.status_code == 413
+    assert _error(response.json())["code"] == "payload_too_large"
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert noisy == [], [r.getMessage() for r in noisy]
+
+
+async def test_ledger_ids_are_opaque_and_per_user(api: Api) -> None:
+    pages = {}
+    for name, headers in (("alice", api.alice), ("bob", api.bob)):
+        await api.create(headers, **QWEN)  # a grant, a hold and a capture
+        page = await api.client.get("/api/image-studio/ledger?limit=1", headers=headers)
+        pages[name] = page.json()
+    rows = set(range(1, 50))
+    for page in pages.values():
+        (entry,) = page["entries"]
+        assert re.fullmatch(r"[0-9a-f]{16}", entry["id"]) and int(entry["id"], 16) not in rows
+    # alice's cursor means nothing in bob's ledger, and a row number is no cursor at all
+    alice_next = pages["alice"]["next_before"]
+    for before, headers in ((alice_next, api.alice), ("1", api.alice), ("5", api.bob)):
+        response = await api.client.get(f"/api/image-studio/ledger?before={before}",
+                                        headers=headers)
+        if before == alice_next:
+            assert response.status_code == 200, response.text
+            assert len(response.json()["entries"]) == 2
+        else:
+            assert response.status_code == 422
+            assert _error(response.json())["details"]["field"] == "before"  # type: ignore[index]

@@ -87,7 +87,7 @@ class Studio:
 
     async def ledger(self, headers: dict[str, str]) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
-        before: int | None = None
+        before: str | None = None
         while True:
             params = {"limit": 200, **({"before": before} if before else {})}
             page = (await self.client.get(

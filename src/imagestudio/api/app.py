@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +31,7 @@ from imagestudio.api.routes import (
 )
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Services, build_persistence, build_services
+from imagestudio.credits.ledger_ids import LedgerIds
 from imagestudio.db.migrate import prepare_database
 from imagestudio.db.session import is_sqlite
 from imagestudio.settings import Settings, get_settings
@@ -64,14 +67,14 @@ def create_app(
                 config.data_dir.mkdir(parents=True, exist_ok=True)
             auto = server.auto_migrate if server.auto_migrate is not None else is_sqlite(url)
             await prepare_database(persistence.db, auto_migrate=auto)
+            secret = url_secret(server, config.data_dir)
             app.state.api = ApiState(
                 services=built,
                 persistence=persistence,
                 server=server,
                 auth=Authenticator(persistence.db, ttl_s=server.auth_cache_ttl_s),
-                signer=UrlSigner(
-                    url_secret(server, config.data_dir), ttl_s=server.signed_url_ttl_s
-                ),
+                signer=UrlSigner(secret, ttl_s=server.signed_url_ttl_s),
+                ledger_ids=LedgerIds(hmac.new(secret, b"ledger ids", hashlib.sha256).digest()),
             )
             async with persistence.sweeper.running():  # settles what interrupted creates left
                 yield

@@ -15,6 +15,7 @@ from imagestudio.api.config import ServerSettings
 from imagestudio.api.lean_route import lean_route_class
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Persistence, Services
+from imagestudio.credits.ledger_ids import LedgerIds
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class ApiState:
     server: ServerSettings
     auth: Authenticator
     signer: UrlSigner
+    ledger_ids: LedgerIds
 
     def base_url(self, request: Request) -> str:
         """The origin of absolute URLs: ``public_url``, else the request's own when its

@@ -14,9 +14,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from imagestudio.errors import InvalidRequest, StudioError
 from imagestudio.validation import describe_error, field_of, invalid_request
@@ -116,6 +117,13 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(status, code, message, headers=dict(exc.headers or {}))
 
 
+async def _disconnected(request: Request, _exc: Exception) -> Response:
+    # The client went away, or BodySizeLimit cut an oversized chunked body off after
+    # answering 413 itself: nothing failed here, and whatever is sent now is dropped.
+    log.info("client disconnected during %s %s", request.method, request.url.path)
+    return Response(status_code=400)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "internal server error")
@@ -126,6 +134,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ValidationError, _pydantic)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(ClientDisconnect, _disconnected)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from imagestudio.accounts.auth import Principal
 from imagestudio.credits import repository as repo
+from imagestudio.credits.ledger_ids import LedgerIds
 from imagestudio.credits.operations import Operation
 from imagestudio.credits.periods import Period, month_of
 from imagestudio.credits.plans import OPERATION_KINDS, Plan, PlanTable
@@ -60,6 +61,8 @@ def limits_of(plan: Plan) -> LimitsPublic:
 
 def _money(micros: int | None) -> Money | None:
     return None if micros is None else Money.of(micros)
+
+PLAIN_IDS = LedgerIds(None)
 
 
 class CreditReports:
@@ -139,20 +142,22 @@ class CreditReports:
             limits=limits_of(plan),
         )
 
-    async def ledger(self, user_id: str, *, limit: int = 50, before: int | None = None
-                     ) -> LedgerPublic:
-        """A page of the user's ledger, newest first."""
+    async def ledger(self, user_id: str, *, limit: int = 50, before: str | None = None,
+                     ids: LedgerIds = PLAIN_IDS) -> LedgerPublic:
+        """A page of the user's ledger, newest first; ``before`` is the ``next_before`` of
+        the previous page. Entry ids are ``ids``' public ids."""
         limit = max(1, min(limit, MAX_PAGE))
+        after = None if before is None else ids.decode(user_id, before)
         async with self._credits.db.engine.connect() as conn:
-            rows = await conn.run_sync(repo.ledger_page, user_id, limit + 1, before)
-        entries = [_entry(row) for row in rows[:limit]]
+            rows = await conn.run_sync(repo.ledger_page, user_id, limit + 1, after)
+        entries = [_entry(row, ids.encode(user_id, row["id"])) for row in rows[:limit]]
         more = len(rows) > limit
         return LedgerPublic(entries=entries, next_before=entries[-1].id if more else None)
 
 
-def _entry(row: dict[str, Any]) -> LedgerEntryPublic:
+def _entry(row: dict[str, Any], public_id: str) -> LedgerEntryPublic:
     return LedgerEntryPublic(
-        id=row["id"],
+        id=public_id,
         kind=row["kind"],
         amount=Money.of(row["amount_micros"]),
         held=Money.of(row["held_micros"]),

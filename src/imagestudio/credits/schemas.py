@@ -73,7 +73,7 @@ class UsagePublic(BaseModel):
 
 
 class LedgerEntryPublic(BaseModel):
-    id: int
+    id: str = Field(description="Opaque; unique within your ledger, in no particular order.")
     kind: str
     amount: Money = Field(description="Change to the ledger balance.")
     held: Money = Field(description="Change to the amount held.")
@@ -92,7 +92,7 @@ class LedgerEntryPublic(BaseModel):
 
 class LedgerPublic(BaseModel):
     entries: list[LedgerEntryPublic]
-    next_before: int | None = Field(description="Pass as `before` for the next (older) page.")
+    next_before: str | None = Field(description="Pass as `before` for the next (older) page.")
 
 
 class PlanPublic(BaseModel):

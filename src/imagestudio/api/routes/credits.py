@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 
 from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.errors import error_responses
-from imagestudio.api.schemas import MAX_QUERY_INT, StudioCreateRequest
+from imagestudio.api.schemas import StudioCreateRequest
 from imagestudio.credits.reports import MAX_PAGE, plans_public
 from imagestudio.credits.schemas import LedgerPublic, PlansPublic, UsagePublic
 from imagestudio.studio import image_generation
 from imagestudio.studio.image_generation import PreflightPublic
+from imagestudio.validation import StorableText
 
 router = APIRouter(prefix="/api/image-studio", tags=["credits"])
 
@@ -41,11 +42,13 @@ async def ledger(
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     before: Annotated[
-        int | None, Query(ge=1, le=MAX_QUERY_INT, description="`next_before` of a page.")
+        StorableText | None, Query(max_length=32, description="`next_before` of a page.")
     ] = None,
 ) -> LedgerPublic:
-    """Your credit ledger, newest first."""
-    return await state.persistence.credits.reports.ledger(user.user_id, limit=limit, before=before)
+    """Your credit ledger, newest first (entry ids are opaque and yours alone)."""
+    return await state.persistence.credits.reports.ledger(
+        user.user_id, limit=limit, before=before, ids=state.ledger_ids
+    )
 
 
 @router.get("/plans", response_model=PlansPublic, responses=error_responses(401))
