@@ -18,7 +18,7 @@ from imagestudio.accounts.auth import Authenticator
 from imagestudio.api.config import ServerSettings, url_secret
 from imagestudio.api.deps import ApiState
 from imagestudio.api.errors import install_error_handlers
-from imagestudio.api.middleware import BodySizeLimit
+from imagestudio.api.middleware import BodySizeLimit, CatchAll
 from imagestudio.api.routes import (
     assets,
     catalog,
@@ -96,6 +96,7 @@ def create_app(
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, assets, health, credits, catalog, collections):
         app.include_router(module.router)

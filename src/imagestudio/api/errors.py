@@ -2,7 +2,7 @@
 
 StudioError subclasses carry their own status; request validation becomes a 422 naming
 the field; HTTPException keeps its status; anything else is logged and answered as a
-bare 500 that reveals nothing internal.
+bare 500 that reveals nothing internal (:class:`imagestudio.api.middleware.CatchAll`).
 """
 
 from __future__ import annotations
@@ -124,9 +124,8 @@ async def _disconnected(request: Request, _exc: Exception) -> Response:
     return Response(status_code=400)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal_error", "internal server error")
+def log_unexpected(method: str, path: str, exc: BaseException) -> None:
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -135,7 +134,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _pydantic)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(ClientDisconnect, _disconnected)
-    app.add_exception_handler(Exception, _unexpected)
+    # Anything else is answered by middleware.CatchAll, which keeps the connection open.
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

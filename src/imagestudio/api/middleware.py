@@ -11,8 +11,42 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from imagestudio.api.errors import error_response
+from imagestudio.api.errors import error_response, log_unexpected
 from imagestudio.errors import PayloadTooLarge
+
+
+class CatchAll:
+    """Answer an unhandled exception with the bare 500 and keep the connection.
+
+    Starlette's own last-resort handler re-raises after answering, and the HTTP server
+    then closes the connection, so the client's next keep-alive request on it fails.
+    Here the exception ends with the response; only one raised after the response has
+    started (its body cut short) is passed on, since then closing is the only honest end.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            log_unexpected(scope.get("method", ""), scope.get("path", ""), exc)
+            if started:
+                raise
+            response = error_response(500, "internal_error", "internal server error")
+            await response(scope, receive, send)
 
 
 class BodySizeLimit:
