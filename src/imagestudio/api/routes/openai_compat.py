@@ -7,6 +7,7 @@ studio. ``model`` accepts any studio model id or alias (``local``, ``stability/c
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Literal
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
-from imagestudio.api.errors import error_responses
+from imagestudio.api.openai_errors import openai_error_responses
 from imagestudio.api.outputs import b64
 from imagestudio.api.routes._json import json_response
 from imagestudio.catalog.schemas import QualityTier
@@ -36,7 +37,7 @@ _QUALITY_NAMES: dict[str, Literal["low", "medium", "high"]] = {
 class ImageGenerateRequest(BaseModel):
     """The OpenAI ``images.generate`` body (fields the studio cannot honour are refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "2" is not 2, as at OpenAI
 
     prompt: str = Field(min_length=1, max_length=32000)
     model: str | None = Field(default=None, max_length=100, description="Studio model or alias.")
@@ -77,13 +78,16 @@ class ModelsPublic(BaseModel):
     data: list[ModelPublic]
 
 
+_SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")  # ASCII digits only: str.isdigit takes "²"
+
+
 def _size(size: str | None) -> tuple[int | None, int | None]:
     if size is None or size == "auto":
         return None, None
-    width, sep, height = size.partition("x")
-    if not (sep and width.isdigit() and height.isdigit()):
+    match = _SIZE.fullmatch(size)
+    if match is None:
         raise InvalidRequest(f"size must be 'WxH' or 'auto', got {size!r}", field="size")
-    w, h = int(width), int(height)
+    w, h = int(match[1]), int(match[2])
     if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
         raise InvalidRequest(
             f"size sides must be {MIN_SIDE}–{MAX_SIDE} pixels, got {size}", field="size"
@@ -115,7 +119,7 @@ def to_create_request(body: ImageGenerateRequest) -> CreateRequest:
     router, "/images/generations",
     response_model=ImagesResponse,
     response_model_exclude_none=True,
-    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    responses=openai_error_responses(400, 401, 403, 404, 409, 413, 429, 500, 502, 503, 504),
 )
 async def create_image(
     body: ImageGenerateRequest,
@@ -157,7 +161,7 @@ def _default_format(model: str | None) -> str:
     return "b64_json" if (model or "").startswith("gpt-image") else "url"
 
 
-@router.get("/models", response_model=ModelsPublic, responses=error_responses(401))
+@router.get("/models", response_model=ModelsPublic, responses=openai_error_responses(401))
 async def list_models(_user: UserDep, state: StateDep) -> ModelsPublic:
     """Every studio model id and alias usable as ``model``."""
     ready = state.services.available_providers
