@@ -14,6 +14,7 @@ other request by the studio's handler, unchanged.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -174,14 +175,15 @@ def _openai_response(request: Request, exc: Exception) -> JSONResponse:
     return openai_error(500, SERVER_ERROR, "server_error")
 
 
-Handler = Callable[[Request, Exception], Awaitable[Response]]
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def _routed(studio: Handler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
         if is_v1(request.url.path):
             return _openai_response(request, exc)
-        return await studio(request, exc)
+        answer = studio(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
 
     return handler
 
