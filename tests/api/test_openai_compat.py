@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
 import httpx
 import pytest
 from openai.types.shared import ErrorObject
-from tests.api.conftest import Api
+from PIL import Image
+from tests.api.conftest import USER_CREDIT_MICROS, Api, server_settings
+
+from imagestudio.api.app import create_app
+from imagestudio.api.openai_params import WARNING_HEADER
+from imagestudio.container import build_services
+from imagestudio.emulators.openai import OpenAIEmulator
+from imagestudio.emulators.stability import StabilityEmulator
+from imagestudio.settings import Settings
+from imagestudio.vendors import VENDOR_IDS
 
 URL = "/v1/images/generations"
 
@@ -103,3 +119,137 @@ async def test_studio_routes_keep_the_studio_error_shape(api: Api) -> None:
 
     assert response.status_code == 422
     assert set(response.json()["error"]) == {"code", "message", "details"}
+
+
+# ---- parameters (item 14) and vendor pass-through (item 15) -------------------------
+
+
+@pytest.fixture
+async def vendors(database_url: str, tmp_path: Path) -> AsyncIterator[Vendors]:
+    """The API with OpenAI and Stability served by their emulators (both keyed)."""
+    openai_emulator, stability = OpenAIEmulator("sk-test"), StabilityEmulator("sk-stab")
+    routes = {"openai": openai_emulator, "stability": stability}
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path / "data", database_url=database_url,
+        openai_api_key="sk-test", stability_api_key="sk-stab", retry_max_attempts=1,
+    )
+    clients = {
+        name: httpx.AsyncClient(transport=httpx.MockTransport(routes.get(name, _no_network)))
+        for name in VENDOR_IDS
+    }
+    services = build_services(settings, http_clients=clients)
+    app = create_app(settings, services, server_settings())
+    async with app.router.lifespan_context(app):
+        persistence = app.state.api.persistence
+        user = await persistence.accounts.create_user("vera", plan="pro")
+        await persistence.credits.admin.grant("vera", USER_CREDIT_MICROS, note="test setup")
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://studio.test") as client:
+            yield Vendors(client, {"Authorization": f"Bearer {user.key}"}, openai_emulator,
+                          stability)
+    await services.aclose()
+
+
+@dataclass
+class Vendors:
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    openai: OpenAIEmulator
+    stability: StabilityEmulator
+
+    async def generate(self, **body: object) -> httpx.Response:
+        return await self.client.post(URL, json=body, headers=self.headers)
+
+
+def _no_network(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"unexpected network call to {request.url}")
+
+
+def _sent(emulator: OpenAIEmulator) -> dict[str, object]:
+    body: dict[str, object] = json.loads(emulator.calls[-1].content)
+    return body
+
+
+async def test_every_documented_parameter_is_accepted(vendors: Vendors) -> None:
+    response = await vendors.generate(
+        prompt="a mug", model="gpt-image-1", n=1, size="1024x1024", quality="high",
+        response_format="b64_json", output_format="webp", output_compression=80,
+        background="opaque", moderation="low", style="vivid", stream=False, partial_images=2,
+        user="u-1", safety_identifier="hash-1", complexity="high", frame_count=4,
+        frame_duration_ms=100, svg={"model": "x", "reasoning": {"effort": "low"}},
+    )
+
+    assert response.status_code == 200, response.text
+    warned = response.headers.get_list(WARNING_HEADER)
+    for ignored in ("style", "complexity", "partial_images", "frame_count", "frame_duration_ms",
+                    "svg"):
+        assert any(w.startswith(f"{ignored} ignored") for w in warned), (ignored, warned)
+    sent = _sent(vendors.openai)
+    assert sent["moderation"] == "low" and sent["output_compression"] == 80
+    assert sent["user"] == "hash-1"  # safety_identifier wins over user, as at OpenAI
+    assert sent["background"] == "opaque" and sent["quality"] == "high"
+    body = response.json()
+    assert body["safety_identifier"] == "hash-1" and body["output_format"] == "webp"
+
+
+async def test_null_on_every_nullable_field_means_the_default(vendors: Vendors) -> None:
+    nullable = ("model", "n", "size", "quality", "response_format", "output_format",
+                "output_compression", "background", "moderation", "style", "stream",
+                "partial_images", "user", "safety_identifier", "complexity", "frame_count",
+                "frame_duration_ms", "svg")
+    response = await vendors.generate(prompt="a mug", **dict.fromkeys(nullable))
+
+    assert response.status_code == 200, response.text
+    assert len(response.json()["data"]) == 1
+    assert response.headers.get_list(WARNING_HEADER) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "param"),
+    [({"stream": True}, "stream"), ({"output_format": "gif"}, "output_format"),
+     ({"output_format": "svg"}, "output_format"),
+     ({"background": "transparent", "output_format": "jpeg"}, "background")],
+)
+async def test_documented_refusals_name_the_parameter(
+    vendors: Vendors, change: dict[str, object], param: str
+) -> None:
+    response = await vendors.generate(prompt="a mug", model="gpt-image-1", **change)
+
+    assert openai_error(response, 400).param == param
+    assert vendors.openai.calls == []
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+async def test_transparent_background_reaches_gpt_image_and_keeps_its_alpha(
+    vendors: Vendors, fmt: str
+) -> None:
+    response = await vendors.generate(
+        prompt="a sticker", model="gpt-image-1", size="1024x1024", background="transparent",
+        output_format=fmt, user="end-user-7",
+    )
+
+    assert response.status_code == 200, response.text
+    assert _sent(vendors.openai)["background"] == "transparent"
+    assert _sent(vendors.openai)["user"] == "end-user-7"
+    body = response.json()
+    assert body["background"] == "transparent"
+    image = Image.open(io.BytesIO(base64.b64decode(body["data"][0]["b64_json"])))
+    assert image.convert("RGBA").getpixel((0, 0))[3] == 0
+
+
+async def test_options_go_only_to_models_that_declare_them(vendors: Vendors) -> None:
+    refused = await vendors.generate(prompt="x", model="stability/core", background="transparent")
+    assert openai_error(refused, 400).param == "background"
+
+    response = await vendors.generate(
+        prompt="a mug", model="stability/core", user="u-2", moderation="low",
+        background="opaque", output_format="jpeg", output_compression=50,
+    )
+
+    assert response.status_code == 200, response.text
+    form = vendors.stability.calls[-1].content
+    for name in (b"user", b"moderation", b"background", b"output_compression"):
+        assert b'name="' + name + b'"' not in form
+    warned = response.headers.get_list(WARNING_HEADER)
+    assert "moderation ignored: stability/core does not take it" in warned
+    assert "output_compression ignored: stability/core does not take it" in warned

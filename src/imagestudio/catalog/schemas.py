@@ -230,6 +230,9 @@ class ParamSupport(_Frozen):
     guidance: NumberRange | None = None
     style_preset: bool = False
     background: bool = False
+    vendor_options: list[Literal["user", "moderation", "output_compression"]] = Field(
+        default_factory=list, description="Vendor options the model takes verbatim (OpenAI's)."
+    )
     overlay_text: bool = Field(
         default=False,
         description="The model lays out the headline itself; otherwise the studio composites it.",

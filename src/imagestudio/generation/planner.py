@@ -16,7 +16,7 @@ from typing import Any
 from imagestudio.catalog.loader import Catalog
 from imagestudio.catalog.ratios import label_for, parse_ratio, ratio_distance
 from imagestudio.catalog.schemas import ModelEntry, QualityTier, StylePreset, Template
-from imagestudio.errors import InvalidRequest
+from imagestudio.errors import InvalidRequest, UnsupportedByModel
 from imagestudio.generation.candidates import choose_models
 from imagestudio.generation.prompts import enhance
 from imagestudio.generation.schemas import (
@@ -27,6 +27,7 @@ from imagestudio.generation.schemas import (
     SizePublic,
 )
 from imagestudio.generation.sizing import Target, describe, plan_size, resolve_target
+from imagestudio.generation.vendor_options import options_for, supported, wants_transparency
 from imagestudio.money import Money
 from imagestudio.pricing import price_per_image
 from imagestudio.providers.base import ProviderRequest, SizeRequest
@@ -102,9 +103,9 @@ class GenerationPlan:
 
     def provider_request(self, model_plan: ModelPlan, seed: int) -> ProviderRequest:
         """The call for one variation: headline options only for models that draw it."""
-        options: dict[str, Any] = {}
+        options = options_for(self.request, model_plan.model)
         if self.request.overlay_text and model_plan.model.params.overlay_text:
-            options = {
+            options |= {
                 "overlay_text": self.request.overlay_text,
                 "safe_zone": self.safe_zone_fractions,
             }
@@ -300,7 +301,16 @@ def build_plan(
     style = _style(catalog, request, template)
     prompt = enhance(request.prompt, style) if request.enhance_prompt else request.prompt
     choice = choose_models(catalog, request, template, quality, target, available)
-    planned = [plan_model(m, request, target, quality, style, prompt) for m in choice.models]
+    models = choice.models
+    if wants_transparency(request):  # never a silently opaque fallback
+        models = tuple(m for m in models if "background" in supported(m))
+        if not models or models[0] is not choice.models[0]:
+            raise UnsupportedByModel(
+                f"{choice.models[0].id} cannot make transparent backgrounds; use a model "
+                "that can (e.g. gpt-image-1) or background 'opaque' or 'auto'",
+                field="background",
+            )
+    planned = [plan_model(m, request, target, quality, style, prompt) for m in models]
     # A fallback never costs more than the quote: the user is never charged above it.
     chain = (planned[0],) + tuple(
         p for p in planned[1:] if p.per_image_micros <= planned[0].per_image_micros

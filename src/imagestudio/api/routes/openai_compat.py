@@ -7,47 +7,26 @@ studio. ``model`` accepts any studio model id or alias (``local``, ``stability/c
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
 from imagestudio.api.openai_errors import openai_error_responses
+from imagestudio.api.openai_params import (
+    QUALITY_NAMES,
+    WARNING_HEADER,
+    ImageGenerateRequest,
+    to_create_request,
+    warnings_for,
+)
 from imagestudio.api.outputs import b64
 from imagestudio.api.routes._json import json_response
-from imagestudio.catalog.schemas import QualityTier
-from imagestudio.errors import InvalidRequest, UnsupportedByModel
-from imagestudio.generation.schemas import MAX_SIDE, MAX_VARIATIONS, MIN_SIDE, CreateRequest
+from imagestudio.generation.vendor_options import OptionedCreateRequest, options_for, requested
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
-
-OpenAIQuality = Literal["auto", "low", "medium", "high", "standard", "hd"]
-_TIERS: dict[str, QualityTier | None] = {
-    "auto": None, "low": "draft", "medium": "standard", "standard": "standard",
-    "high": "premium", "hd": "premium",
-}
-_QUALITY_NAMES: dict[str, Literal["low", "medium", "high"]] = {
-    "draft": "low", "standard": "medium", "premium": "high",
-}
-
-
-class ImageGenerateRequest(BaseModel):
-    """The OpenAI ``images.generate`` body (fields the studio cannot honour are refused)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)  # "2" is not 2, as at OpenAI
-
-    prompt: str = Field(min_length=1, max_length=32000)
-    model: str | None = Field(default=None, max_length=100, description="Studio model or alias.")
-    n: int = Field(default=1, ge=1, le=MAX_VARIATIONS)
-    size: str | None = Field(default=None, max_length=20, description="'WxH' or 'auto'.")
-    quality: OpenAIQuality | None = None
-    response_format: Literal["url", "b64_json"] | None = None
-    output_format: Literal["png", "jpeg", "webp"] | None = None
-    background: Literal["transparent", "opaque", "auto"] | None = None
-    user: str | None = Field(default=None, max_length=256, description="Accepted; not stored.")
 
 
 class ImageData(BaseModel):
@@ -59,10 +38,11 @@ class ImageData(BaseModel):
 class ImagesResponse(BaseModel):
     created: int
     data: list[ImageData]
-    background: Literal["opaque"] = "opaque"
+    background: Literal["transparent", "opaque"] = "opaque"
     output_format: Literal["png", "jpeg", "webp"]
     quality: Literal["low", "medium", "high"]
     size: str
+    safety_identifier: str | None = None
 
 
 class ModelPublic(BaseModel):
@@ -76,43 +56,6 @@ class ModelPublic(BaseModel):
 class ModelsPublic(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelPublic]
-
-
-_SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")  # ASCII digits only: str.isdigit takes "²"
-
-
-def _size(size: str | None) -> tuple[int | None, int | None]:
-    if size is None or size == "auto":
-        return None, None
-    match = _SIZE.fullmatch(size)
-    if match is None:
-        raise InvalidRequest(f"size must be 'WxH' or 'auto', got {size!r}", field="size")
-    w, h = int(match[1]), int(match[2])
-    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
-        raise InvalidRequest(
-            f"size sides must be {MIN_SIDE}–{MAX_SIDE} pixels, got {size}", field="size"
-        )
-    return w, h
-
-
-def to_create_request(body: ImageGenerateRequest) -> CreateRequest:
-    """Translate the OpenAI body; raises InvalidRequest/UnsupportedByModel naming the field."""
-    if body.background == "transparent":
-        raise UnsupportedByModel(
-            "transparent backgrounds are not supported; use 'opaque' or 'auto'",
-            field="background", details={"supported": ["opaque", "auto"]},
-        )
-    width, height = _size(body.size)
-    return CreateRequest(
-        prompt=body.prompt,
-        model=body.model,
-        num_variations=body.n,
-        width=width,
-        height=height,
-        quality=_TIERS[body.quality] if body.quality else None,
-        output_format=body.output_format or "png",
-        enhance_prompt=False,
-    )
 
 
 @lean_post(
@@ -129,8 +72,9 @@ async def create_image(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Create images (OpenAI ImagesResponse shape); URLs by default, gpt-image-* base64."""
+    request = to_create_request(body)
     outcome = await state.persistence.workflow.execute(
-        state.services.image_generation, user, to_create_request(body),
+        state.services.image_generation, user, request,
         idempotency_key=idempotency_key, scope="openai.images.generations",
     )
     result = outcome.result
@@ -145,14 +89,31 @@ async def create_image(
             else ImageData(url=state.file_url(http, asset.id, asset.file_key),
                            revised_prompt=result.enhanced_prompt)
         )
+    model = state.services.catalog.models[result.model]
+    sent = options_for(request, model)
     response = ImagesResponse(
         created=int(time.time()),
         data=data,
-        output_format=body.output_format or "png",
-        quality=_QUALITY_NAMES[result.quality],
+        background="transparent" if sent.get("background") == "transparent" else "opaque",
+        output_format=request.output_format,
+        quality=QUALITY_NAMES[result.quality],
         size=f"{result.target.width}x{result.target.height}",
+        safety_identifier=body.end_user,
     )
-    return json_response(response, exclude_none=True)
+    answer = json_response(response, exclude_none=True)
+    for warning in warnings_for(body) + _unsent(request, sent, model.id):
+        answer.headers.append(WARNING_HEADER, warning)
+    return answer
+
+
+def _unsent(request: OptionedCreateRequest, sent: dict[str, object], model: str) -> list[str]:
+    """Options that change the image but that the serving model does not take."""
+    asked = requested(request)
+    return [
+        f"{name} ignored: {model} does not take it"
+        for name in ("moderation", "output_compression")
+        if name in asked and name not in sent and asked[name] != "auto"
+    ]
 
 
 def _default_format(model: str | None) -> str:
