@@ -253,3 +253,17 @@ async def test_options_go_only_to_models_that_declare_them(vendors: Vendors) -> 
     warned = response.headers.get_list(WARNING_HEADER)
     assert "moderation ignored: stability/core does not take it" in warned
     assert "output_compression ignored: stability/core does not take it" in warned
+
+
+async def test_wavespeed_never_receives_a_seed_beyond_its_range(api: Api) -> None:
+    response = await api.client.post(
+        "/api/image-studio/create",
+        json={"prompt": "a kite", "model": "wavespeed/qwen-image", "seed": 2_147_483_647,
+              "num_variations": 2, "width": 512, "height": 512},
+        headers=api.alice,
+    )
+
+    assert response.status_code == 200, response.text
+    submits = [json.loads(c.content) for c in api.wavespeed.calls if c.method == "POST"]
+    assert sorted(s["seed"] for s in submits) == [0, 2_147_483_647]
+    assert sorted(v["seed"] for v in response.json()["variations"]) == [0, 2_147_483_647]

@@ -244,6 +244,25 @@ class SeedSpec(_Frozen):
     max: int
     zero_means_random: bool = False
 
+    @model_validator(mode="after")
+    def _range(self) -> SeedSpec:
+        if self.max < self.first:
+            raise ValueError("seed max must be at least min (at least 1 when 0 is random)")
+        return self
+
+    @property
+    def first(self) -> int:
+        """The smallest seed that reproduces: 0 is skipped where the vendor reads it as random."""
+        return max(self.min, 1) if self.zero_means_random else self.min
+
+    def fit(self, seed: int) -> int:
+        """``seed`` if the vendor takes it, else wrapped into ``first..max`` — the one rule for
+        every vendor, so variation seeds ``base + i`` never leave the range (nor land on a
+        random 0)."""
+        if self.min <= seed <= self.max:
+            return seed
+        return self.first + (seed - self.first) % (self.max - self.first + 1)
+
 
 class FreePrice(_Frozen):
     kind: Literal["free"]

@@ -67,7 +67,7 @@ class ModelPlan:
             size=self.size,
             n=1,
             negative_prompt=self.negative_prompt,
-            seed=seed if self.sends_seed else None,
+            seed=self.model.seed.fit(seed) if self.sends_seed and self.model.seed else None,
             steps=self.steps,
             guidance=self.guidance,
             style_preset=self.style_preset,
@@ -153,6 +153,13 @@ def _param_plan(
         warnings.append(f"negative_prompt is not supported by {model.id} and was not sent")
     if request.seed is not None and model.seed is None:
         warnings.append(f"seed is not supported by {model.id}; variations are not reproducible")
+    if request.seed is not None and model.seed is not None:
+        fitted = model.seed.fit(request.seed)
+        if fitted != request.seed:
+            warnings.append(
+                f"seed {request.seed} is outside {model.seed.min}-{model.seed.max} for "
+                f"{model.id}; sent {fitted}"
+            )
     if request.seed == 0 and model.seed is not None and model.seed.zero_means_random:
         warnings.append(f"{model.id} treats seed 0 as random; use a seed ≥ 1 to reproduce")
     steps: float | None = None
@@ -249,9 +256,12 @@ def _style(
     return style
 
 
-def _seeds(request: CreateRequest, rng: random.Random) -> tuple[int, ...]:
+def _seeds(request: CreateRequest, rng: random.Random, model: ModelEntry) -> tuple[int, ...]:
+    """``base + i`` per variation, fitted to the primary model's seed range (a fallback
+    refits its own); without a seed range, wrapped within the studio's."""
     base = request.seed if request.seed is not None else rng.randrange(0, 2**31)
-    return tuple((base + i) % (SEED_MAX + 1) for i in range(request.num_variations))
+    fit = model.seed.fit if model.seed else (lambda seed: seed % (SEED_MAX + 1))
+    return tuple(fit(base + i) for i in range(request.num_variations))
 
 
 def _quote(
@@ -332,7 +342,7 @@ def build_plan(
         prompt=prompt,
         enhanced_prompt=prompt if request.enhance_prompt and prompt != request.prompt else None,
         chain=chain,
-        seeds=_seeds(request, rng),
+        seeds=_seeds(request, rng, chain[0].model),
         warnings=warnings,
         quote=_quote(chain, request, quality, target, warnings),
     )
