@@ -267,3 +267,12 @@ async def test_wavespeed_never_receives_a_seed_beyond_its_range(api: Api) -> Non
     submits = [json.loads(c.content) for c in api.wavespeed.calls if c.method == "POST"]
     assert sorted(s["seed"] for s in submits) == [0, 2_147_483_647]
     assert sorted(v["seed"] for v in response.json()["variations"]) == [0, 2_147_483_647]
+
+
+async def test_imagen_4_is_refused_on_the_gemini_developer_api(api: Api) -> None:
+    response = await api.client.post(
+        URL, json={"model": "gemini/imagen-4", "prompt": "a robot"}, headers=api.alice
+    )
+
+    error = openai_error(response, 400)
+    assert error.param == "model" and "gemini/gemini-3-pro-image" in error.message

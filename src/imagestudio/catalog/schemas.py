@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -298,6 +299,23 @@ class Pricing(Sourced):
     vendor_unit: str = Field(default="usd", description="What the vendor bills in (credits…).")
 
 
+class Retirement(Sourced):
+    """The vendor API that no longer serves the model, known by its base-URL ``hosts``.
+
+    The model is refused while its provider's base URL is on one of those hosts (another
+    API of the vendor, e.g. Vertex AI, or an emulator keeps it), and Auto never picks it.
+    """
+
+    api: str = Field(min_length=3, description="The API that retired it, for messages.")
+    hosts: list[str] = Field(min_length=1)
+    since: dt.date
+    replacement: str = Field(description="The model id to use instead.")
+
+    def applies_to(self, base_url: str | None) -> bool:
+        host = urlsplit(base_url or "").hostname or ""
+        return host in self.hosts
+
+
 class ModelEntry(_Frozen):
     id: str = Field(pattern=r"^[a-z0-9_-]+/[a-z0-9._-]+$", description="Studio id: provider/name.")
     provider: str
@@ -307,6 +325,7 @@ class ModelEntry(_Frozen):
     aliases: list[str] = Field(default_factory=list, description="Exact alternative names.")
     ai_model: bool = True
     deprecated: bool = False
+    retired: Retirement | None = None
     execution: Literal["sync", "async"] = "sync"
     sizing: Sizing
     max_images_per_call: int = Field(ge=1, le=10)

@@ -302,15 +302,17 @@ def _quote(
 
 
 def build_plan(
-    catalog: Catalog, request: CreateRequest, available: Collection[str], rng: random.Random
+    catalog: Catalog, request: CreateRequest, available: Collection[str], rng: random.Random,
+    retired: Collection[str] = (),
 ) -> GenerationPlan:
-    """Plan ``request``; ``available`` names the providers that can be called right now."""
+    """Plan ``request``; ``available`` names the providers that can be called right now,
+    ``retired`` the models the configured vendor APIs no longer serve."""
     template = _template(catalog, request)
     target = resolve_target(catalog, request, template)
     quality: QualityTier = request.quality or (template.quality if template else "standard")
     style = _style(catalog, request, template)
     prompt = enhance(request.prompt, style) if request.enhance_prompt else request.prompt
-    choice = choose_models(catalog, request, template, quality, target, available)
+    choice = choose_models(catalog, request, template, quality, target, available, retired)
     models = choice.models
     if wants_transparency(request):  # never a silently opaque fallback
         models = tuple(m for m in models if "background" in supported(m))
