@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openai.types import Model
 from openai.types.shared import ErrorObject
 from PIL import Image
 from tests.api.conftest import USER_CREDIT_MICROS, Api, server_settings
@@ -276,3 +277,44 @@ async def test_imagen_4_is_refused_on_the_gemini_developer_api(api: Api) -> None
 
     error = openai_error(response, 400)
     assert error.param == "model" and "gemini/gemini-3-pro-image" in error.message
+
+
+# ---- sizes outside OpenAI's enum and GET /v1/models/{id} (item 16) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "vendor_size"),
+    [("256x256", "1024x1024"), ("999x999", "1024x1024"), ("1200x628", "1536x1024")],
+)
+async def test_a_gpt_image_model_gets_its_own_size_and_the_image_is_exactly_size(
+    vendors: Vendors, size: str, vendor_size: str
+) -> None:
+    response = await vendors.generate(prompt="a mug", model="gpt-image-1", size=size)
+
+    assert response.status_code == 200, response.text
+    assert _sent(vendors.openai)["size"] == vendor_size  # only OpenAI's enum is sent
+    body = response.json()
+    assert body["size"] == size
+    image = Image.open(io.BytesIO(base64.b64decode(body["data"][0]["b64_json"])))
+    assert f"{image.width}x{image.height}" == size
+
+
+async def test_a_size_the_model_cannot_reach_says_so_in_a_warning(vendors: Vendors) -> None:
+    response = await vendors.generate(prompt="a banner", model="gpt-image-1", size="4000x1000")
+
+    assert response.status_code == 200, response.text
+    warned = " ".join(response.headers.get_list(WARNING_HEADER))
+    assert "openai/gpt-image-1 cannot generate 4000x1000" in warned and "cropped" in warned
+
+
+async def test_models_retrieve_answers_every_listed_id(api: Api) -> None:
+    listed = (await api.client.get("/v1/models", headers=api.alice)).json()["data"]
+    for entry in listed:
+        response = await api.client.get(f"/v1/models/{entry['id']}", headers=api.alice)
+        assert response.status_code == 200, entry
+        assert Model.model_validate(response.json()).id == entry["id"]
+    retired = (await api.client.get("/v1/models/gemini/imagen-4", headers=api.alice)).json()
+    assert retired["available"] is False
+    missing = await api.client.get("/v1/models/no-such-model", headers=api.alice)
+    error = openai_error(missing, 404)
+    assert (error.param, error.code) == ("model", "model_not_found")

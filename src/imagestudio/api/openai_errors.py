@@ -119,8 +119,10 @@ def render(exc: StudioError, *, code: str | None = None) -> JSONResponse:
         (k for cls, k in _CLIENT_KINDS.items() if isinstance(exc, cls)), None
     )
     if kind is not None:
-        return openai_error(exc.http_status, exc.message, kind, param=exc.field, code=exc.code,
-                            headers=headers)
+        if isinstance(exc, NotFound) and exc.field == "model":
+            code = "model_not_found"
+        return openai_error(exc.http_status, exc.message, kind, param=exc.field,
+                            code=code or exc.code, headers=headers)
     return openai_error(exc.http_status, exc.message, "server_error", code=exc.code,
                         headers=headers)
 

@@ -132,6 +132,14 @@ def warnings_for(body: ImageGenerateRequest) -> list[str]:
     return found
 
 
+_ASCII = str.maketrans({"×": "x", "–": "-", "—": "-", "≥": ">=", "≤": "<=", "’": "'"})
+
+
+def header_text(warning: str) -> str:
+    """A warning as a header value (ASCII; anything else becomes '?')."""
+    return warning.translate(_ASCII).encode("ascii", "replace").decode("ascii")
+
+
 def to_create_request(body: ImageGenerateRequest) -> OptionedCreateRequest:
     """Translate the OpenAI body; raises InvalidRequest/UnsupportedByModel naming the field."""
     _refusals(body)

@@ -84,6 +84,11 @@ class GenerationService:
         self._rng = rng or random.Random()
 
     @property
+    def retired_models(self) -> frozenset[str]:
+        """Model ids the configured vendor APIs no longer serve."""
+        return self._retired
+
+    @property
     def catalog(self) -> Catalog:
         return self._catalog
 

@@ -13,17 +13,20 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
+from imagestudio.api.deps import ApiState, IdempotencyKeyDep, StateDep, UserDep, lean_post
 from imagestudio.api.openai_errors import openai_error_responses
 from imagestudio.api.openai_params import (
     QUALITY_NAMES,
     WARNING_HEADER,
     ImageGenerateRequest,
+    header_text,
     to_create_request,
     warnings_for,
 )
 from imagestudio.api.outputs import b64
 from imagestudio.api.routes._json import json_response
+from imagestudio.catalog.schemas import ModelEntry
+from imagestudio.errors import NotFound
 from imagestudio.generation.vendor_options import OptionedCreateRequest, options_for, requested
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -78,7 +81,8 @@ async def create_image(
         idempotency_key=idempotency_key, scope="openai.images.generations",
     )
     result = outcome.result
-    inline = (body.response_format or _default_format(body.model)) == "b64_json"
+    model = state.services.catalog.models[result.model]
+    inline = (body.response_format or _default_format(model)) == "b64_json"
     data: list[ImageData] = []
     for image, asset in zip(outcome.outputs, outcome.assets, strict=True):
         if image is None or asset is None:
@@ -89,7 +93,6 @@ async def create_image(
             else ImageData(url=state.file_url(http, asset.id, asset.file_key),
                            revised_prompt=result.enhanced_prompt)
         )
-    model = state.services.catalog.models[result.model]
     sent = options_for(request, model)
     response = ImagesResponse(
         created=int(time.time()),
@@ -101,8 +104,8 @@ async def create_image(
         safety_identifier=body.end_user,
     )
     answer = json_response(response, exclude_none=True)
-    for warning in warnings_for(body) + _unsent(request, sent, model.id):
-        answer.headers.append(WARNING_HEADER, warning)
+    for warning in warnings_for(body) + _unsent(request, sent, model.id) + result.warnings:
+        answer.headers.append(WARNING_HEADER, header_text(warning))
     return answer
 
 
@@ -116,19 +119,36 @@ def _unsent(request: OptionedCreateRequest, sent: dict[str, object], model: str)
     ]
 
 
-def _default_format(model: str | None) -> str:
-    # OpenAI's gpt-image models only ever answer with b64_json; clients written for
+def _default_format(model: ModelEntry) -> str:
+    # OpenAI's GPT image models only ever answer with b64_json; clients written for
     # them read that field, so keep their default.
-    return "b64_json" if (model or "").startswith("gpt-image") else "url"
+    return "b64_json" if model.provider == "openai" else "url"
+
+
+def _model_public(name: str, model: ModelEntry, state: ApiState) -> ModelPublic:
+    ready = state.services.available_providers
+    usable = model.provider in ready and model.id not in state.services.generation.retired_models
+    return ModelPublic(id=name, owned_by=model.provider, available=usable)
 
 
 @router.get("/models", response_model=ModelsPublic, responses=openai_error_responses(401))
 async def list_models(_user: UserDep, state: StateDep) -> ModelsPublic:
     """Every studio model id and alias usable as ``model``."""
-    ready = state.services.available_providers
     data = [
-        ModelPublic(id=name, owned_by=model.provider, available=model.provider in ready)
+        _model_public(name, model, state)
         for model in state.services.catalog.models.values()
         for name in (model.id, *model.aliases)
     ]
     return ModelsPublic(data=data)
+
+
+@router.get(
+    "/models/{model_id:path}", response_model=ModelPublic,
+    responses=openai_error_responses(401, 404),
+)
+async def retrieve_model(model_id: str, _user: UserDep, state: StateDep) -> ModelPublic:
+    """One model by studio id, alias or vendor id (the SDK's ``models.retrieve``)."""
+    model = state.services.catalog.find_model(model_id)
+    if model is None:
+        raise NotFound(f"The model '{model_id}' does not exist", field="model")
+    return _model_public(model_id, model, state)
