@@ -272,3 +272,22 @@ async def test_models_retrieve_answers_every_listed_id(api: Api) -> None:
     missing = await api.client.get("/v1/models/no-such-model", headers=api.alice)
     error = openai_error(missing, 404)
     assert (error.param, error.code) == ("model", "model_not_found")
+
+
+async def test_a_safety_refusal_is_openais_moderation_blocked_400(vendors: Vendors) -> None:
+    vendors.openai.reject_content()
+
+    response = await vendors.generate(prompt="a mug", model="gpt-image-1")
+
+    error = openai_error(response, 400)
+    assert (error.type, error.code) == ("invalid_request_error", "moderation_blocked")
+
+
+async def test_a_vendor_failure_is_an_openai_server_error(vendors: Vendors) -> None:
+    vendors.openai.fail_next(500, times=5)
+
+    response = await vendors.generate(prompt="a mug", model="gpt-image-1")
+
+    assert response.status_code >= 500
+    error = openai_error(response, response.status_code)
+    assert error.type == "server_error" and error.param is None
