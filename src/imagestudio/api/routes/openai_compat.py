@@ -74,7 +74,9 @@ async def create_image(
     state: StateDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
-    """Create images (OpenAI ImagesResponse shape); URLs by default, gpt-image-* base64."""
+    """Create images (OpenAI ImagesResponse shape): base64 by default for OpenAI models (as
+    OpenAI answers), signed URLs for the others; errors in OpenAI's shape (see
+    docs/openai-compat.md)."""
     request = to_create_request(body)
     outcome = await state.persistence.workflow.execute(
         state.services.image_generation, user, request,
