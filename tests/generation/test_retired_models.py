@@ -4,10 +4,13 @@ URL (Vertex AI, an emulator), and never chosen by Auto."""
 from __future__ import annotations
 
 import random
+import shutil
+from pathlib import Path
 
 import pytest
 
 from imagestudio.catalog import load_catalog
+from imagestudio.catalog.loader import DATA_DIR, CatalogError
 from imagestudio.container import retired_models
 from imagestudio.errors import UnsupportedByModel
 from imagestudio.generation.planner import build_plan
@@ -50,3 +53,16 @@ def test_auto_and_provider_choice_never_pick_a_retired_model(quality: str, ratio
         )
         plan = build_plan(CATALOG, request, {"gemini"}, random.Random(1))
         assert all(p.model.retired is None for p in plan.chain), [p.model.id for p in plan.chain]
+
+
+def test_a_quality_tier_may_not_list_a_retired_model(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    tiers = data / "quality_tiers.yaml"
+    text = tiers.read_text(encoding="utf-8")
+    tiers.write_text(
+        text.replace("    - stability/ultra\n", "    - gemini/imagen-4\n    - stability/ultra\n"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError, match="gemini/imagen-4 is retired"):
+        load_catalog(data)
