@@ -15,6 +15,7 @@ from tests.api import vendors as vendor_app
 from tests.api.conftest import Api
 from tests.api.vendors import Vendors
 
+from imagestudio.api.deps import api_state
 from imagestudio.api.openai_params import WARNING_HEADER
 from imagestudio.emulators.openai import OpenAIEmulator
 
@@ -291,3 +292,21 @@ async def test_a_vendor_failure_is_an_openai_server_error(vendors: Vendors) -> N
     assert response.status_code >= 500
     error = openai_error(response, response.status_code)
     assert error.type == "server_error" and error.param is None
+
+
+async def test_an_unexpected_crash_under_v1_is_an_openai_500(api: Api) -> None:
+    def broken() -> None:
+        raise RuntimeError("injected fault")
+
+    api.app.dependency_overrides[api_state] = broken
+    try:
+        response = await api.client.get("/v1/models", headers=api.alice)
+        studio = await api.client.get("/api/image-studio/templates", headers=api.alice)
+    finally:
+        api.app.dependency_overrides.clear()
+
+    error = openai_error(response, 500)
+    assert error.type == "server_error" and "injected" not in error.message
+    assert studio.status_code == 500 and set(studio.json()["error"]) == {
+        "code", "message", "details"
+    }
