@@ -116,6 +116,16 @@ def available(settings: Settings) -> frozenset[str]:
     return frozenset({"local", *keyed})
 
 
+def retired_models(catalog: Catalog, settings: Settings) -> frozenset[str]:
+    """Ids of the models the configured vendor APIs no longer serve (by base-URL host)."""
+    return frozenset(
+        model.id
+        for model in catalog.models.values()
+        if model.retired is not None and model.provider in VENDOR_IDS
+        and model.retired.applies_to(settings.provider(model.provider).base_url)
+    )
+
+
 def build_services(
     settings: Settings,
     *,
@@ -161,6 +171,7 @@ def build_services(
         provider_hints=hints,
         max_concurrency=settings.max_concurrent_variations,
         rng=rng,
+        retired_models=retired_models(catalog, settings),
     )
     return Services(
         settings=settings,

@@ -145,7 +145,7 @@ async def test_the_studio_routes_answer_as_before(api: Api) -> None:
     assert no_key.status_code == 401
     plain = await api.client.post("/v1/images/generations", content=b'{"prompt": "x"}',
                                   headers={**api.alice, "content-type": "text/plain"})
-    assert plain.status_code == 422
+    assert plain.status_code == 400  # /v1 answers as OpenAI does
     schema = api.app.openapi()["paths"]["/api/image-studio/create"]["post"]["requestBody"]
     assert schema["content"]["application/json"]["schema"]["$ref"].endswith(
         "/StudioCreateRequest"

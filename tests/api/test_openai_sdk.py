@@ -78,13 +78,17 @@ async def test_sdk_errors_surface_as_sdk_exceptions(api: Api, base_url: str) -> 
     async with openai.AsyncOpenAI(
         base_url=f"{base_url}/v1", api_key=_key(api), max_retries=0
     ) as client:
-        with pytest.raises(openai.UnprocessableEntityError) as invalid:
+        with pytest.raises(openai.BadRequestError) as invalid:
             await client.images.generate(model="local", prompt="x", n=11)
-        assert "n" in str(invalid.value)
-        with pytest.raises(openai.UnprocessableEntityError):
+        assert (invalid.value.type, invalid.value.param) == ("invalid_request_error", "n")
+        assert invalid.value.code == "invalid_value" and "n" in invalid.value.message
+        with pytest.raises(openai.BadRequestError) as size:
             await client.images.generate(model="local", prompt="x", size="99999x2")
-        with pytest.raises(openai.UnprocessableEntityError):
+        assert size.value.param == "size"
+        with pytest.raises(openai.BadRequestError) as background:
             await client.images.generate(model="local", prompt="x", background="transparent")
-        with pytest.raises(openai.UnprocessableEntityError) as unknown:
+        assert background.value.param == "background"
+        with pytest.raises(openai.BadRequestError) as unknown:
             await client.images.generate(model="no-such-model", prompt="x")
         assert "no-such-model" in str(unknown.value)
+        assert (unknown.value.param, unknown.value.code) == ("model", "model_not_found")

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from PIL import Image
 
 from imagestudio.emulators.openai import OpenAIEmulator
 
@@ -109,3 +112,33 @@ def test_reject_content_is_a_moderation_blocked_400(
 
     assert error["code"] == "moderation_blocked"
     assert "safety system" in error["message"]
+
+
+def test_nullable_fields_sent_as_null_mean_their_defaults(http: httpx.Client) -> None:
+    nulls = dict.fromkeys(
+        ("n", "size", "quality", "response_format", "style", "background", "output_format",
+         "output_compression", "moderation", "partial_images", "stream", "user"),
+    )
+    body = http.post(
+        URL, json={"model": "gpt-image-1", "prompt": "a mug", **nulls}, headers=AUTH
+    ).json()
+
+    assert len(body["data"]) == 1
+    assert (body["size"], body["quality"], body["output_format"]) == ("1024x1024", "medium", "png")
+
+
+def test_non_ascii_digits_in_size_are_invalid_not_a_crash(http: httpx.Client) -> None:
+    for size in ("²x²", "١٠٢٤x١٠٢٤", "１０２４x１０２４"):
+        body = GOOD | {"model": "gpt-image-2", "size": size}
+        assert openai_error(http.post(URL, json=body, headers=AUTH), 400)["param"] == "size"
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+def test_transparent_background_has_an_alpha_channel(http: httpx.Client, fmt: str) -> None:
+    body = GOOD | {"n": 1, "background": "transparent", "output_format": fmt}
+    answer = http.post(URL, json=body, headers=AUTH).json()
+    image = Image.open(io.BytesIO(base64.b64decode(answer["data"][0]["b64_json"])))
+
+    assert answer["background"] == "transparent"
+    assert image.convert("RGBA").getpixel((0, 0))[3] == 0
+    assert image.convert("RGBA").getpixel((0, image.height - 1))[3] == 255

@@ -19,6 +19,7 @@ from imagestudio.api.config import ServerSettings, url_secret
 from imagestudio.api.deps import ApiState
 from imagestudio.api.errors import install_error_handlers
 from imagestudio.api.middleware import BodySizeLimit, CatchAll
+from imagestudio.api.openai_errors import install_openai_errors
 from imagestudio.api.routes import (
     assets,
     catalog,
@@ -89,6 +90,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openai_errors(app)  # after: /v1 answers in OpenAI's error shape
 
     def limit_for(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imagestudio.api.errors import error_response, log_unexpected
+from imagestudio.api.openai_errors import SERVER_ERROR, is_v1, openai_error
 from imagestudio.errors import PayloadTooLarge
 
 
@@ -45,7 +46,10 @@ class CatchAll:
             log_unexpected(scope.get("method", ""), scope.get("path", ""), exc)
             if started:
                 raise
-            response = error_response(500, "internal_error", "internal server error")
+            if is_v1(scope["path"]):
+                response = openai_error(500, SERVER_ERROR, "server_error")
+            else:
+                response = error_response(500, "internal_error", "internal server error")
             await response(scope, receive, send)
 
 
@@ -64,7 +68,7 @@ class BodySizeLimit:
         declared = _content_length(scope)
         if declared is not None:
             if declared > limit:
-                await _too_large(limit)(scope, receive, send)
+                await _too_large(limit, scope)(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
             return
@@ -83,7 +87,7 @@ class BodySizeLimit:
                     # Answer now; the app then sees a disconnect and its reply is dropped.
                     refused = True
                     if not started:
-                        await _too_large(limit)(scope, receive, send)
+                        await _too_large(limit, scope)(scope, receive, send)
                     return {"type": "http.disconnect"}
             return message
 
@@ -98,11 +102,14 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, guarded_send)
 
 
-def _too_large(limit: int) -> ASGIApp:
+def _too_large(limit: int, scope: Scope) -> ASGIApp:
+    message = f"request body is larger than {limit} bytes"
+    if is_v1(scope["path"]):
+        return openai_error(413, message, "invalid_request_error", code=PayloadTooLarge.code)
     return error_response(
         413,
         PayloadTooLarge.code,
-        f"request body is larger than {limit} bytes",
+        message,
         {"max_bytes": limit},
     )
 

@@ -179,6 +179,8 @@ def _check_references(
             raise CatalogError(f"model {model.id}: unknown provider {model.provider!r}")
         if not model.id.startswith(f"{model.provider}/"):
             raise CatalogError(f"model {model.id}: id must start with its provider")
+        if model.retired is not None and model.retired.replacement not in models:
+            raise CatalogError(f"model {model.id}: unknown replacement model")
     missing_tiers = set(QUALITY_TIERS) - set(tiers)
     if missing_tiers or set(tiers) - set(QUALITY_TIERS):
         raise CatalogError(f"quality tiers must be exactly {QUALITY_TIERS}")
@@ -186,6 +188,8 @@ def _check_references(
         for model_id in tier.candidates:
             if model_id not in models:
                 raise CatalogError(f"tier {tier_id}: unknown model {model_id!r}")
+            if models[model_id].retired is not None:
+                raise CatalogError(f"tier {tier_id}: {model_id} is retired; Auto never picks it")
     for template in templates.values():
         if template.style_preset not in styles:
             raise CatalogError(f"template {template.id}: unknown style {template.style_preset!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -230,6 +231,9 @@ class ParamSupport(_Frozen):
     guidance: NumberRange | None = None
     style_preset: bool = False
     background: bool = False
+    vendor_options: list[Literal["user", "moderation", "output_compression"]] = Field(
+        default_factory=list, description="Vendor options the model takes verbatim (OpenAI's)."
+    )
     overlay_text: bool = Field(
         default=False,
         description="The model lays out the headline itself; otherwise the studio composites it.",
@@ -240,6 +244,25 @@ class SeedSpec(_Frozen):
     min: int = 0
     max: int
     zero_means_random: bool = False
+
+    @model_validator(mode="after")
+    def _range(self) -> SeedSpec:
+        if self.max < self.first:
+            raise ValueError("seed max must be at least min (at least 1 when 0 is random)")
+        return self
+
+    @property
+    def first(self) -> int:
+        """The smallest seed that reproduces: 0 is skipped where the vendor reads it as random."""
+        return max(self.min, 1) if self.zero_means_random else self.min
+
+    def fit(self, seed: int) -> int:
+        """``seed`` if the vendor takes it, else wrapped into ``first..max`` — the one rule for
+        every vendor, so variation seeds ``base + i`` never leave the range (nor land on a
+        random 0)."""
+        if self.min <= seed <= self.max:
+            return seed
+        return self.first + (seed - self.first) % (self.max - self.first + 1)
 
 
 class FreePrice(_Frozen):
@@ -276,6 +299,23 @@ class Pricing(Sourced):
     vendor_unit: str = Field(default="usd", description="What the vendor bills in (credits…).")
 
 
+class Retirement(Sourced):
+    """The vendor API that no longer serves the model, known by its base-URL ``hosts``.
+
+    The model is refused while its provider's base URL is on one of those hosts (another
+    API of the vendor, e.g. Vertex AI, or an emulator keeps it), and Auto never picks it.
+    """
+
+    api: str = Field(min_length=3, description="The API that retired it, for messages.")
+    hosts: list[str] = Field(min_length=1)
+    since: dt.date
+    replacement: str = Field(description="The model id to use instead.")
+
+    def applies_to(self, base_url: str | None) -> bool:
+        host = urlsplit(base_url or "").hostname or ""
+        return host in self.hosts
+
+
 class ModelEntry(_Frozen):
     id: str = Field(pattern=r"^[a-z0-9_-]+/[a-z0-9._-]+$", description="Studio id: provider/name.")
     provider: str
@@ -285,6 +325,7 @@ class ModelEntry(_Frozen):
     aliases: list[str] = Field(default_factory=list, description="Exact alternative names.")
     ai_model: bool = True
     deprecated: bool = False
+    retired: Retirement | None = None
     execution: Literal["sync", "async"] = "sync"
     sizing: Sizing
     max_images_per_call: int = Field(ge=1, le=10)

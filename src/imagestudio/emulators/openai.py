@@ -12,9 +12,12 @@ transparent backgrounds only for png/webp; retired dall-e models answer 404. Suc
 from __future__ import annotations
 
 import base64
+import io
+import re
 from typing import Any, ClassVar, Literal
 
 import httpx
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from imagestudio.emulators._base import (
@@ -26,6 +29,7 @@ from imagestudio.emulators._base import (
     truncate,
     validate_json,
 )
+from imagestudio.imaging import png
 
 FIXED_SIZE_MODELS = frozenset(
     {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "chatgpt-image-latest"}
@@ -56,11 +60,12 @@ _ERROR_KINDS = {
 class ImagesGenerateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Every optional field is nullable in openapi.yaml; null means "the default".
     prompt: str = Field(min_length=1, max_length=32000)
-    model: str = "dall-e-2"
-    n: int = Field(default=1, ge=1, le=10)
-    size: str = "auto"
-    quality: Literal["auto", "low", "medium", "high", "standard", "hd"] = "auto"
+    model: str | None = None
+    n: int | None = Field(default=None, ge=1, le=10)
+    size: str | None = None
+    quality: Literal["auto", "low", "medium", "high", "standard", "hd"] | None = None
     response_format: Literal["url", "b64_json"] | None = None
     style: Literal["vivid", "natural"] | None = None
     background: Literal["transparent", "opaque", "auto"] | None = None
@@ -70,6 +75,22 @@ class ImagesGenerateRequest(BaseModel):
     partial_images: int | None = Field(default=None, ge=0, le=3)
     stream: bool | None = None
     user: str | None = None
+
+    @property
+    def model_name(self) -> str:
+        return self.model or "dall-e-2"
+
+    @property
+    def count(self) -> int:
+        return self.n or 1
+
+    @property
+    def size_name(self) -> str:
+        return self.size or "auto"
+
+    @property
+    def quality_name(self) -> str:
+        return self.quality or "auto"
 
 
 def _problems(body: ImagesGenerateRequest) -> list[tuple[str, str]]:
@@ -81,20 +102,21 @@ def _problems(body: ImagesGenerateRequest) -> list[tuple[str, str]]:
     ]
     if body.quality in ("standard", "hd"):
         found.append(("quality", f"Invalid value: '{body.quality}' for GPT image models."))
-    if body.model in FIXED_SIZE_MODELS and body.size not in FIXED_SIZES:
+    size = body.size_name
+    if body.model_name in FIXED_SIZE_MODELS and size not in FIXED_SIZES:
         found.append(
             (
                 "size",
-                f"Invalid value: '{body.size}'. Supported values are: "
+                f"Invalid value: '{size}'. Supported values are: "
                 + ", ".join(f"'{s}'" for s in sorted(FIXED_SIZES))
                 + ".",
             )
         )
-    if body.model in FREE_SIZE_MODELS and body.size != "auto" and _free_size(body.size) is None:
+    if body.model_name in FREE_SIZE_MODELS and size != "auto" and _free_size(size) is None:
         found.append(
             (
                 "size",
-                f"Invalid size '{body.size}': both sides must be multiples of 16, "
+                f"Invalid size '{size}': both sides must be multiples of 16, "
                 "aspect between 1:3 and 3:1, at most 3840x2160 pixels.",
             )
         )
@@ -109,10 +131,10 @@ def _problems(body: ImagesGenerateRequest) -> list[tuple[str, str]]:
 
 
 def _free_size(size: str) -> tuple[int, int] | None:
-    width, sep, height = size.partition("x")
-    if not (sep and width.isdigit() and height.isdigit()):
+    match = re.fullmatch(r"([0-9]{1,5})x([0-9]{1,5})", size)
+    if match is None:
         return None
-    w, h = int(width), int(height)
+    w, h = int(match[1]), int(match[2])
     ok = (
         w % 16 == 0
         and h % 16 == 0
@@ -148,10 +170,11 @@ class OpenAIEmulator(Emulator):
             body = validate_json(request, ImagesGenerateRequest)
         except InvalidBody as exc:
             return self.error_response(400, "; ".join(exc.messages))
-        if body.model in RETIRED_MODELS:
-            return self.error_response(404, f"The model `{body.model}` has been deprecated.")
-        if body.model not in FIXED_SIZE_MODELS | FREE_SIZE_MODELS:
-            return self._invalid("model", f"Invalid value: '{body.model}'.")
+        model = body.model_name
+        if model in RETIRED_MODELS:
+            return self.error_response(404, f"The model `{model}` has been deprecated.")
+        if model not in FIXED_SIZE_MODELS | FREE_SIZE_MODELS:
+            return self._invalid("model", f"Invalid value: '{model}'.")
         problems = _problems(body)
         if problems:
             return self._invalid(*problems[0])
@@ -185,13 +208,15 @@ class OpenAIEmulator(Emulator):
             return httpx.Response(
                 200, content=GARBAGE_JSON, headers=headers | {"content-type": "application/json"}
             )
-        size = "1024x1024" if body.size == "auto" else body.size
+        size = "1024x1024" if body.size_name == "auto" else body.size_name
         width, _, height = size.partition("x")
-        quality = "medium" if body.quality == "auto" else body.quality
+        quality = "medium" if body.quality_name == "auto" else body.quality_name
         fmt = body.output_format or "png"
         data = []
-        for index in range(body.n):
+        for index in range(body.count):
             image = render_image(body.prompt, index, int(width), int(height), fmt)
+            if body.background == "transparent":
+                image = _transparent(image, fmt)
             if self.take("truncate"):
                 image = truncate(image)
             data.append({"b64_json": base64.b64encode(image).decode()})
@@ -202,9 +227,22 @@ class OpenAIEmulator(Emulator):
             "output_format": fmt,
             "quality": quality,
             "size": size,
-            "usage": _usage(body.prompt, quality, size, body.n),
+            "usage": _usage(body.prompt, quality, size, body.count),
         }
         return json_response(200, payload, headers)
+
+
+def _transparent(image: bytes, fmt: str) -> bytes:
+    """``image`` with its top band fully transparent, as a transparent background gives."""
+    if fmt == "png":  # render_image's PNG is paletted: a tRNS chunk makes index 0 clear
+        at = image.index(b"IDAT") - 4
+        return image[:at] + png.chunk(b"tRNS", b"\x00") + image[at:]
+    with Image.open(io.BytesIO(image)) as decoded:
+        rgba = decoded.convert("RGBA")
+    rgba.paste((0, 0, 0, 0), (0, 0, rgba.width, rgba.height // 2))
+    buffer = io.BytesIO()
+    rgba.save(buffer, format="WEBP", lossless=True)
+    return buffer.getvalue()
 
 
 def _usage(prompt: str, quality: str, size: str, n: int) -> dict[str, Any]:

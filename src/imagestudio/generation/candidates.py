@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from imagestudio.catalog.loader import Catalog
 from imagestudio.catalog.ratios import ratio_distance
 from imagestudio.catalog.schemas import ModelEntry, QualityTier, Template
-from imagestudio.errors import InvalidRequest
+from imagestudio.errors import InvalidRequest, UnsupportedByModel
 from imagestudio.generation.schemas import CreateRequest
 from imagestudio.generation.sizing import Target, achievable_ratio
 
@@ -27,7 +27,9 @@ class ModelChoice:
     warnings: tuple[str, ...]
 
 
-def _explicit_model(catalog: Catalog, request: CreateRequest) -> ModelEntry:
+def _explicit_model(
+    catalog: Catalog, request: CreateRequest, retired: Collection[str]
+) -> ModelEntry:
     assert request.model is not None
     provider = request.provider if request.provider not in (None, AUTO) else None
     if provider is not None and provider not in catalog.providers:
@@ -42,6 +44,12 @@ def _explicit_model(catalog: Catalog, request: CreateRequest) -> ModelEntry:
         scope = f" for provider {provider}" if provider else ""
         raise InvalidRequest(
             f"unknown model {request.model!r}{scope}; valid: {names}", field="model"
+        )
+    if model.id in retired and model.retired is not None:
+        gone = model.retired
+        raise UnsupportedByModel(
+            f"{model.id} is retired on {gone.api} (since {gone.since}); use {gone.replacement}",
+            field="model", details={"replacement": gone.replacement},
         )
     return model
 
@@ -68,7 +76,7 @@ def _provider_models(catalog: Catalog, provider: str, quality: QualityTier) -> l
     ]
     if in_tier:
         return in_tier
-    return [m for m in catalog.models_of(provider) if not m.deprecated]
+    return [m for m in catalog.models_of(provider) if not m.deprecated and m.retired is None]
 
 
 def choose_models(
@@ -78,22 +86,25 @@ def choose_models(
     quality: QualityTier,
     target: Target,
     available: Collection[str],
+    retired: Collection[str] = (),
 ) -> ModelChoice:
     """The model chain for ``request``: the primary first, then same-tier fallbacks.
 
-    An explicit model has no fallbacks (the user chose it). An explicit provider limits the
+    An explicit model has no fallbacks (the user chose it); one in ``retired`` (ids retired
+    on the API its provider is configured for) is refused, and Auto never picks a model
+    with a retirement. An explicit provider limits the
     chain to that provider. ``auto`` picks among the tier's candidates whose provider is
     available, closest native aspect ratio first; with none available, the offline renderer.
     """
     if request.model:
-        return ModelChoice((_explicit_model(catalog, request),), ())
+        return ModelChoice((_explicit_model(catalog, request, retired),), ())
     preferred = template.recommended_models if template else ()
     if request.provider not in (None, AUTO):
         assert request.provider is not None
         models = _provider_models(catalog, request.provider, quality)
         return ModelChoice(tuple(_rank(models, target, preferred)), ())
     candidates = [catalog.models[m] for m in catalog.tiers[quality].candidates]
-    usable = [m for m in candidates if m.provider in available]
+    usable = [m for m in candidates if m.provider in available and m.retired is None]
     if usable:
         return ModelChoice(tuple(_rank(usable, target, preferred)), ())
     offline = catalog.models[OFFLINE_MODEL]

@@ -16,7 +16,7 @@ from typing import Any
 from imagestudio.catalog.loader import Catalog
 from imagestudio.catalog.ratios import label_for, parse_ratio, ratio_distance
 from imagestudio.catalog.schemas import ModelEntry, QualityTier, StylePreset, Template
-from imagestudio.errors import InvalidRequest
+from imagestudio.errors import InvalidRequest, UnsupportedByModel
 from imagestudio.generation.candidates import choose_models
 from imagestudio.generation.prompts import enhance
 from imagestudio.generation.schemas import (
@@ -27,6 +27,7 @@ from imagestudio.generation.schemas import (
     SizePublic,
 )
 from imagestudio.generation.sizing import Target, describe, plan_size, resolve_target
+from imagestudio.generation.vendor_options import options_for, supported, wants_transparency
 from imagestudio.money import Money
 from imagestudio.pricing import price_per_image
 from imagestudio.providers.base import ProviderRequest, SizeRequest
@@ -66,7 +67,7 @@ class ModelPlan:
             size=self.size,
             n=1,
             negative_prompt=self.negative_prompt,
-            seed=seed if self.sends_seed else None,
+            seed=self.model.seed.fit(seed) if self.sends_seed and self.model.seed else None,
             steps=self.steps,
             guidance=self.guidance,
             style_preset=self.style_preset,
@@ -102,9 +103,9 @@ class GenerationPlan:
 
     def provider_request(self, model_plan: ModelPlan, seed: int) -> ProviderRequest:
         """The call for one variation: headline options only for models that draw it."""
-        options: dict[str, Any] = {}
+        options = options_for(self.request, model_plan.model)
         if self.request.overlay_text and model_plan.model.params.overlay_text:
-            options = {
+            options |= {
                 "overlay_text": self.request.overlay_text,
                 "safe_zone": self.safe_zone_fractions,
             }
@@ -152,6 +153,13 @@ def _param_plan(
         warnings.append(f"negative_prompt is not supported by {model.id} and was not sent")
     if request.seed is not None and model.seed is None:
         warnings.append(f"seed is not supported by {model.id}; variations are not reproducible")
+    if request.seed is not None and model.seed is not None:
+        fitted = model.seed.fit(request.seed)
+        if fitted != request.seed:
+            warnings.append(
+                f"seed {request.seed} is outside {model.seed.min}-{model.seed.max} for "
+                f"{model.id}; sent {fitted}"
+            )
     if request.seed == 0 and model.seed is not None and model.seed.zero_means_random:
         warnings.append(f"{model.id} treats seed 0 as random; use a seed ≥ 1 to reproduce")
     steps: float | None = None
@@ -248,9 +256,12 @@ def _style(
     return style
 
 
-def _seeds(request: CreateRequest, rng: random.Random) -> tuple[int, ...]:
+def _seeds(request: CreateRequest, rng: random.Random, model: ModelEntry) -> tuple[int, ...]:
+    """``base + i`` per variation, fitted to the primary model's seed range (a fallback
+    refits its own); without a seed range, wrapped within the studio's."""
     base = request.seed if request.seed is not None else rng.randrange(0, 2**31)
-    return tuple((base + i) % (SEED_MAX + 1) for i in range(request.num_variations))
+    fit = model.seed.fit if model.seed else (lambda seed: seed % (SEED_MAX + 1))
+    return tuple(fit(base + i) for i in range(request.num_variations))
 
 
 def _quote(
@@ -291,16 +302,27 @@ def _quote(
 
 
 def build_plan(
-    catalog: Catalog, request: CreateRequest, available: Collection[str], rng: random.Random
+    catalog: Catalog, request: CreateRequest, available: Collection[str], rng: random.Random,
+    retired: Collection[str] = (),
 ) -> GenerationPlan:
-    """Plan ``request``; ``available`` names the providers that can be called right now."""
+    """Plan ``request``; ``available`` names the providers that can be called right now,
+    ``retired`` the models the configured vendor APIs no longer serve."""
     template = _template(catalog, request)
     target = resolve_target(catalog, request, template)
     quality: QualityTier = request.quality or (template.quality if template else "standard")
     style = _style(catalog, request, template)
     prompt = enhance(request.prompt, style) if request.enhance_prompt else request.prompt
-    choice = choose_models(catalog, request, template, quality, target, available)
-    planned = [plan_model(m, request, target, quality, style, prompt) for m in choice.models]
+    choice = choose_models(catalog, request, template, quality, target, available, retired)
+    models = choice.models
+    if wants_transparency(request):  # never a silently opaque fallback
+        models = tuple(m for m in models if "background" in supported(m))
+        if not models or models[0] is not choice.models[0]:
+            raise UnsupportedByModel(
+                f"{choice.models[0].id} cannot make transparent backgrounds; use a model "
+                "that can (e.g. gpt-image-1) or background 'opaque' or 'auto'",
+                field="background",
+            )
+    planned = [plan_model(m, request, target, quality, style, prompt) for m in models]
     # A fallback never costs more than the quote: the user is never charged above it.
     chain = (planned[0],) + tuple(
         p for p in planned[1:] if p.per_image_micros <= planned[0].per_image_micros
@@ -322,7 +344,7 @@ def build_plan(
         prompt=prompt,
         enhanced_prompt=prompt if request.enhance_prompt and prompt != request.prompt else None,
         chain=chain,
-        seeds=_seeds(request, rng),
+        seeds=_seeds(request, rng, chain[0].model),
         warnings=warnings,
         quote=_quote(chain, request, quality, target, warnings),
     )

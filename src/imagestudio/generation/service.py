@@ -72,8 +72,10 @@ class GenerationService:
         provider_hints: Mapping[str, str] | None = None,
         max_concurrency: int = 4,
         rng: random.Random | None = None,
+        retired_models: Collection[str] = (),
     ) -> None:
         self._catalog = catalog
+        self._retired = frozenset(retired_models)
         self._gateway = gateway
         self._engine = engine
         self._available = frozenset(available_providers)
@@ -82,12 +84,17 @@ class GenerationService:
         self._rng = rng or random.Random()
 
     @property
+    def retired_models(self) -> frozenset[str]:
+        """Model ids the configured vendor APIs no longer serve."""
+        return self._retired
+
+    @property
     def catalog(self) -> Catalog:
         return self._catalog
 
     def plan(self, request: CreateRequest) -> GenerationPlan:
         """Validate and price ``request`` without side effects (raises StudioError)."""
-        return build_plan(self._catalog, request, self._available, self._rng)
+        return build_plan(self._catalog, request, self._available, self._rng, self._retired)
 
     def quote(self, request: CreateRequest) -> QuotePublic:
         return self.plan(request).quote

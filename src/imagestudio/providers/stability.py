@@ -90,7 +90,7 @@ async def _parse_response(response: httpx.Response) -> ProviderResult:
     image = await verified_image(
         response.content,
         provider=NAME,
-        seed=int(seed_header) if seed_header.isdigit() else None,
+        seed=int(seed_header) if seed_header.isascii() and seed_header.isdigit() else None,
         content_filtered=_FILTERED[finish],
     )
     return ProviderResult(

@@ -11,42 +11,25 @@ import time
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
-from imagestudio.api.errors import error_responses
+from imagestudio.api.deps import ApiState, IdempotencyKeyDep, StateDep, UserDep, lean_post
+from imagestudio.api.openai_errors import openai_error_responses
+from imagestudio.api.openai_params import (
+    QUALITY_NAMES,
+    WARNING_HEADER,
+    ImageGenerateRequest,
+    header_text,
+    to_create_request,
+    warnings_for,
+)
 from imagestudio.api.outputs import b64
 from imagestudio.api.routes._json import json_response
-from imagestudio.catalog.schemas import QualityTier
-from imagestudio.errors import InvalidRequest, UnsupportedByModel
-from imagestudio.generation.schemas import MAX_SIDE, MAX_VARIATIONS, MIN_SIDE, CreateRequest
+from imagestudio.catalog.schemas import ModelEntry
+from imagestudio.errors import NotFound
+from imagestudio.generation.vendor_options import OptionedCreateRequest, options_for, requested
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
-
-OpenAIQuality = Literal["auto", "low", "medium", "high", "standard", "hd"]
-_TIERS: dict[str, QualityTier | None] = {
-    "auto": None, "low": "draft", "medium": "standard", "standard": "standard",
-    "high": "premium", "hd": "premium",
-}
-_QUALITY_NAMES: dict[str, Literal["low", "medium", "high"]] = {
-    "draft": "low", "standard": "medium", "premium": "high",
-}
-
-
-class ImageGenerateRequest(BaseModel):
-    """The OpenAI ``images.generate`` body (fields the studio cannot honour are refused)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(min_length=1, max_length=32000)
-    model: str | None = Field(default=None, max_length=100, description="Studio model or alias.")
-    n: int = Field(default=1, ge=1, le=MAX_VARIATIONS)
-    size: str | None = Field(default=None, max_length=20, description="'WxH' or 'auto'.")
-    quality: OpenAIQuality | None = None
-    response_format: Literal["url", "b64_json"] | None = None
-    output_format: Literal["png", "jpeg", "webp"] | None = None
-    background: Literal["transparent", "opaque", "auto"] | None = None
-    user: str | None = Field(default=None, max_length=256, description="Accepted; not stored.")
 
 
 class ImageData(BaseModel):
@@ -58,10 +41,11 @@ class ImageData(BaseModel):
 class ImagesResponse(BaseModel):
     created: int
     data: list[ImageData]
-    background: Literal["opaque"] = "opaque"
+    background: Literal["transparent", "opaque"] = "opaque"
     output_format: Literal["png", "jpeg", "webp"]
     quality: Literal["low", "medium", "high"]
     size: str
+    safety_identifier: str | None = None
 
 
 class ModelPublic(BaseModel):
@@ -77,45 +61,11 @@ class ModelsPublic(BaseModel):
     data: list[ModelPublic]
 
 
-def _size(size: str | None) -> tuple[int | None, int | None]:
-    if size is None or size == "auto":
-        return None, None
-    width, sep, height = size.partition("x")
-    if not (sep and width.isdigit() and height.isdigit()):
-        raise InvalidRequest(f"size must be 'WxH' or 'auto', got {size!r}", field="size")
-    w, h = int(width), int(height)
-    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
-        raise InvalidRequest(
-            f"size sides must be {MIN_SIDE}–{MAX_SIDE} pixels, got {size}", field="size"
-        )
-    return w, h
-
-
-def to_create_request(body: ImageGenerateRequest) -> CreateRequest:
-    """Translate the OpenAI body; raises InvalidRequest/UnsupportedByModel naming the field."""
-    if body.background == "transparent":
-        raise UnsupportedByModel(
-            "transparent backgrounds are not supported; use 'opaque' or 'auto'",
-            field="background", details={"supported": ["opaque", "auto"]},
-        )
-    width, height = _size(body.size)
-    return CreateRequest(
-        prompt=body.prompt,
-        model=body.model,
-        num_variations=body.n,
-        width=width,
-        height=height,
-        quality=_TIERS[body.quality] if body.quality else None,
-        output_format=body.output_format or "png",
-        enhance_prompt=False,
-    )
-
-
 @lean_post(
     router, "/images/generations",
     response_model=ImagesResponse,
     response_model_exclude_none=True,
-    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    responses=openai_error_responses(400, 401, 403, 404, 409, 413, 429, 500, 502, 503, 504),
 )
 async def create_image(
     body: ImageGenerateRequest,
@@ -124,13 +74,17 @@ async def create_image(
     state: StateDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
-    """Create images (OpenAI ImagesResponse shape); URLs by default, gpt-image-* base64."""
+    """Create images (OpenAI ImagesResponse shape): base64 by default for OpenAI models (as
+    OpenAI answers), signed URLs for the others; errors in OpenAI's shape (see
+    docs/openai-compat.md)."""
+    request = to_create_request(body)
     outcome = await state.persistence.workflow.execute(
-        state.services.image_generation, user, to_create_request(body),
+        state.services.image_generation, user, request,
         idempotency_key=idempotency_key, scope="openai.images.generations",
     )
     result = outcome.result
-    inline = (body.response_format or _default_format(body.model)) == "b64_json"
+    model = state.services.catalog.models[result.model]
+    inline = (body.response_format or _default_format(model)) == "b64_json"
     data: list[ImageData] = []
     for image, asset in zip(outcome.outputs, outcome.assets, strict=True):
         if image is None or asset is None:
@@ -141,29 +95,62 @@ async def create_image(
             else ImageData(url=state.file_url(http, asset.id, asset.file_key),
                            revised_prompt=result.enhanced_prompt)
         )
+    sent = options_for(request, model)
     response = ImagesResponse(
         created=int(time.time()),
         data=data,
-        output_format=body.output_format or "png",
-        quality=_QUALITY_NAMES[result.quality],
+        background="transparent" if sent.get("background") == "transparent" else "opaque",
+        output_format=request.output_format,
+        quality=QUALITY_NAMES[result.quality],
         size=f"{result.target.width}x{result.target.height}",
+        safety_identifier=body.end_user,
     )
-    return json_response(response, exclude_none=True)
+    answer = json_response(response, exclude_none=True)
+    for warning in warnings_for(body) + _unsent(request, sent, model.id) + result.warnings:
+        answer.headers.append(WARNING_HEADER, header_text(warning))
+    return answer
 
 
-def _default_format(model: str | None) -> str:
-    # OpenAI's gpt-image models only ever answer with b64_json; clients written for
+def _unsent(request: OptionedCreateRequest, sent: dict[str, object], model: str) -> list[str]:
+    """Options that change the image but that the serving model does not take."""
+    asked = requested(request)
+    return [
+        f"{name} ignored: {model} does not take it"
+        for name in ("moderation", "output_compression")
+        if name in asked and name not in sent and asked[name] != "auto"
+    ]
+
+
+def _default_format(model: ModelEntry) -> str:
+    # OpenAI's GPT image models only ever answer with b64_json; clients written for
     # them read that field, so keep their default.
-    return "b64_json" if (model or "").startswith("gpt-image") else "url"
+    return "b64_json" if model.provider == "openai" else "url"
 
 
-@router.get("/models", response_model=ModelsPublic, responses=error_responses(401))
+def _model_public(name: str, model: ModelEntry, state: ApiState) -> ModelPublic:
+    ready = state.services.available_providers
+    usable = model.provider in ready and model.id not in state.services.generation.retired_models
+    return ModelPublic(id=name, owned_by=model.provider, available=usable)
+
+
+@router.get("/models", response_model=ModelsPublic, responses=openai_error_responses(401))
 async def list_models(_user: UserDep, state: StateDep) -> ModelsPublic:
     """Every studio model id and alias usable as ``model``."""
-    ready = state.services.available_providers
     data = [
-        ModelPublic(id=name, owned_by=model.provider, available=model.provider in ready)
+        _model_public(name, model, state)
         for model in state.services.catalog.models.values()
         for name in (model.id, *model.aliases)
     ]
     return ModelsPublic(data=data)
+
+
+@router.get(
+    "/models/{model_id:path}", response_model=ModelPublic,
+    responses=openai_error_responses(401, 404),
+)
+async def retrieve_model(model_id: str, _user: UserDep, state: StateDep) -> ModelPublic:
+    """One model by studio id, alias or vendor id (the SDK's ``models.retrieve``)."""
+    model = state.services.catalog.find_model(model_id)
+    if model is None:
+        raise NotFound(f"The model '{model_id}' does not exist", field="model")
+    return _model_public(model_id, model, state)
