@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from imagestudio.accounts.service import AccountService
+from imagestudio.assets.blobs import BlobCollector, Blobs
 from imagestudio.assets.collections import CollectionService
 from imagestudio.assets.library import AssetLibrary
 from imagestudio.assets.recorder import AssetRecorder
@@ -44,6 +45,7 @@ class Persistence:
 
     db: Database
     store: LocalAssetStore
+    blobs: Blobs
     accounts: AccountService
     library: AssetLibrary
     collections: CollectionService
@@ -70,12 +72,14 @@ def build_persistence(
     db = Database.connect(settings.resolved_database_url)
     store = LocalAssetStore(settings.data_dir / "assets")
     credits = build_credits(db, settings, clock=clock, catalog=catalog, plans=plans)
-    recorder = AssetRecorder(store)
+    blobs = Blobs(db, store, credits.service.clock)
+    recorder = AssetRecorder(blobs)
     return Persistence(
         db=db,
         store=store,
+        blobs=blobs,
         accounts=AccountService(db, plans=credits.plans.ids),
-        library=AssetLibrary(db, store),
+        library=AssetLibrary(db, blobs),
         collections=CollectionService(db),
         credits=credits,
         workflow=Workflow(credits.service, credits.reports, recorder, store),
@@ -85,6 +89,8 @@ def build_persistence(
             hold_timeout_s=settings.credits_hold_timeout_s,
             key_ttl_s=settings.idempotency_ttl_s,
             interval_s=settings.credits_sweep_interval_s,
+            blobs=BlobCollector(blobs, grace_s=settings.blob_grace_s,
+                                interval_s=settings.blob_gc_interval_s),
         ),
     )
 

@@ -121,6 +121,18 @@ class Settings(_VendorSettings):
     credits_sweep_interval_s: float = Field(
         default=60.0, gt=0, description="How often a running server sweeps abandoned holds."
     )
+    blob_grace_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description=(
+            "How long a stored file outlives its last reference (and a write's claim lasts) "
+            "before the blob garbage collector removes it; keep it far above the time a "
+            "create takes from storing its files to recording them."
+        ),
+    )
+    blob_gc_interval_s: float = Field(
+        default=600.0, gt=0, description="How often a running server collects unused files."
+    )
     idempotency_ttl_s: float = Field(
         default=86_400.0, gt=0, description="How long a completed Idempotency-Key is replayed."
     )

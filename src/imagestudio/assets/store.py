@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -49,10 +50,15 @@ def check_key(key: str) -> str:
 
 @runtime_checkable
 class AssetStore(Protocol):
-    """Where image bytes live. Every method validates ``key`` (InvalidRequest if malformed)."""
+    """Where image bytes live. Every method validates ``key`` (InvalidRequest if malformed).
 
-    async def put(self, data: bytes, *, extension: str) -> StoredFile:
-        """Store ``data`` (idempotent: the same bytes give the same key)."""
+    Only :class:`~imagestudio.assets.blobs.Blobs` writes and deletes: it claims a key in the
+    database before writing it, and deletes only what its garbage collector proved
+    unreferenced (see that module for the lifetime rule).
+    """
+
+    async def write(self, key: str, data: bytes) -> None:
+        """Store ``data`` under its content ``key``; a no-op when that file is there."""
         ...
 
     async def exists(self, key: str) -> bool: ...
@@ -61,13 +67,25 @@ class AssetStore(Protocol):
         """Remove the file; True if it existed."""
         ...
 
-    def path(self, key: str) -> Path:
-        """A local path to stream from (the file may not exist)."""
+    def delete_blocking(self, key: str) -> bool:
+        """:meth:`delete` for a caller that must not yield (inside a SQLite write)."""
         ...
 
     async def read(self, key: str) -> bytes:
         """The file's bytes; raises FileNotFoundError."""
         ...
+
+    def stored_keys(self) -> AsyncIterator[str]:
+        """Every stored key (temporary files of unfinished writes excluded)."""
+        ...
+
+
+def content_key(data: bytes, extension: str) -> StoredFile:
+    """The key, hash and size of ``data`` stored with ``extension``."""
+    if extension not in EXTENSIONS:
+        raise InvalidRequest(f"unsupported file extension {extension!r}", field="extension")
+    sha = hashlib.sha256(data).hexdigest()
+    return StoredFile(key=key_for(sha, extension), sha256=sha, size=len(data))
 
 
 class LocalAssetStore:
@@ -84,16 +102,25 @@ class LocalAssetStore:
         self._dirs: set[str] = set()
 
     async def put(self, data: bytes, *, extension: str) -> StoredFile:
-        if extension not in EXTENSIONS:
-            raise InvalidRequest(f"unsupported file extension {extension!r}", field="extension")
+        """Hash and write ``data`` with no claim: for tests and tools outside the studio."""
+        stored = content_key(data, extension)
+        await self.write(stored.key, data)
+        return stored
+
+    async def write(self, key: str, data: bytes) -> None:
+        check_key(key)
         if len(data) <= INLINE_WRITE_BYTES and not self._fsync:
-            return self._put(data, extension)
-        return await asyncio.to_thread(self._put, data, extension)
+            self._write(key, data)
+        else:
+            await asyncio.to_thread(self._write, key, data)
 
     async def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
     async def delete(self, key: str) -> bool:
+        return self.delete_blocking(key)
+
+    def delete_blocking(self, key: str) -> bool:
         try:
             self.path(key).unlink()
         except FileNotFoundError:
@@ -101,16 +128,25 @@ class LocalAssetStore:
         return True
 
     def path(self, key: str) -> Path:
+        """A local path to stream from (the file may not exist)."""
         return self.root / check_key(key)
 
     async def read(self, key: str) -> bytes:
         return await asyncio.to_thread(self.path(key).read_bytes)
 
-    def _put(self, data: bytes, extension: str) -> StoredFile:
-        sha = hashlib.sha256(data).hexdigest()
-        key = key_for(sha, extension)
-        self._write(key, data)
-        return StoredFile(key=key, sha256=sha, size=len(data))
+    async def stored_keys(self) -> AsyncIterator[str]:
+        for found in await asyncio.to_thread(self._list):
+            yield found
+
+    def _list(self) -> list[str]:
+        found: list[str] = []
+        for folder, _dirs, names in os.walk(self._root):
+            rel = os.path.relpath(folder, self._root).replace(os.sep, "/")
+            for name in names:
+                key = name if rel == "." else f"{rel}/{name}"
+                if _KEY_RE.match(key):
+                    found.append(key)
+        return sorted(found)
 
     def _write(self, key: str, data: bytes) -> None:
         # Plain os calls on str paths: this runs on the event loop for small files, and
