@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from tests.credits.conftest import FLUX, FLUX_MICROS, Studio
 
 from imagestudio.accounts.auth import Principal
-from imagestudio.assets.recorder import AssetRecorder
 from imagestudio.assets.blobs import Blobs
+from imagestudio.assets.recorder import AssetRecorder
 from imagestudio.assets.store import LocalAssetStore
 from imagestudio.db.models import Asset, Delivery, Generation
 from imagestudio.db.session import Database
