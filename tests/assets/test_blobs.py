@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import time
 
 from PIL import Image
 from sqlalchemy import select
@@ -166,6 +167,19 @@ async def test_scan_adopts_files_without_a_blob_row(studio: Studio) -> None:
     studio.clock.advance(seconds=GRACE_S + 1)
     assert await collector.collect(scan=True) == GcReport(removed=1)
     assert not await persistence.store.exists(stray.key)
+
+
+async def test_the_collector_removes_what_killed_writes_left(studio: Studio) -> None:
+    import os
+
+    folder = studio.persistence.store.root / "ab"
+    folder.mkdir(parents=True)
+    (folder / ".tmp-0123456789abcdef").write_bytes(b"half a file")
+    (folder / ".tmp-fedcba9876543210").write_bytes(b"a write in flight")
+    an_hour_ago = time.time() - 3601
+    os.utime(folder / ".tmp-0123456789abcdef", (an_hour_ago, an_hour_ago))
+    assert await _collector(studio).collect() == GcReport(partial=1)
+    assert [p.name for p in folder.iterdir()] == [".tmp-fedcba9876543210"]
 
 
 def test_the_gc_command_removes_unused_files(cli_with: object, tmp_path: object) -> None:

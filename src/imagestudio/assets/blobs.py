@@ -121,6 +121,8 @@ class GcReport:
     """Removed blobs whose file was already gone."""
     adopted: int = 0
     """Stored files that had no blob row (``scan``), now claimed."""
+    partial: int = 0
+    """Leftovers of writes interrupted longer than the grace period ago."""
 
 
 class BlobCollector:
@@ -137,10 +139,11 @@ class BlobCollector:
         """Remove every blob unreferenced and untouched for ``grace_s`` (default: the
         configured grace); ``scan`` first claims stored files that have no blob row."""
         report = GcReport()
+        grace_s = self.grace_s if grace_s is None else grace_s
         if scan:
             report.adopted = await self.adopt_unknown()
-        cutoff = self._clock() - dt.timedelta(seconds=self.grace_s if grace_s is None
-                                              else grace_s)
+        report.partial = await self._store.remove_partial(grace_s)
+        cutoff = self._clock() - dt.timedelta(seconds=grace_s)
         while True:
             keys = await self.candidates(cutoff)
             for key in keys:

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from imagestudio.errors import InvalidRequest
 EXTENSIONS = ("png", "jpg", "webp", "gif")
 # Below this size hashing and writing cost less than a hop to a worker thread.
 INLINE_WRITE_BYTES = 256 * 1024
+_TMP_PREFIX = ".tmp-"
 _KEY_RE = re.compile(r"^([0-9a-f]{2})/(?:([0-9a-f]{2})/)?([0-9a-f]{64})\.(png|jpg|webp|gif)$")
 
 
@@ -77,6 +79,11 @@ class AssetStore(Protocol):
 
     def stored_keys(self) -> AsyncIterator[str]:
         """Every stored key (temporary files of unfinished writes excluded)."""
+        ...
+
+    async def remove_partial(self, older_than_s: float) -> int:
+        """Remove what writes interrupted more than ``older_than_s`` ago left (a killed
+        process's temporary files); the number removed. 0 where writes are atomic."""
         ...
 
 
@@ -138,6 +145,20 @@ class LocalAssetStore:
         for found in await asyncio.to_thread(self._list):
             yield found
 
+    async def remove_partial(self, older_than_s: float) -> int:
+        return await asyncio.to_thread(self._remove_partial, time.time() - older_than_s)
+
+    def _remove_partial(self, before: float) -> int:
+        removed = 0
+        for folder, _dirs, names in os.walk(self._root):
+            for name in names:
+                path = os.path.join(folder, name)
+                if name.startswith(_TMP_PREFIX) and _mtime(path) < before:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
+                        removed += 1
+        return removed
+
     def _list(self) -> list[str]:
         found: list[str] = []
         for folder, _dirs, names in os.walk(self._root):
@@ -161,7 +182,7 @@ class LocalAssetStore:
         if folder not in self._dirs:
             os.makedirs(folder, exist_ok=True)
             self._dirs.add(folder)
-        tmp = os.path.join(folder, f".tmp-{secrets.token_hex(8)}")
+        tmp = os.path.join(folder, f"{_TMP_PREFIX}{secrets.token_hex(8)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             try:
@@ -177,3 +198,10 @@ class LocalAssetStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except FileNotFoundError:
+        return float("inf")
