@@ -96,7 +96,7 @@ class NoCredits:
 def bypassed(persistence: Any) -> Any:
     """``persistence`` whose workflow runs on :class:`NoCredits`."""
     workflow = Workflow(NoCredits(persistence.credits.service), persistence.credits.reports,
-                        AssetRecorder(persistence.store), persistence.store)
+                        AssetRecorder(persistence.blobs), persistence.store)
     return dataclasses.replace(persistence, workflow=workflow)
 
 

@@ -13,10 +13,11 @@ from typing import Any
 import httpx
 
 from imagestudio.accounts.service import AccountService
+from imagestudio.assets.blobs import BlobCollector, Blobs
 from imagestudio.assets.collections import CollectionService
 from imagestudio.assets.library import AssetLibrary
 from imagestudio.assets.recorder import AssetRecorder
-from imagestudio.assets.store import LocalAssetStore
+from imagestudio.assets.store import AssetStore, LocalAssetStore
 from imagestudio.catalog import Catalog, load_catalog
 from imagestudio.credits.periods import Clock
 from imagestudio.credits.plans import PlanTable
@@ -43,7 +44,8 @@ class Persistence:
     """The database, the asset store and the services over them (API, CLI)."""
 
     db: Database
-    store: LocalAssetStore
+    store: AssetStore
+    blobs: Blobs
     accounts: AccountService
     library: AssetLibrary
     collections: CollectionService
@@ -68,14 +70,16 @@ def build_persistence(
     the plan table named by settings; ``catalog`` cross-checks the plans' model ids.
     """
     db = Database.connect(settings.resolved_database_url)
-    store = LocalAssetStore(settings.data_dir / "assets")
+    store = build_store(settings)
     credits = build_credits(db, settings, clock=clock, catalog=catalog, plans=plans)
-    recorder = AssetRecorder(store)
+    blobs = Blobs(db, store, credits.service.clock)
+    recorder = AssetRecorder(blobs)
     return Persistence(
         db=db,
         store=store,
+        blobs=blobs,
         accounts=AccountService(db, plans=credits.plans.ids),
-        library=AssetLibrary(db, store),
+        library=AssetLibrary(db, blobs),
         collections=CollectionService(db),
         credits=credits,
         workflow=Workflow(credits.service, credits.reports, recorder, store),
@@ -85,7 +89,25 @@ def build_persistence(
             hold_timeout_s=settings.credits_hold_timeout_s,
             key_ttl_s=settings.idempotency_ttl_s,
             interval_s=settings.credits_sweep_interval_s,
+            blobs=BlobCollector(blobs, grace_s=settings.blob_grace_s,
+                                interval_s=settings.blob_gc_interval_s),
         ),
+    )
+
+
+def build_store(settings: Settings) -> AssetStore:
+    """The asset store: a bucket when ``storage_url`` names one, else local files."""
+    if settings.storage_url is None:
+        return LocalAssetStore(settings.data_dir / "assets")
+    from imagestudio.assets.s3 import S3AssetStore  # the optional 's3' extra
+
+    secret = settings.s3_secret_access_key
+    endpoint = settings.s3_endpoint_url
+    return S3AssetStore.connect(
+        settings.storage_url, endpoint=endpoint, region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+        allow_http=bool(endpoint and endpoint.startswith("http://")),
     )
 
 

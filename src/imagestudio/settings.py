@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +84,23 @@ class Settings(_VendorSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy async URL; default: SQLite file in data_dir."
     )
+    storage_url: str | None = Field(
+        default=None,
+        pattern=r"^s3://[^/]+(/.*)?$",
+        description="Asset files in an S3-compatible bucket (s3://bucket/prefix; the 's3' "
+        "extra); default: files under data_dir/assets.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3 endpoint (MinIO, moto, R2 …); default: AWS."
+    )
+    s3_region: str = Field(default="us-east-1", description="S3 region.")
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key id.")
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    storage_downloads: Literal["stream", "redirect"] = Field(
+        default="stream",
+        description="How the API serves S3 files: 'stream' them itself, or 'redirect' (307) "
+        "to a presigned URL that expires no later than the signed link.",
+    )
     max_concurrent_variations: int = Field(
         default=10,
         ge=1,
@@ -120,6 +137,18 @@ class Settings(_VendorSettings):
     )
     credits_sweep_interval_s: float = Field(
         default=60.0, gt=0, description="How often a running server sweeps abandoned holds."
+    )
+    blob_grace_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description=(
+            "How long a stored file outlives its last reference (and a write's claim lasts) "
+            "before the blob garbage collector removes it; keep it far above the time a "
+            "create takes from storing its files to recording them."
+        ),
+    )
+    blob_gc_interval_s: float = Field(
+        default=600.0, gt=0, description="How often a running server collects unused files."
     )
     idempotency_ttl_s: float = Field(
         default=86_400.0, gt=0, description="How long a completed Idempotency-Key is replayed."

@@ -179,16 +179,23 @@ async def test_zip_export_holds_exactly_the_selected_files(api: Api) -> None:
         assert "/" not in name and ".." not in name
 
 
-async def test_delete_removes_the_file_only_with_its_last_record(api: Api) -> None:
+async def test_delete_keeps_the_file_which_the_collector_removes_after_its_last_record(
+    api: Api,
+) -> None:
     one = await _asset(api, api.alice, seed=7)
     two = await _asset(api, api.bob, seed=7)
     assert one["sha256"] == two["sha256"]
-    store = api.app.state.api.persistence.store
-    path = next(Path(store.root).rglob(f"{one['sha256']}.png"))
+    persistence = api.app.state.api.persistence
+    collector = persistence.sweeper.blobs
+    path = next(Path(persistence.store.root).rglob(f"{one['sha256']}.png"))
     assert (await api.client.delete(f"{A}/{one['id']}", headers=api.alice)).status_code == 204
+    assert (await collector.collect(grace_s=0)).removed == 0
     assert path.exists()
     assert (await api.client.get(f"{A}/{one['id']}", headers=api.alice)).status_code == 404
     assert (await api.client.delete(f"{A}/{two['id']}", headers=api.bob)).status_code == 204
+    assert path.exists()  # no request deletes a file
+    assert (await collector.collect()).removed == 0  # within the grace period
+    assert (await collector.collect(grace_s=0)).removed == 1
     assert not path.exists()
 
 

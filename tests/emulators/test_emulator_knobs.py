@@ -77,3 +77,25 @@ def test_api_key_none_accepts_any_non_empty_key() -> None:
 
     assert ok.status_code == 200
     assert empty.status_code == 401
+
+
+async def test_chaos_answers_unbilled_503s_and_paid_counts_only_billed_calls() -> None:
+    emulator = OpenAIEmulator()
+    emulator.chaos(1.0, seed=1)
+    request = httpx.Request("POST", URL, json=BODY, headers=AUTH)
+    assert (await emulator.handle_async(request)).status_code == 503
+    assert emulator.paid == [] and len(emulator.calls) == 1
+    emulator.chaos(0.0, slow_rate=1.0, slow_s=0.01, seed=1)
+    assert (await emulator.handle_async(request)).status_code == 200
+    assert emulator.paid == [request] and len(emulator.calls) == 2
+
+
+async def test_the_served_emulator_reports_its_bill() -> None:
+    from imagestudio.emulators.asgi import STATS_PATH, create_app
+
+    emulator = OpenAIEmulator()
+    transport = httpx.ASGITransport(app=create_app(emulator))
+    async with httpx.AsyncClient(transport=transport, base_url="http://emu.test") as http:
+        assert (await http.post("/v1/images/generations", json=BODY, headers=AUTH)).is_success
+        stats = (await http.get(STATS_PATH)).json()
+    assert stats == {"calls": 1, "paid": 1, "paid_bodies": [BODY]}

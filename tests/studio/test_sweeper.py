@@ -95,7 +95,7 @@ async def _store_first_image(studio: Studio, started: Started[Any]) -> None:
     ran = await studio.services.image_generation.runner.run(started.priced.plan)
     image = ran.units[0].output
     assert image is not None
-    recorder = AssetRecorder(studio.persistence.store)
+    recorder = AssetRecorder(studio.persistence.blobs)
     (stored,) = await recorder.store([image])
     assert not isinstance(stored, BaseException)
     asset = new_asset(started.user_id, started.job_id, 0, stored, media_type=image.media_type,

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from tests.credits.conftest import FLUX, FLUX_MICROS, Studio
 
 from imagestudio.accounts.auth import Principal
+from imagestudio.assets.blobs import Blobs
 from imagestudio.assets.recorder import AssetRecorder
-from imagestudio.assets.store import LocalAssetStore, StoredFile
+from imagestudio.assets.store import LocalAssetStore
 from imagestudio.db.models import Asset, Delivery, Generation
 from imagestudio.db.session import Database
 from imagestudio.generation.schemas import CreateRequest
@@ -155,19 +156,20 @@ class FillingDisk(LocalAssetStore):
         super().__init__(root)
         self.room = room
 
-    async def put(self, data: bytes, *, extension: str) -> StoredFile:
+    async def write(self, key: str, data: bytes) -> None:
         if self.room == 0:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         self.room -= 1
-        return await super().put(data, extension=extension)
+        await super().write(key, data)
 
 
 async def test_a_full_disk_still_captures_every_delivered_image(studio: Studio) -> None:
     persistence = studio.persistence
     cy = await studio.user("cy", plan="pro", credit=10 * FLUX_MICROS)
     store = FillingDisk(persistence.store.root, room=1)
+    blobs = Blobs(persistence.db, store, persistence.blobs.clock)
     workflow = Workflow(persistence.credits.service, persistence.credits.reports,
-                        AssetRecorder(store), store)
+                        AssetRecorder(blobs), store)
     who = await _principal(studio, "cy")
     try:
         await workflow.execute(studio.services.image_generation, who,

@@ -6,10 +6,16 @@ and an unsatisfiable one gets the JSON error shape with 416, like every other fa
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import Request, Response
-from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable
+from starlette.responses import (
+    FileResponse,
+    MalformedRangeHeader,
+    RangeNotSatisfiable,
+    StreamingResponse,
+)
 from starlette.types import Receive, Scope, Send
 
 from imagestudio.api.errors import RangeNotSatisfiable as RangeError
@@ -70,3 +76,25 @@ def send_file(
         except RangeNotSatisfiable as exc:
             raise RangeError(stat.st_size) from exc
     return response
+
+
+async def send_object(
+    request: Request,
+    content: AsyncIterator[bytes],
+    size: int,
+    *,
+    sha256: str,
+    media_type: str,
+    cache_control: str,
+    filename: str,
+) -> Response:
+    """The response for an object of a remote store, streamed through the API (no Range:
+    the whole object is sent)."""
+    etag = f'"{sha256}"'
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Content-Length": str(size),
+               "Content-Disposition": f'inline; filename="{filename}"'}
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and _etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers={k: headers[k] for k in ("ETag",
+                                                                         "Cache-Control")})
+    return StreamingResponse(content, media_type=media_type, headers=headers)

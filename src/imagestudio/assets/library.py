@@ -1,20 +1,21 @@
 """A user's asset library: list, read, update, delete and upload, always owner-scoped.
 
 An asset of another user is indistinguishable from one that does not exist: both raise
-:class:`NotFound`. A file is deleted when its last asset row goes.
+:class:`NotFound`. Deleting an asset never deletes its file: the blob garbage collector
+does, once no row has referenced it for the grace period (:mod:`imagestudio.assets.blobs`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imagestudio.assets import querying
+from imagestudio.assets.blobs import Blobs, touch_statement
 from imagestudio.assets.probe import probe_image
 from imagestudio.assets.schemas import AssetPublic, AssetQuery, AssetUpdate
-from imagestudio.assets.store import AssetStore
 from imagestudio.db.base import utcnow
 from imagestudio.db.models import Asset, AssetTag, Collection
 from imagestudio.db.session import Database
@@ -50,9 +51,10 @@ def _missing(asset_id: str) -> NotFound:
 
 
 class AssetLibrary:
-    def __init__(self, db: Database, store: AssetStore) -> None:
+    def __init__(self, db: Database, blobs: Blobs) -> None:
         self._db = db
-        self.store = store
+        self._blobs = blobs
+        self.store = blobs.store
 
     async def page(self, owner_id: str, query: AssetQuery) -> tuple[list[Asset], str | None]:
         """One page of ``owner_id``'s assets and the cursor of the next page (or None)."""
@@ -94,17 +96,16 @@ class AssetLibrary:
             return asset
 
     async def delete(self, owner_id: str, asset_id: str) -> None:
-        """Delete the record; remove its file when no other record references it."""
+        """Delete the record and touch its blob (the garbage collector removes the file
+        once no record has referenced it for the grace period)."""
         async with self._db.sessions() as session:
             asset = await _owned(session, owner_id, asset_id)
-            key = asset.file_key
             await session.delete(asset)
-            await session.commit()
-            others = await session.scalar(
-                select(func.count()).select_from(Asset).where(Asset.file_key == key)
+            statement, rows = touch_statement(
+                session.get_bind().dialect.name, [asset.file_key], self._blobs.clock()
             )
-        if not others:
-            await self.store.delete(key)
+            await session.execute(statement, rows)
+            await session.commit()
 
     async def upload(
         self,
@@ -118,7 +119,7 @@ class AssetLibrary:
     ) -> Asset:
         """Store an uploaded image after checking size, type and pixel count."""
         info = probe_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
-        stored = await self.store.put(data, extension=info.extension)
+        stored = await self._blobs.put(data, extension=info.extension)
         async with self._db.sessions() as session:
             asset = Asset(
                 owner_id=owner_id,

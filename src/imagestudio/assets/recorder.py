@@ -8,7 +8,6 @@ which operation produced the files: each brings its own metadata.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ from typing import Any, Protocol
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from imagestudio.assets.store import AssetStore, StoredFile
+from imagestudio.assets.blobs import Blobs
+from imagestudio.assets.store import StoredFile
 from imagestudio.db.base import new_id, table_of
 from imagestudio.db.models import Asset
 from imagestudio.db.prepared import Prepared
@@ -69,21 +69,24 @@ class NewAsset:
 
 
 class AssetRecorder:
-    def __init__(self, store: AssetStore) -> None:
-        self._store = store
+    def __init__(self, blobs: Blobs) -> None:
+        self._blobs = blobs
         self._insert = Prepared(insert(table_of(Asset)), _ASSET_COLUMNS)
 
     async def store(self, files: Sequence[ImageFile]) -> list[StoredFile | BaseException]:
-        """Store every file (concurrently); a file that could not be stored gives its error."""
-        return await asyncio.gather(*(self._put(f) for f in files), return_exceptions=True)
+        """Claim and store every file (concurrently); a file that could not be stored gives
+        its error. Its rows must be inserted within the blobs' grace period."""
+        return await self._blobs.put_many([(f.data, _extension(f)) for f in files])
 
     def insert(self, conn: Connection, assets: Sequence[NewAsset]) -> None:
         """Insert the rows, in the caller's transaction."""
         self._insert.run_many(conn, [a.row for a in assets])
 
-    async def _put(self, image: ImageFile) -> StoredFile:
-        bare = image.extension.lstrip(".").lower()
-        return await self._store.put(image.data, extension=_EXTENSIONS.get(bare, bare))
+
+
+def _extension(image: ImageFile) -> str:
+    bare = image.extension.lstrip(".").lower()
+    return _EXTENSIONS.get(bare, bare)
 
 
 def new_asset(

@@ -6,6 +6,7 @@ thread. Images are already compressed, so entries are stored, not deflated.
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import zipfile
@@ -44,15 +45,16 @@ def entry_name(index: int, label: str | None, asset_id: str, extension: str) -> 
     return f"{index:03d}-{slug}-{asset_id[:8]}.{extension}"
 
 
-def zip_chunks(entries: Iterable[tuple[str, Path]]) -> Iterator[bytes]:
-    """Yield the bytes of a ZIP holding each ``(name, path)``."""
+def zip_chunks(entries: Iterable[tuple[str, Path | bytes]]) -> Iterator[bytes]:
+    """Yield the bytes of a ZIP holding each ``(name, path or content)``."""
     sink = _Sink()
     stamp = time.gmtime()[:6]
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for name, path in entries:
             info = zipfile.ZipInfo(name, date_time=stamp)
-            info.file_size = path.stat().st_size
-            with path.open("rb") as source, archive.open(info, mode="w") as target:
+            info.file_size = len(path) if isinstance(path, bytes) else path.stat().st_size
+            source_of = io.BytesIO(path) if isinstance(path, bytes) else path.open("rb")
+            with source_of as source, archive.open(info, mode="w") as target:
                 while chunk := source.read(CHUNK):
                     target.write(chunk)
                     yield from sink.drain()

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from imagestudio.catalog.loader import CatalogError
 from imagestudio.cli import (
     accounts,
+    assets,
     catalog,
     create,
     credits,
@@ -29,7 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (create, catalog, providers, serve, accounts, credits, db, doctor, emulate):
+for module in (create, catalog, providers, serve, accounts, assets, credits, db, doctor,
+               emulate):
     module.register(app)
 
 

@@ -59,6 +59,12 @@ def emulate(
     api_key: Annotated[
         str | None, typer.Option(help="Key the emulator accepts (default: any non-empty key).")
     ] = None,
+    fault_rate: Annotated[float, typer.Option(
+        min=0, max=1, help="Fraction of requests answered 503 (not billed).")] = 0.0,
+    slow_rate: Annotated[float, typer.Option(
+        min=0, max=1, help="Fraction of answers delayed by up to --slow-s more.")] = 0.0,
+    slow_s: Annotated[float, typer.Option(min=0, help="Longest extra delay, seconds.")] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="Seed of the random faults.")] = None,
 ) -> None:
     """Serve an offline emulator of a vendor API on loopback."""
     if provider not in EMULATORS:
@@ -70,6 +76,8 @@ def emulate(
         raise typer.BadParameter("must be >= 0", param_hint="--latency")
     sock = bind(host, port)
     emulator = load_emulator(provider)(api_key, latency_s=latency)
+    if fault_rate or slow_rate:
+        emulator.chaos(fault_rate, slow_rate, slow_s, seed=seed)
     bound_port = sock.getsockname()[1]
     typer.echo(f"{provider} emulator listening; point Image Studio at it with:")
     for line in env_lines(provider, host, bound_port, api_key):

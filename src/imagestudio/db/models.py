@@ -1,4 +1,4 @@
-"""Tables: users, API keys, generations, assets (+ tags), collections and deliveries.
+"""Tables: users, API keys, generations, assets (+ tags), collections, deliveries and blobs.
 
 Enumerations are plain strings (no database enum types), so migrations stay identical
 on SQLite and PostgreSQL. Every owned row carries its owner's id; queries filter by it.
@@ -160,3 +160,15 @@ class AssetCollection(Base):
         ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Blob(Base):
+    """A stored file's claim. Every write of a file first sets ``touched_at`` (a claim), and
+    so does every delete of a row that referenced it; the garbage collector removes a blob
+    whose rows (assets, deliveries) are gone and whose ``touched_at`` is older than the
+    grace period (see :mod:`imagestudio.assets.blobs`)."""
+
+    __tablename__ = "blobs"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    touched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -9,7 +9,9 @@ ASGI wrapper and ``MockTransport(emulator.handle_async)`` use. Subclasses implem
 Knobs arm one-shot behaviours for the next matching request(s):
 ``fail_next``, ``rate_limit``, ``timeout`` (raises ``httpx.ReadTimeout``), and the flags
 ``reject_content``, ``malformed_body``, ``truncate_image`` that the vendor's success path
-consumes where they apply.
+consumes where they apply. :meth:`Emulator.chaos` makes :meth:`Emulator.handle_async`
+answer a random fraction of requests with an unbilled 503 and delay another fraction.
+``paid`` records every request answered with a 2xx to a POST: a call the vendor bills.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import functools
 import hashlib
 import io
+import random
 import struct
 import zlib
 from collections import Counter
@@ -134,6 +137,14 @@ def json_response(
     return httpx.Response(status, json=payload, headers=dict(headers or {}))
 
 
+@dataclass
+class Chaos:
+    fault_rate: float
+    slow_rate: float
+    slow_s: float
+    rng: random.Random
+
+
 class Emulator:
     """Base of the vendor emulators; see the module docstring for the knobs.
 
@@ -149,6 +160,8 @@ class Emulator:
         self.api_key = api_key
         self.latency_s = latency_s
         self.calls: list[httpx.Request] = []
+        self.paid: list[httpx.Request] = []
+        self._chaos: Chaos | None = None
         self._faults: list[Fault] = []
         self._flags: Counter[str] = Counter()
         self._counter = 0
@@ -203,21 +216,39 @@ class Emulator:
         """The next image is cut in half (header intact, data missing)."""
         self._flags["truncate"] += times
 
+    def chaos(self, fault_rate: float, slow_rate: float = 0.0, slow_s: float = 0.0,
+              *, seed: int | None = None) -> None:
+        """From now on :meth:`handle_async` answers a ``fault_rate`` fraction of requests
+        with 503 in the vendor's shape (not billed) and delays a ``slow_rate`` fraction by
+        up to ``slow_s`` more seconds."""
+        self._chaos = Chaos(fault_rate, slow_rate, slow_s, random.Random(seed))
+
     # ---- entry points -----------------------------------------------------------------
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(request)
         fault = self._pop_fault(request)
         if fault is None:
-            return self.handle(request)
+            response = self.handle(request)
+            if request.method == "POST" and response.is_success:
+                self.paid.append(request)
+            return response
         if fault.status is None:
             raise httpx.ReadTimeout("emulated read timeout", request=request)
         return self._fault_response(fault)
 
     async def handle_async(self, request: httpx.Request) -> httpx.Response:
-        """``self(request)`` after ``latency_s`` of non-blocking delay."""
-        if self.latency_s > 0:
-            await asyncio.sleep(self.latency_s)
+        """``self(request)`` after ``latency_s`` of non-blocking delay (and the chaos)."""
+        delay = self.latency_s
+        chaos = self._chaos
+        if chaos is not None:
+            if chaos.rng.random() < chaos.fault_rate:
+                self.calls.append(request)
+                return self.error_response(503)
+            if chaos.rng.random() < chaos.slow_rate:
+                delay += chaos.rng.uniform(0, chaos.slow_s)
+        if delay > 0:
+            await asyncio.sleep(delay)
         return self(request)
 
     def requests(self, method: str, path_prefix: str = "") -> list[httpx.Request]:

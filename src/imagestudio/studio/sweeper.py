@@ -8,7 +8,9 @@
    (:func:`~imagestudio.studio.deliveries.record_deliveries`).
 
 Runs at ``serve`` start-up, every ``interval_s`` while serving, and on
-``imagestudio credits sweep``.
+``imagestudio credits sweep``. While serving, :meth:`Sweeper.running` also runs the blob
+garbage collector every ``blobs.interval_s`` (:mod:`imagestudio.assets.blobs`): the one
+place where periodic housekeeping is scheduled.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from imagestudio.assets.blobs import BlobCollector
 from imagestudio.assets.recorder import AssetRecorder
 from imagestudio.credits.operations import Capture
 from imagestudio.credits.recovery import RECOVERED_NOTE, Recovery, SweepReport
@@ -74,8 +77,10 @@ class Sweeper:
         hold_timeout_s: float = 900.0,
         key_ttl_s: float = 86_400.0,
         interval_s: float = 60.0,
+        blobs: BlobCollector | None = None,
     ) -> None:
         self._credits = credits
+        self.blobs = blobs
         self._recorder = recorder
         self.interval_s = interval_s
         self.holds = Recovery(credits, hold_timeout_s=hold_timeout_s, key_ttl_s=key_ttl_s,
@@ -93,21 +98,28 @@ class Sweeper:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[StudioSweepReport]:
-        """Sweep now, then every ``interval_s`` until the block ends."""
+        """Sweep now, then every ``interval_s``, and collect unused blobs every
+        ``blobs.interval_s``, until the block ends."""
         first = await self.sweep()
-
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(self.interval_s)
-                try:
-                    await self.sweep()
-                except Exception:  # keep sweeping after a transient database error
-                    log.exception("sweep failed")
-
-        task = asyncio.create_task(loop(), name="studio-sweep")
+        tasks = [asyncio.create_task(_every(self.interval_s, self.sweep, "sweep"),
+                                     name="studio-sweep")]
+        if self.blobs is not None:
+            tasks.append(asyncio.create_task(
+                _every(self.blobs.interval_s, self.blobs.collect, "blob gc"), name="blob-gc"))
         try:
             yield first
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+async def _every(interval_s: float, work: Callable[[], Awaitable[object]], name: str) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await work()
+        except Exception:  # keep going after a transient database or storage error
+            log.exception("%s failed", name)

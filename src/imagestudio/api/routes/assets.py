@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Protocol, runtime_checkable
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from imagestudio.api.deps import StateDep, UserDep
-from imagestudio.api.downloads import send_file
+from imagestudio.api.downloads import send_file, send_object
 from imagestudio.api.errors import error_responses
 from imagestudio.api.schemas import MAX_QUERY_INT, PathId
 from imagestudio.assets.library import to_public
@@ -19,6 +21,7 @@ from imagestudio.assets.schemas import (
     AssetUpdate,
     ExportRequest,
 )
+from imagestudio.assets.store import AssetStore, LocalAssetStore
 from imagestudio.assets.zipstream import entry_name, zip_chunks
 from imagestudio.db.models import Asset
 from imagestudio.errors import InvalidRequest, NotFound, PayloadTooLarge
@@ -27,6 +30,7 @@ from imagestudio.validation import StorableText
 router = APIRouter(prefix="/api/image-studio", tags=["assets"])
 _OWNED = error_responses(401, 404, 422)
 _PRIVATE_CACHE = "private, max-age=3600"
+_CONTENT_REDIRECT_S = 300  # an authenticated download's presigned URL lives this long
 
 
 def _public(state: StateDep, http: Request, asset: Asset) -> AssetPublic:
@@ -78,11 +82,13 @@ async def export_assets(body: ExportRequest, user: UserDep, state: StateDep) -> 
     """Download a selection of your assets as one streamed ZIP file."""
     assets = await state.persistence.library.owned(user.user_id, body.asset_ids)
     store = state.persistence.store
-    entries = [
-        (entry_name(i + 1, a.title or a.prompt, a.id, a.file_key.rsplit(".", 1)[-1]),
-         store.path(a.file_key))
-        for i, a in enumerate(assets)
-    ]
+    entries: list[tuple[str, Path | bytes]] = []
+    for i, a in enumerate(assets):
+        name = entry_name(i + 1, a.title or a.prompt, a.id, a.file_key.rsplit(".", 1)[-1])
+        if isinstance(store, LocalAssetStore):
+            entries.append((name, store.path(a.file_key)))
+        else:  # a remote store: the selection is read first (export sizes are capped)
+            entries.append((name, await _read(store, a.file_key)))
     return StreamingResponse(
         zip_chunks(entries),
         media_type="application/zip",
@@ -119,7 +125,7 @@ async def asset_content(
 ) -> Response:
     """Download your asset's file (supports Range and If-None-Match)."""
     asset = await state.persistence.library.get(user.user_id, asset_id)
-    return _send(state, http, asset, _PRIVATE_CACHE)
+    return await _send(state, http, asset, _PRIVATE_CACHE, _CONTENT_REDIRECT_S)
 
 
 @router.get("/files/{name}", responses=error_responses(403, 404, 416, 422))
@@ -136,16 +142,48 @@ async def signed_file(
     asset = await state.persistence.library.get_unscoped(asset_id)
     if not asset.file_key.endswith("." + extension):
         raise NotFound("no such file", field="name")
-    return _send(state, http, asset, f"private, max-age={min(remaining, 86400)}, immutable")
+    cache_control = f"private, max-age={min(remaining, 86400)}, immutable"
+    return await _send(state, http, asset, cache_control, remaining)
 
 
-def _send(state: StateDep, http: Request, asset: Asset, cache_control: str) -> Response:
-    try:
-        path = state.persistence.store.path(asset.file_key)
-    except InvalidRequest as exc:
-        raise NotFound("the file of this asset is missing") from exc
+async def _send(
+    state: StateDep, http: Request, asset: Asset, cache_control: str, valid_s: int
+) -> Response:
+    """The file, from the local store, streamed from a bucket, or (``storage_downloads``
+    = redirect) a 307 to a presigned URL expiring with the link (``valid_s``)."""
+    store = state.persistence.store
     extension = asset.file_key.rsplit(".", 1)[-1]
-    return send_file(
-        http, path, sha256=asset.sha256, media_type=asset.media_type,
-        cache_control=cache_control, filename=f"{asset.id}.{extension}",
+    filename = f"{asset.id}.{extension}"
+    try:
+        if isinstance(store, LocalAssetStore):
+            return send_file(
+                http, store.path(asset.file_key), sha256=asset.sha256,
+                media_type=asset.media_type, cache_control=cache_control, filename=filename,
+            )
+        if not isinstance(store, S3Like):
+            raise NotFound("the file of this asset is missing")
+        if state.services.settings.storage_downloads == "redirect":
+            url = await store.presign(asset.file_key, max(1, valid_s))
+            return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+        size, chunks = await store.open_stream(asset.file_key)
+    except (InvalidRequest, FileNotFoundError) as exc:
+        raise NotFound("the file of this asset is missing") from exc
+    return await send_object(
+        http, chunks, size, sha256=asset.sha256, media_type=asset.media_type,
+        cache_control=cache_control, filename=filename,
     )
+
+
+async def _read(store: AssetStore, key: str) -> bytes:
+    try:
+        return await store.read(key)
+    except (InvalidRequest, FileNotFoundError) as exc:
+        raise NotFound("the file of an asset is missing") from exc
+
+
+@runtime_checkable
+class S3Like(Protocol):
+    """What a remote store offers downloads (``S3AssetStore``)."""
+
+    async def presign(self, key: str, expires_s: int) -> str: ...
+    async def open_stream(self, key: str) -> tuple[int, AsyncIterator[bytes]]: ...
