@@ -6,6 +6,7 @@ An asset of another user is indistinguishable from one that does not exist: both
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
@@ -117,8 +118,10 @@ class AssetLibrary:
         max_pixels: int,
     ) -> Asset:
         """Store an uploaded image after checking size, type and pixel count."""
-        info = probe_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
-        stored = await self.store.put(data, extension=info.extension)
+        info = await asyncio.to_thread(
+            probe_image, data, max_bytes=max_bytes, max_pixels=max_pixels
+        )
+        stored = await self.store.put(info.data, extension=info.extension)
         async with self._db.sessions() as session:
             asset = Asset(
                 owner_id=owner_id,

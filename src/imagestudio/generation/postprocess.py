@@ -106,7 +106,8 @@ def finish_image(
         data = engine.repackage(
             generated.data, fmt, target.width, target.height,
             metadata=embedded, max_pixels=MAX_DECODE_PIXELS,
-            decoded=generated.pixels is not None,  # vendor clients decode to validate
+            # vendor clients validate (and decode what is not a plain PNG)
+            decoded=generated.validated or generated.pixels is not None,
         )
     if data is None:
         pixels = generated.pixels

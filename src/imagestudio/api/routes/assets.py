@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from imagestudio.api.deps import StateDep, UserDep
-from imagestudio.api.downloads import send_file
+from imagestudio.api.downloads import NOSNIFF, send_file
 from imagestudio.api.errors import error_responses
 from imagestudio.assets.library import to_public
 from imagestudio.assets.schemas import (
@@ -82,7 +82,7 @@ async def export_assets(body: ExportRequest, user: UserDep, state: StateDep) -> 
     return StreamingResponse(
         zip_chunks(entries),
         media_type="application/zip",
-        headers={"Content-Disposition": 'attachment; filename="assets.zip"'},
+        headers={"Content-Disposition": 'attachment; filename="assets.zip"', **NOSNIFF},
     )
 
 
