@@ -62,6 +62,9 @@ VENDOR_LIMITS = ImageLimits(max_pixels=64_000_000)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
+_READ = httpx.ByteStream(b"")  # what a read response's stream is replaced by
+
+
 class NetworkDisabled(httpx.TransportError):
     """Raised instead of sending when a client may only reach loopback."""
 
@@ -240,6 +243,9 @@ async def send(
             f"{what}: unreadable response ({type(exc).__name__})", provider=provider
         ) from exc
     log.debug("%s -> HTTP %s (%d bytes)", what, response.status_code, len(response.content))
+    # httpx binds the (now read and closed) stream to its response: a reference cycle
+    # that would keep the whole body alive until the next full garbage collection.
+    response.stream = _READ
     return response
 
 
