@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
 from imagestudio.api.errors import error_responses
-from imagestudio.api.outputs import b64
-from imagestudio.api.routes._json import json_response
+from imagestudio.api.outputs import InlineImages
 from imagestudio.catalog.schemas import QualityTier
 from imagestudio.errors import InvalidRequest, UnsupportedByModel
 from imagestudio.generation.schemas import MAX_SIDE, MAX_VARIATIONS, MIN_SIDE, CreateRequest
@@ -132,11 +131,12 @@ async def create_image(
     result = outcome.result
     inline = (body.response_format or _default_format(body.model)) == "b64_json"
     data: list[ImageData] = []
+    images = InlineImages()
     for image, asset in zip(outcome.outputs, outcome.assets, strict=True):
         if image is None or asset is None:
             continue
         data.append(
-            ImageData(b64_json=b64(image), revised_prompt=result.enhanced_prompt)
+            ImageData(b64_json=images.slot(image.data), revised_prompt=result.enhanced_prompt)
             if inline
             else ImageData(url=state.file_url(http, asset.id, asset.file_key),
                            revised_prompt=result.enhanced_prompt)
@@ -148,7 +148,7 @@ async def create_image(
         quality=_QUALITY_NAMES[result.quality],
         size=f"{result.target.width}x{result.target.height}",
     )
-    return json_response(response, exclude_none=True)
+    return images.response(response, exclude_none=True)
 
 
 def _default_format(model: str | None) -> str:
