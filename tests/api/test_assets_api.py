@@ -242,3 +242,74 @@ async def test_signed_file_route_rejects_traversal_names(api: Api, name: str) ->
     )
     assert response.status_code in (403, 404, 422)  # 422: a NUL is refused at the boundary
     assert response.json()["error"]["code"] in ("forbidden", "not_found", "invalid_request")
+
+
+def _png_16bit_rgba_zeros(width: int, height: int) -> bytes:
+    """A small file that declares ``width × height`` 16-bit RGBA pixels (8 bytes each)."""
+    import struct
+    import zlib
+
+    from imagestudio.imaging import png
+
+    deflate = zlib.compressobj(9)
+    row = bytes(1 + width * 8)
+    body = b"".join([deflate.compress(row) for _ in range(height)] + [deflate.flush()])
+    header = png.chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 6, 0, 0, 0))
+    return png.SIGNATURE + header + png.chunk(b"IDAT", body) + png.chunk(b"IEND", b"")
+
+
+def _stored_files(api: Api) -> list[Path]:
+    return [p for p in Path(api.app.state.api.persistence.store.root).rglob("*") if p.is_file()]
+
+
+async def test_uploads_are_validated_in_full_before_anything_is_written(api: Api) -> None:
+    import struct
+    import zlib
+
+    from imagestudio.imaging import png
+
+    header = png.chunk(b"IHDR", struct.pack(">IIBBBBB", 1900, 2000, 8, 2, 0, 0, 0))
+    liar = png.SIGNATURE + header + png.chunk(b"IDAT", zlib.compress(b"\0" * 4))
+    liar += png.chunk(b"IEND", b"")
+    bomb = _png_16bit_rgba_zeros(1900, 2000)  # 3.8 M pixels, 30 MB of samples
+    assert len(liar) < 70 and len(bomb) < 100_000
+    before = _stored_files(api)
+
+    refused = await api.client.post(A, headers=api.alice, files={"file": ("a.png", liar)})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["details"]["field"] == "file"
+    assert "truncated" in refused.json()["error"]["message"]
+    too_much = await api.client.post(A, headers=api.alice, files={"file": ("b.png", bomb)})
+    assert too_much.status_code == 413, too_much.text
+    assert "decodes to" in too_much.json()["error"]["message"]
+    cut = png_bytes(300, 200, (1, 2, 3))
+    half = await api.client.post(A, headers=api.alice, files={"file": ("c.png", cut[:-30])})
+    assert half.status_code == 422
+    assert _stored_files(api) == before
+    listing = await api.client.get(A, headers=api.alice)
+    assert listing.json()["items"] == []
+
+
+async def test_a_polyglot_upload_is_stored_without_its_html_and_served_nosniff(
+    api: Api,
+) -> None:
+    image = png_bytes()
+    html = b"<html><script>alert(document.cookie)</script></html>"
+    ok = await api.client.post(
+        A, headers=api.alice, files={"file": ('x".html', image + html, "text/html")}
+    )
+    assert ok.status_code == 201, ok.text
+    body = ok.json()
+    assert body["size_bytes"] == len(image) and body["media_type"] == "image/png"
+    served = await api.client.get(f"{A}/{body['id']}/content", headers=api.alice)
+    assert served.content == image
+    signed = await api.client.get(str(body["url"]))
+    exported = await api.client.post(
+        f"{A}/export", json={"asset_ids": [body["id"]]}, headers=api.alice
+    )
+    for response in (served, signed, exported):
+        assert response.status_code == 200
+        assert response.headers["x-content-type-options"] == "nosniff"
+    for response in (served, signed):
+        assert response.headers["content-type"] == "image/png"
+        assert response.headers["content-disposition"] == f'inline; filename="{body["id"]}.png"'

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from datetime import UTC, datetime
 
 import httpx
@@ -10,6 +12,7 @@ from pydantic import SecretStr
 
 from imagestudio import __version__
 from imagestudio.emulators._base import render_image, truncate
+from imagestudio.imaging import png
 from imagestudio.providers._http import (
     MAX_MESSAGE_CHARS,
     b64decode,
@@ -94,13 +97,32 @@ def test_decode_image_refuses_broken_bytes(data: bytes) -> None:
         decode_image(data, provider="t")
 
 
-async def test_verified_image_carries_the_bytes_and_normalised_pixels() -> None:
+async def test_verified_image_checks_a_png_without_decoding_it() -> None:
     data = render_image("p", 1, 40, 30)  # a palette PNG
     image = await verified_image(data, provider="t", seed=9, content_filtered=True)
-    assert image.data == data and image.media_type == "image/png"
+    assert image.data == data and image.media_type == "image/png" and image.validated
     assert (image.width, image.height, image.seed, image.content_filtered) == (40, 30, 9, True)
+    assert image.pixels is None  # the lossless pass allocates no image
+
+
+async def test_verified_image_carries_the_normalised_pixels_of_a_jpeg() -> None:
+    data = render_image("p", 1, 40, 30, "jpeg")
+    image = await verified_image(data, provider="t")
+    assert image.data == data and image.media_type == "image/jpeg" and image.validated
     assert image.pixels is not None and image.pixels.mode == "RGB"
     assert image.pixels.size == (40, 30)
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
+async def test_verified_image_drops_a_polyglots_trailing_html(fmt: str) -> None:
+    data = render_image("p", 1, 40, 30, fmt)
+    image = await verified_image(data + b"<html><script>alert(1)</script></html>", provider="t")
+    assert image.data == data
+
+
+def test_a_vendor_png_bomb_is_refused_from_its_header() -> None:
+    with pytest.raises(ProviderProtocolError, match="limit"):
+        decode_image(_png_declaring(20_000, 20_000), provider="t")
 
 
 async def test_verified_image_applies_exif_orientation_like_the_engine() -> None:
@@ -124,6 +146,12 @@ def test_decode_image_refuses_formats_vendors_do_not_send() -> None:
 
     with pytest.raises(ProviderProtocolError):
         decode_image(buffer.getvalue(), provider="t")
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    header = png.chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    idat = png.chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    return png.SIGNATURE + header + idat + png.chunk(b"IEND", b"")
 
 
 def test_b64decode_is_strict() -> None:

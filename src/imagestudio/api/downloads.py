@@ -6,6 +6,7 @@ and an unsatisfiable one gets the JSON error shape with 416, like every other fa
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +21,17 @@ from starlette.types import Receive, Scope, Send
 
 from imagestudio.api.errors import RangeNotSatisfiable as RangeError
 from imagestudio.errors import NotFound
+
+# Sent with every file: browsers must not sniff a stored file into another type (an
+# image with HTML inside rendered as a page), and the download name is plain ASCII.
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str) -> str:
+    """``name`` reduced to ``[A-Za-z0-9._-]`` (no quotes, separators or controls), never
+    empty or starting with a dot."""
+    return _UNSAFE_NAME.sub("_", name).lstrip(".") or "file"
 
 
 class _FileResponse(FileResponse):
@@ -55,7 +67,7 @@ def send_file(
     except FileNotFoundError as exc:
         raise NotFound("the file of this asset is missing") from exc
     etag = f'"{sha256}"'
-    headers = {"ETag": etag, "Cache-Control": cache_control}
+    headers = {"ETag": etag, "Cache-Control": cache_control, **NOSNIFF}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and _etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
@@ -64,7 +76,7 @@ def send_file(
         media_type=media_type,
         headers=headers,
         stat_result=stat,
-        filename=filename,
+        filename=safe_filename(filename),
         content_disposition_type="inline",
     )
     range_header = request.headers.get("range")
@@ -91,10 +103,10 @@ async def send_object(
     """The response for an object of a remote store, streamed through the API (no Range:
     the whole object is sent)."""
     etag = f'"{sha256}"'
-    headers = {"ETag": etag, "Cache-Control": cache_control, "Content-Length": str(size),
-               "Content-Disposition": f'inline; filename="{filename}"'}
+    headers = {"ETag": etag, "Cache-Control": cache_control, **NOSNIFF}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and _etag_matches(if_none_match, etag):
-        return Response(status_code=304, headers={k: headers[k] for k in ("ETag",
-                                                                         "Cache-Control")})
+        return Response(status_code=304, headers=headers)
+    headers["Content-Length"] = str(size)
+    headers["Content-Disposition"] = f'inline; filename="{safe_filename(filename)}"'
     return StreamingResponse(content, media_type=media_type, headers=headers)

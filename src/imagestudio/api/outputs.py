@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import base64
+import re
+import secrets
 from typing import Any
 
-from fastapi import Request
+import pybase64
+from fastapi import Request, Response
+from pydantic import BaseModel
 
 from imagestudio.api.deps import ApiState
 from imagestudio.assets.recorder import ImageFile
@@ -14,7 +17,41 @@ from imagestudio.studio.contracts import Outcome
 
 
 def b64(image: ImageFile) -> str:
-    return base64.b64encode(image.data).decode("ascii")
+    return pybase64.b64encode(image.data).decode("ascii")
+
+
+class InlineImages:
+    """A JSON reply whose base64 fields hold whole images, written without passing
+    megabytes of base64 through a JSON encoder (which scans every character for escapes).
+
+    Each field first holds a placeholder from :meth:`slot`, unique to this reply; after
+    the model is serialised, each placeholder is replaced by the image's base64 (its
+    alphabet never needs escaping).
+    """
+
+    def __init__(self) -> None:
+        self._token = secrets.token_hex(12)
+        self._images: list[bytes] = []
+
+    def slot(self, data: bytes) -> str:
+        """The placeholder to put where ``data``'s base64 belongs."""
+        self._images.append(data)
+        return f"{self._token}-{len(self._images) - 1}"
+
+    def render(self, model: BaseModel, *, exclude_none: bool = False) -> bytes:
+        """``model`` as JSON bytes with every placeholder replaced."""
+        text = model.model_dump_json(exclude_none=exclude_none).encode()
+        parts = re.split(b'"' + self._token.encode() + rb'-(\d+)"', text)
+        out = [parts[0]]
+        for i in range(1, len(parts), 2):
+            out += (b'"', pybase64.b64encode(self._images[int(parts[i])]), b'"', parts[i + 1])
+        return b"".join(out)
+
+    def response(self, model: BaseModel, *, exclude_none: bool = False) -> Response:
+        return Response(
+            content=self.render(model, exclude_none=exclude_none),
+            media_type="application/json",
+        )
 
 
 def with_links(

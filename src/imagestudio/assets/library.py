@@ -7,6 +7,7 @@ does, once no row has referenced it for the grace period (:mod:`imagestudio.asse
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -118,8 +119,10 @@ class AssetLibrary:
         max_pixels: int,
     ) -> Asset:
         """Store an uploaded image after checking size, type and pixel count."""
-        info = probe_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
-        stored = await self._blobs.put(data, extension=info.extension)
+        info = await asyncio.to_thread(
+            probe_image, data, max_bytes=max_bytes, max_pixels=max_pixels
+        )
+        stored = await self._blobs.put(info.data, extension=info.extension)
         async with self._db.sessions() as session:
             asset = Asset(
                 owner_id=owner_id,

@@ -1,25 +1,17 @@
-"""Check an uploaded file before trusting it: size, format and pixel count from the header.
+"""Check an uploaded file before trusting it, with the imaging layer's one validator.
 
-Pillow's ``Image.open`` reads only the header, so a decompression bomb is refused by
-its declared dimensions before a single pixel is decoded.
+Caps (bytes, pixels, decoded size) apply before any pixel is allocated; a PNG is checked
+losslessly (CRCs, one zlib stream of exactly its rows), a JPEG, WebP or GIF is decoded in
+full. What is stored is the image and nothing after its end (no trailing HTML).
 """
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
-
 from imagestudio.errors import InvalidRequest, PayloadTooLarge
-
-FORMATS: dict[str, tuple[str, str]] = {
-    "PNG": ("image/png", "png"),
-    "JPEG": ("image/jpeg", "jpg"),
-    "WEBP": ("image/webp", "webp"),
-    "GIF": ("image/gif", "gif"),
-}
+from imagestudio.imaging.errors import ImageDecodeError, ImageTooLarge
+from imagestudio.imaging.validate import UPLOAD_FORMATS, ImageLimits, validate_image
 
 
 @dataclass(frozen=True)
@@ -28,39 +20,35 @@ class ImageInfo:
     extension: str
     width: int
     height: int
+    data: bytes  # the bytes to store: the validated image, trailing data dropped
 
 
 def probe_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageInfo:
-    """Identify ``data`` as an allowed image within limits.
+    """Validate ``data`` as an allowed image within limits (blocking: up to a few
+    hundred ms for the largest allowed image; run it in a worker thread).
 
-    Raises :class:`PayloadTooLarge` over ``max_bytes`` or ``max_pixels`` and
-    :class:`InvalidRequest` when it is not a PNG, JPEG, WebP or GIF image.
+    Raises :class:`PayloadTooLarge` over ``max_bytes``, ``max_pixels`` or 4 bytes per
+    allowed pixel of decoded samples, and :class:`InvalidRequest` when it is not a
+    whole, readable PNG, JPEG, WebP or GIF image.
     """
     if len(data) > max_bytes:
         raise PayloadTooLarge(
             f"file is larger than {max_bytes} bytes", field="file", details={"max_bytes": max_bytes}
         )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PayloadTooLarge("image has too many pixels", field="file") from exc
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise InvalidRequest("file is not a PNG, JPEG, WebP or GIF image", field="file") from exc
-    with image:
-        kind = FORMATS.get(image.format or "")
-        if kind is None:
-            raise InvalidRequest("file is not a PNG, JPEG, WebP or GIF image", field="file")
-        width, height = image.size
-        if width * height > max_pixels:
-            raise PayloadTooLarge(
-                f"image has {width}x{height} pixels; the limit is {max_pixels} pixels",
-                field="file",
-                details={"max_pixels": max_pixels},
-            )
-        try:
-            image.verify()
-        except Exception as exc:  # Pillow raises assorted types for corrupt files
-            raise InvalidRequest("image file is corrupt", field="file") from exc
-    return ImageInfo(media_type=kind[0], extension=kind[1], width=width, height=height)
+        checked = validate_image(
+            data, ImageLimits(max_pixels=max_pixels, formats=UPLOAD_FORMATS)
+        )
+    except ImageTooLarge as exc:
+        raise PayloadTooLarge(exc.message, field="file", details=exc.details) from None
+    except ImageDecodeError as exc:
+        raise InvalidRequest(
+            f"file is not a whole PNG, JPEG, WebP or GIF image: {exc.message}", field="file"
+        ) from None
+    return ImageInfo(
+        media_type=checked.media_type,
+        extension=checked.extension,
+        width=checked.width,
+        height=checked.height,
+        data=checked.data,
+    )

@@ -14,6 +14,7 @@ from typing import Any
 
 from imagestudio import __version__
 from imagestudio.generation.planner import GenerationPlan, ModelPlan
+from imagestudio.imaging import png
 from imagestudio.imaging.engine import ImageEngine
 from imagestudio.imaging.formats import extension_for, media_type_for
 from imagestudio.providers.base import GeneratedImage
@@ -71,12 +72,27 @@ def generation_metadata(
 
 
 def finishes_inline(generated: GeneratedImage, plan: GenerationPlan) -> bool:
-    """Whether :func:`finish_image` is cheap enough for ``generated`` to run on the loop."""
+    """Whether :func:`finish_image` is cheap enough for ``generated`` to run on the loop:
+    a small image at the target size, or a validated plain PNG at the target size that
+    becomes a PNG without overlay (a metadata swap, a copy of its bytes, whatever its size).
+    """
+    data = generated.data
+    if data is None or (generated.width, generated.height) != (
+        plan.target.width, plan.target.height
+    ):
+        return False
+    if len(data) <= INLINE_FINISH_BYTES and generated.width * generated.height <= (
+        INLINE_FINISH_PIXELS
+    ):
+        return True
+    header = png.read_header(data) if generated.validated else None
     return (
-        generated.data is not None
-        and len(generated.data) <= INLINE_FINISH_BYTES
-        and (generated.width, generated.height) == (plan.target.width, plan.target.height)
-        and generated.width * generated.height <= INLINE_FINISH_PIXELS
+        header is not None
+        and header.depth <= 8
+        and not header.interlaced
+        and plan.request.output_format == "png"
+        and not plan.request.overlay_text
+        and not png.has_exif(data)
     )
 
 
@@ -106,7 +122,8 @@ def finish_image(
         data = engine.repackage(
             generated.data, fmt, target.width, target.height,
             metadata=embedded, max_pixels=MAX_DECODE_PIXELS,
-            decoded=generated.pixels is not None,  # vendor clients decode to validate
+            # vendor clients validate (and decode what is not a plain PNG)
+            decoded=generated.validated or generated.pixels is not None,
         )
     if data is None:
         pixels = generated.pixels

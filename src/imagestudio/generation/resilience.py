@@ -205,7 +205,10 @@ class _Run:
                 raise
             return Served(index, result, tuple(self.notes))
         assert last is not None
-        raise self._finish(last)
+        try:
+            raise self._finish(last)
+        finally:
+            last = None  # as in _decide: no cycle through this frame
 
     def _finish(self, exc: ProviderError) -> ProviderError:
         if self.notes:
@@ -231,37 +234,45 @@ class _Run:
 
     def _decide(self, attempt: Attempt, exc: ProviderError, retry: int, *, has_next: bool) -> float:
         """Seconds to sleep before retrying ``attempt``; raise to fall back or to stop."""
-        what = f"{attempt.model_id}: {describe(exc)}"
-        then = ", falling back" if has_next else ""
-        if isinstance(exc, ProviderOutcomeUnknown):
-            self.notes.append(f"{what}; the outcome is unknown, so nothing is re-sent")
-            raise exc
-        if isinstance(exc, ProviderNotConfigured | ProviderAuthError):
-            if isinstance(exc, ProviderAuthError):
-                log.warning("provider %s refused our account: %s", attempt.provider, exc.message)
-            self.notes.append(f"{what}{then}")
-            raise _Fallback(exc) if has_next else exc
-        if not exc.retryable:
-            raise exc
-        if self.gw._breakers[attempt.provider].state == "open":
-            self.notes.append(f"{what}; {attempt.provider} is cooling down{then}")
-            raise _Fallback(exc)
-        after = exc.retry_after or 0.0
-        if after > self.policy.max_retry_after_s:
-            self.notes.append(
-                f"{what}, asked to wait {after:g} s (more than {self.policy.max_retry_after_s:g} s)"
-                f"{then}"
-            )
-            raise _Fallback(exc)
-        if retry >= self.policy.max_attempts:
-            self.notes.append(f"{what}, gave up after {retry} attempts{then}")
-            raise _Fallback(exc)
-        delay = max(self.policy.backoff(retry, self.gw._rng), after)
-        if delay >= self.remaining_s():
-            self.notes.append(f"{what}; no time left in the budget to retry{then}")
-            raise _Fallback(exc)
-        self.notes.append(f"{what}, retried after {delay:.1f} s")
-        return delay
+        try:
+            what = f"{attempt.model_id}: {describe(exc)}"
+            then = ", falling back" if has_next else ""
+            if isinstance(exc, ProviderOutcomeUnknown):
+                self.notes.append(f"{what}; the outcome is unknown, so nothing is re-sent")
+                raise exc
+            if isinstance(exc, ProviderNotConfigured | ProviderAuthError):
+                if isinstance(exc, ProviderAuthError):
+                    log.warning(
+                        "provider %s refused our account: %s", attempt.provider, exc.message
+                    )
+                self.notes.append(f"{what}{then}")
+                raise _Fallback(exc) if has_next else exc
+            if not exc.retryable:
+                raise exc
+            if self.gw._breakers[attempt.provider].state == "open":
+                self.notes.append(f"{what}; {attempt.provider} is cooling down{then}")
+                raise _Fallback(exc)
+            after = exc.retry_after or 0.0
+            if after > self.policy.max_retry_after_s:
+                limit = self.policy.max_retry_after_s
+                self.notes.append(
+                    f"{what}, asked to wait {after:g} s (more than {limit:g} s){then}"
+                )
+                raise _Fallback(exc)
+            if retry >= self.policy.max_attempts:
+                self.notes.append(f"{what}, gave up after {retry} attempts{then}")
+                raise _Fallback(exc)
+            delay = max(self.policy.backoff(retry, self.gw._rng), after)
+            if delay >= self.remaining_s():
+                self.notes.append(f"{what}; no time left in the budget to retry{then}")
+                raise _Fallback(exc)
+            self.notes.append(f"{what}, retried after {delay:.1f} s")
+            return delay
+        finally:
+            # A raised ``exc`` holds this frame in its traceback; without this the two
+            # form a reference cycle that keeps the vendor response alive until a
+            # full garbage collection.
+            del exc
 
     async def _call(self, provider: ImageProvider, attempt: Attempt) -> ProviderResult:
         """One vendor call inside the provider's concurrency slot, breaker permitting."""

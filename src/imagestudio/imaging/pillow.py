@@ -242,7 +242,7 @@ def _plain(header: png.Header, data: bytes) -> bool:
 
 
 def _has_exif_markers(data: bytes) -> bool:
-    return b"eXIf" in data or b"Raw profile type" in data
+    return png.has_exif(data)
 
 
 def _orientation(image: Image.Image, data: bytes) -> int:

@@ -29,6 +29,9 @@ _COLOUR_TYPES = {"RGB": 2, "RGBA": 6}
 _UP = 2
 # isal's stub declares ``error`` as an instance; at run time it is the exception class.
 _InflateError = cast(type[Exception], isal_zlib.error)
+# The pixel check inflates at most this much at a time, so checking a decompression bomb
+# costs time in proportion to its declared size (capped by the caller) but no memory.
+INFLATE_STEP = 4 * 1024 * 1024
 
 
 def chunk(kind: bytes, payload: bytes) -> bytes:
@@ -101,6 +104,39 @@ def iter_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview]]:
     raise ValueError("PNG ends without IEND")
 
 
+def check_pixels(data: bytes, header: Header) -> int:
+    """Check ``data`` (whose ``IHDR`` is ``header``) as :func:`replace_metadata` with
+    ``check`` does, without copying anything: every CRC, one zlib stream of exactly the
+    declared rows, known filter types. Returns the offset just past ``IEND`` (what
+    follows it is not part of the image). Memory stays bounded by :data:`INFLATE_STEP`
+    whatever the declared size. Raises ``ValueError`` at the first fault."""
+    rows = _RowCheck(header)
+    end = len(SIGNATURE)
+    for kind, whole in iter_chunks(data):
+        rows.see(kind, whole)
+        end += len(whole)
+    rows.finish()
+    return end
+
+
+def has_exif(data: bytes) -> bool:
+    """Whether ``data`` (a PNG) may carry EXIF in a form Pillow reads: an ``eXIf`` chunk or
+    a "Raw profile type" text chunk. Reads chunk headers only; True when unsure."""
+    view = memoryview(data)
+    pos = len(SIGNATURE)
+    while pos + 8 <= len(view):
+        (length,) = struct.unpack_from(">I", view, pos)
+        kind = bytes(view[pos + 4 : pos + 8])
+        if kind == b"eXIf" or (
+            kind in _TEXT_CHUNKS and bytes(view[pos + 8 : pos + 24]) == b"Raw profile type"
+        ):
+            return True
+        if kind == b"IEND":
+            return False
+        pos += 12 + length
+    return True
+
+
 def replace_metadata(
     data: bytes, extra: Sequence[bytes], *, check: Header | None = None
 ) -> bytes:
@@ -131,6 +167,7 @@ def replace_metadata(
     return b"".join(parts)
 
 
+_TEXT_CHUNKS = frozenset({b"tEXt", b"zTXt", b"iTXt"})
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
 
 
@@ -185,16 +222,23 @@ class _RowCheck:
         self._palette = self._palette or kind == b"PLTE"
         if kind != b"IDAT":
             return
-        try:
-            rows = self._inflate.decompress(whole[8:-4], self._expected - self._seen + 1)
-        except _InflateError as exc:
-            raise ValueError(f"PNG pixel data does not inflate: {exc}") from exc
-        if self._inflate.unconsumed_tail or self._seen + len(rows) > self._expected:
-            raise ValueError("PNG holds more pixel data than its size")
-        first = (-self._seen) % self._stride
-        if len(rows) > first and max(rows[first::self._stride]) > 4:
-            raise ValueError("PNG row with an unknown filter type")
-        self._seen += len(rows)
+        data: bytes | memoryview = whole[8:-4]
+        while True:
+            step = min(self._expected - self._seen + 1, INFLATE_STEP)
+            try:
+                rows = self._inflate.decompress(data, step)
+            except _InflateError as exc:
+                raise ValueError(f"PNG pixel data does not inflate: {exc}") from exc
+            if self._seen + len(rows) > self._expected:
+                raise ValueError("PNG holds more pixel data than its size")
+            first = (-self._seen) % self._stride
+            if len(rows) > first and max(rows[first::self._stride]) > 4:
+                raise ValueError("PNG row with an unknown filter type")
+            self._seen += len(rows)
+            data = self._inflate.unconsumed_tail
+            # A full output buffer may leave output pending inside the inflater.
+            if not data and (len(rows) < step or self._inflate.eof):
+                return
 
     def finish(self) -> None:
         if self._seen != self._expected or not self._inflate.eof:

@@ -63,6 +63,8 @@ class GeneratedImage:
     at least one of the two is always set. When both are, ``pixels`` is ``data`` fully
     decoded (vendor clients decode to validate) and normalised as the imaging engine's
     ``decode`` would, so post-processing never decodes the bytes again.
+    ``validated`` says ``data`` passed the imaging layer's validator (vendor clients
+    check every image they receive), so post-processing need not check it again.
     ``content_filtered`` marks an image the vendor altered for moderation (and may still
     bill).
     """
@@ -74,6 +76,7 @@ class GeneratedImage:
     pixels: Image.Image | None = None
     seed: int | None = None
     content_filtered: bool = False
+    validated: bool = False
 
     def __post_init__(self) -> None:
         if self.data is None and self.pixels is None:

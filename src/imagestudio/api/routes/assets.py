@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from imagestudio.api.deps import StateDep, UserDep
-from imagestudio.api.downloads import send_file, send_object
+from imagestudio.api.downloads import NOSNIFF, send_file, send_object
 from imagestudio.api.errors import error_responses
 from imagestudio.api.schemas import MAX_QUERY_INT, PathId
 from imagestudio.assets.library import to_public
@@ -92,7 +92,7 @@ async def export_assets(body: ExportRequest, user: UserDep, state: StateDep) -> 
     return StreamingResponse(
         zip_chunks(entries),
         media_type="application/zip",
-        headers={"Content-Disposition": 'attachment; filename="assets.zip"'},
+        headers={"Content-Disposition": 'attachment; filename="assets.zip"', **NOSNIFF},
     )
 
 

@@ -23,8 +23,7 @@ from imagestudio.api.openai_params import (
     to_create_request,
     warnings_for,
 )
-from imagestudio.api.outputs import b64
-from imagestudio.api.routes._json import json_response
+from imagestudio.api.outputs import InlineImages
 from imagestudio.catalog.schemas import ModelEntry
 from imagestudio.errors import NotFound
 from imagestudio.generation.vendor_options import OptionedCreateRequest, options_for, requested
@@ -86,11 +85,12 @@ async def create_image(
     model = state.services.catalog.models[result.model]
     inline = (body.response_format or _default_format(model)) == "b64_json"
     data: list[ImageData] = []
+    images = InlineImages()
     for image, asset in zip(outcome.outputs, outcome.assets, strict=True):
         if image is None or asset is None:
             continue
         data.append(
-            ImageData(b64_json=b64(image), revised_prompt=result.enhanced_prompt)
+            ImageData(b64_json=images.slot(image.data), revised_prompt=result.enhanced_prompt)
             if inline
             else ImageData(url=state.file_url(http, asset.id, asset.file_key),
                            revised_prompt=result.enhanced_prompt)
@@ -105,7 +105,7 @@ async def create_image(
         size=f"{result.target.width}x{result.target.height}",
         safety_identifier=body.end_user,
     )
-    answer = json_response(response, exclude_none=True)
+    answer = images.response(response, exclude_none=True)
     for warning in warnings_for(body) + _unsent(request, sent, model.id) + result.warnings:
         answer.headers.append(WARNING_HEADER, header_text(warning))
     return answer
