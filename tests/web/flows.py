@@ -133,3 +133,15 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input, select, tex
 
 IMAGES_WITHOUT_ALT = """() => [...document.querySelectorAll('img')]
   .filter(img => !img.hasAttribute('alt')).map(img => img.outerHTML.slice(0, 120))"""
+
+
+def assert_axe_clean(page: Page, where: str) -> None:
+    """axe-core (shipped inside the axe-playwright-python wheel) finds no violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    violations = [
+        f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
+        for v in results.response["violations"]
+    ]
+    assert violations == [], f"{where}: {violations}"
