@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -92,7 +93,7 @@ def sign_in(page: Page, base_url: str, key: str, user: str = "marketer") -> None
 def pick_template(page: Page, platform: str, query: str, name: str) -> None:
     page.get_by_role("button", name=platform, exact=True).click()
     page.get_by_label("Search templates").fill(query)
-    expect(page.get_by_text(f"match “{query}”")).to_be_visible()
+    expect(page.get_by_text(re.compile(f"match(es)? “{query}”"))).to_be_visible()
     option = page.get_by_role("radio", name=name, exact=True)
     expect(option).to_have_count(1)
     page.locator(f"label[for='{option.get_attribute('id')}']").click()
