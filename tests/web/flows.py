@@ -41,6 +41,7 @@ class Watch:
     failed_loads: list[int] = field(default_factory=list)
     expected_failures: set[int] = field(default_factory=set)
     origin: str | None = None
+    server_may_be_down: bool = False  # a test that stops the server expects refused loads
 
     def attach(self, page: Page) -> None:
         page.on("console", self._console)
@@ -51,6 +52,8 @@ class Watch:
         if message.type != "error":
             return
         text: str = message.text
+        if self.server_may_be_down and "net::ERR_CONNECTION_REFUSED" in text:
+            return
         if text.startswith(FAILED_LOAD):
             status = int(text[len(FAILED_LOAD):].split()[0])
             if status in self.expected_failures:

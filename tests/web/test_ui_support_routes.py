@@ -8,7 +8,6 @@ import io
 
 import httpx
 from PIL import Image
-
 from tests.web.harness import Studio
 
 UI = "/api/image-studio/ui"
