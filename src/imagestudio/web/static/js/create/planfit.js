@@ -34,16 +34,16 @@ export function fitReason(reason, preflight, limits) {
     return {
       say: `Not enough credit: this request costs ${preflight.quote.usd} and your credit is ${preflight.balance.usd}.`,
       next: local
-        ? "Add credit on the studio's computer: imagestudio credits grant local 10 — or use the free Draft quality."
-        : "Ask your admin to add credit, or use the free Draft quality.",
-      action: { label: "Use the free draft", patch: { quality: "draft", qualityTouched: true, provider: "auto", model: "" } },
+        ? "Add credit on the studio's computer: imagestudio credits grant local 10 — or use the free offline draft."
+        : "Ask your admin to add credit, or use the free offline draft.",
+      action: { label: "Use the free draft", patch: { provider: "local", model: "" } },
     };
   }
   if (reason.code === "quota_exceeded" && reason.limit === "spend_cap") {
     return {
       say: `This would pass the ${plan} plan's monthly spending cap (${preflight.spend_cap ? preflight.spend_cap.usd : ""}).`,
-      next: `Lower the variations or use the free Draft quality; the cap resets on ${resetDate(reason)}.`,
-      action: { label: "Use the free draft", patch: { quality: "draft", qualityTouched: true, provider: "auto", model: "" } },
+      next: `Lower the variations or use the free offline draft; the cap resets on ${resetDate(reason)}.`,
+      action: { label: "Use the free draft", patch: { provider: "local", model: "" } },
     };
   }
   if (reason.code === "quota_exceeded") {
