@@ -151,6 +151,26 @@ def test_a_cooldown_is_shown_before_generate_with_other_choices(
     expect(page.locator("#generate")).to_be_enabled()
 
 
+def test_a_running_generation_can_be_cancelled(
+    vendor_studio: Studio, stability: Emulated, open_page: OpenPage
+) -> None:
+    page, watch = open_page()
+    sign_in(page, vendor_studio.base_url, vendor_studio.key)
+    with_stability(page, "A slow vendor, then a change of mind")
+    stability.emulator.latency_s = 3.0
+    try:
+        page.get_by_role("button", name="Generate 1 image").click()
+        run = page.locator(".run").first
+        run.get_by_role("button", name="Cancel").click()
+        expect(run.locator(".run-status")).to_have_text("Cancelled.")
+        expect(run.locator(".explain")).to_contain_text("You stopped waiting")
+        expect(run.get_by_role("button", name="Cancel")).to_have_count(0)
+        expect(page.get_by_role("button", name="Generate 1 image")).to_be_enabled()
+    finally:
+        stability.emulator.latency_s = 0.0
+    assert watch.console_errors == []
+
+
 def test_a_bad_vendor_key_says_ask_your_admin_and_is_logged(
     vendor_studio: Studio, stability: Emulated, open_page: OpenPage
 ) -> None:

@@ -125,7 +125,7 @@ export class Results {
     status.classList.add("run-failed");
     status.setAttribute("role", "alert");
     this.live.textContent = "";
-    status.after(explainBlock(error, { onAction: this.onAction }));
+    status.after(explainBlock(error, { onAction: this.onAction, said: text.code !== "aborted" }));
     const perVariation = (error.details && error.details.variations) || [];
     if (!perVariation.length) {
       grid.remove();

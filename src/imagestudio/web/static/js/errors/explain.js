@@ -66,9 +66,10 @@ export function detailsToggle(error) {
 
 /**
  * A block: the sentence, "Next step: …" with an optional button, and Details.
- * `onAction(actionId)` runs the button; without it no button is shown.
+ * `onAction(actionId)` runs the button; without it no button is shown. `said`: the
+ * sentence is already on screen (e.g. as a status line), so only the next step follows.
  */
-export function explainBlock(error, { onAction = null, role = null, compact = false } = {}) {
+export function explainBlock(error, { onAction = null, role = null, compact = false, said = false } = {}) {
   const text = explain(error);
   const button = onAction && text.action
     ? h("button", { type: "button", class: "btn btn-small", dataset: { action: text.action } },
@@ -76,7 +77,7 @@ export function explainBlock(error, { onAction = null, role = null, compact = fa
     : null;
   if (button) button.addEventListener("click", () => onAction(text.action));
   return h("div", { class: `explain${compact ? " explain-compact" : ""}`, role, dataset: { code: text.code } },
-    h("p", { class: "explain-say" }, text.say),
+    said ? null : h("p", { class: "explain-say" }, text.say),
     h("p", { class: "explain-next" }, h("strong", {}, "Next step: "), text.next),
     button, detailsToggle(error));
 }
