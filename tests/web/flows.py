@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -40,6 +41,7 @@ class Watch:
     failed_loads: list[int] = field(default_factory=list)
     expected_failures: set[int] = field(default_factory=set)
     origin: str | None = None
+    server_may_be_down: bool = False  # a test that stops the server expects refused loads
 
     def attach(self, page: Page) -> None:
         page.on("console", self._console)
@@ -50,6 +52,8 @@ class Watch:
         if message.type != "error":
             return
         text: str = message.text
+        if self.server_may_be_down and "net::ERR_CONNECTION_REFUSED" in text:
+            return
         if text.startswith(FAILED_LOAD):
             status = int(text[len(FAILED_LOAD):].split()[0])
             if status in self.expected_failures:
@@ -92,7 +96,7 @@ def sign_in(page: Page, base_url: str, key: str, user: str = "marketer") -> None
 def pick_template(page: Page, platform: str, query: str, name: str) -> None:
     page.get_by_role("button", name=platform, exact=True).click()
     page.get_by_label("Search templates").fill(query)
-    expect(page.get_by_text(f"match “{query}”")).to_be_visible()
+    expect(page.get_by_text(re.compile(f"match(es)? “{query}”"))).to_be_visible()
     option = page.get_by_role("radio", name=name, exact=True)
     expect(option).to_have_count(1)
     page.locator(f"label[for='{option.get_attribute('id')}']").click()
@@ -133,3 +137,15 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input, select, tex
 
 IMAGES_WITHOUT_ALT = """() => [...document.querySelectorAll('img')]
   .filter(img => !img.hasAttribute('alt')).map(img => img.outerHTML.slice(0, 120))"""
+
+
+def assert_axe_clean(page: Page, where: str) -> None:
+    """axe-core (shipped inside the axe-playwright-python wheel) finds no violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    violations = [
+        f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
+        for v in results.response["violations"]
+    ]
+    assert violations == [], f"{where}: {violations}"

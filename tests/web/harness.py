@@ -147,18 +147,24 @@ def running_studio(
     key = create_user(data_dir, user, plan, env)
     port = free_port()
     log = data_dir / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "imagestudio", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", *serve_args],
-            cwd=data_dir, env=studio_env(data_dir, env), stdout=out, stderr=subprocess.STDOUT,
-        )
+    process = start_serve(data_dir, port, *serve_args, env=env)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base_url, process, log)
         yield Studio(base_url=base_url, data_dir=data_dir, key=key, log=log)
     finally:
         stop(process)
+
+
+def start_serve(data_dir: Path, port: int, *serve_args: str, env: Env = None
+                ) -> subprocess.Popen[bytes]:
+    """``imagestudio serve`` for ``data_dir`` on ``port`` (its log appended to serve.log)."""
+    with (data_dir / "serve.log").open("a") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "imagestudio", "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", *serve_args],
+            cwd=data_dir, env=studio_env(data_dir, env), stdout=out, stderr=subprocess.STDOUT,
+        )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

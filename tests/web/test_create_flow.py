@@ -89,7 +89,11 @@ def test_sign_in_generate_favourite_find_and_download(studio: Studio, open_page:
     watch.assert_clean()
 
 
-def test_prompt_counter_enforces_the_limit(studio: Studio, open_page: OpenPage) -> None:
+def test_an_over_long_paste_is_kept_shown_and_blocks_generate(
+    studio: Studio, open_page: OpenPage
+) -> None:
+    """Issue 17 defect 9: a paste past the limit was cut silently; now it is kept, the
+    overflow is shown and Generate waits until the prompt fits."""
     page, _ = open_page()
     sign_in(page, studio.base_url, studio.key)
     limit = page.evaluate("() => fetch('/api/image-studio/ui/config').then(r => r.json())")[
@@ -98,13 +102,21 @@ def test_prompt_counter_enforces_the_limit(studio: Studio, open_page: OpenPage) 
     counter = page.locator(".counter").first
     prompt.fill("a" * 10)
     expect(counter).to_have_text(f"10 / {limit}")
-    prompt.fill("b" * (limit + 25))
-    assert len(prompt.input_value()) == limit
-    expect(counter).to_have_text(f"{limit} / {limit}")
-    expect(counter).to_have_class("counter counter-near")
-    prompt.press("End")
-    prompt.press_sequentially("cd")
-    assert len(prompt.input_value()) == limit
+    pasted = "b" * limit + "TAIL-OF-THE-PASTE" + "c" * 8
+    prompt.fill(pasted)
+    assert prompt.input_value() == pasted  # nothing cut
+    expect(counter).to_have_text(f"{limit + 25} / {limit}")
+    expect(counter).to_have_class("counter counter-over")
+    overflow = page.locator(".overflow")
+    expect(overflow).to_contain_text(f"25 characters over the limit of {limit}")
+    expect(overflow.locator(".overflow-text")).to_have_text("TAIL-OF-THE-PASTE" + "c" * 8)
+    expect(page.locator("#action-reason")).to_have_text(
+        "Shorten the prompt by 25 characters to generate.")
+    expect(page.locator("#generate")).to_be_disabled()
+    page.get_by_role("button", name="Cut the last 25 characters").click()
+    assert prompt.input_value() == "b" * limit
+    expect(overflow).to_be_hidden()
+    expect(page.locator("#generate")).to_be_enabled()
     prompt.fill("")
     expect(page.locator("#action-reason")).to_have_text("Type a prompt to generate.")
     expect(page.locator("#generate")).to_be_disabled()

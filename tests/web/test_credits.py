@@ -63,10 +63,17 @@ def test_a_refusal_is_explained_before_generating(studio: Studio, open_page: Ope
     answer = preflight_after(page, lambda: page.get_by_text("Premium", exact=True).click())
     assert answer["can_proceed"] is False
     expect(page.locator("#preflight-verdict")).to_have_text(
-        "✕ Your plan does not allow this request:")
+        "✕ This request does not fit your plan:")
     reasons = page.locator(".reasons li")
     expect(reasons).to_have_count(len(answer["reasons"]))
-    for index, reason in enumerate(answer["reasons"]):
-        expect(reasons.nth(index)).to_have_text(reason["message"])
+    for index, reason in enumerate(answer["reasons"]):  # the server's words behind Details
+        expect(reasons.nth(index).locator(".explain-details")).to_have_text(
+            "Details" + reason["message"])
+    first = reasons.first
+    expect(first.locator(".explain-say")).to_have_text(
+        "The Free plan does not include this quality.")
     expect(page.locator("#generate")).to_be_disabled()
-    expect(page.locator("#action-reason")).to_have_text(answer["reasons"][0]["message"])
+    expect(page.locator("#action-reason")).to_have_text(
+        "The Free plan does not include this quality.")
+    first.get_by_role("button", name="Use Standard").click()
+    expect(page.locator("#preflight-verdict")).to_have_text("✓ Your plan covers this request.")

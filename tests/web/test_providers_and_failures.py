@@ -46,9 +46,11 @@ def test_only_configured_providers_can_be_chosen(
     expect(provider.locator("option[value=stability]")).to_be_enabled()
     openai = provider.locator("option[value=openai]")
     expect(openai).to_be_disabled()
-    expect(openai).to_contain_text("not configured: set OPENAI_API_KEY on the server")
+    expect(openai).to_contain_text("not set up on this studio")
     page.get_by_text("Why are 4 providers unavailable?").click()
-    expect(page.locator("details.why")).to_contain_text("GEMINI_API_KEY")
+    why = page.locator("details.why")
+    expect(why).to_contain_text("Your admin can set them up")
+    expect(why.locator(".explain-details")).to_contain_text("GEMINI_API_KEY")  # behind details
 
     page.get_by_text("Advanced settings").click()
     choose(page, "Stability AI", "Stable Diffusion 3.5 Large")
@@ -115,12 +117,14 @@ def test_total_failure_shows_the_api_error(
     page.get_by_role("button", name="Generate 2 images").click()
     run = page.locator(".run").first
     status = run.locator(".run-status")
-    expect(status).to_have_text("Generation failed: all 2 variation(s) failed", timeout=60_000)
+    expect(status).to_have_text("Stability AI could not accept these settings.", timeout=60_000)
     expect(status).to_have_attribute("role", "alert")
+    expect(run.locator(".explain-next").first).to_contain_text("Change the size or the advanced")
     cards = run.locator(".var-failed")
     expect(cards).to_have_count(2)
     expect(cards.first).to_contain_text("Variation 1 of 2 failed")
-    expect(cards.first).to_contain_text("stability")
+    cards.first.get_by_text("Details").click()
+    expect(cards.first.locator(".explain-details")).to_contain_text("provider_bad_request")
     assert watch.failed_loads == [502]
     expect(page.get_by_role("button", name="Generate 2 images")).to_be_enabled()
 

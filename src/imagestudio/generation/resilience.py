@@ -12,7 +12,9 @@ Three mechanisms are kept apart, as in LiteLLM:
   unusable (not configured, auth/balance refused);
 * **cool down** a vendor (circuit breaker) after ``breaker_failures`` consecutive failures
   (retryable errors, unanswered calls), or at once when it refuses our key, so other images
-  skip it instead of queueing behind its errors.
+  skip it instead of queueing behind its errors. After the cooldown one image probes the
+  vendor (its retries included); the other images wait for that verdict rather than fail,
+  so a recovered vendor serves the whole request.
 
 What is never done: re-sending or falling back after :class:`ProviderOutcomeUnknown`
 (the vendor may have run and billed the job), and falling back after an error about the
@@ -223,14 +225,22 @@ class _Run:
             )
             self.notes.append(f"{attempt.model_id}: skipped, provider not configured")
             raise _Fallback(error)
+        breaker = self.gw._breakers[attempt.provider]
         retry = 0
-        while True:
-            try:
-                return await self._call(provider, attempt)
-            except ProviderError as exc:
-                delay = self._decide(attempt, exc, retry + 1, has_next=has_next)
-            retry += 1
-            await self.gw._sleep(delay)
+        try:
+            while True:
+                try:
+                    return await self._call(provider, attempt)
+                except ProviderError as exc:
+                    delay = self._decide(attempt, exc, retry + 1, has_next=has_next)
+                retry += 1
+                await self.gw._sleep(delay)
+        except (ProviderError, _Fallback):
+            breaker.end_probe(self, failed=True)  # a probe that gave up: open again
+            raise
+        except BaseException:
+            breaker.end_probe(self, failed=False)  # cancelled: the next caller probes
+            raise
 
     def _decide(self, attempt: Attempt, exc: ProviderError, retry: int, *, has_next: bool) -> float:
         """Seconds to sleep before retrying ``attempt``; raise to fall back or to stop."""
@@ -278,9 +288,14 @@ class _Run:
         """One vendor call inside the provider's concurrency slot, breaker permitting."""
         name = attempt.provider
         breaker = self.gw._breakers[name]
-        await self._acquire(attempt)
-        try:
-            if not breaker.allow():
+        while True:
+            await self._acquire(attempt)
+            try:
+                if breaker.allow(self):
+                    return await self._guarded(provider, attempt, breaker)
+            finally:
+                self.gw._slots[name].release()
+            if not breaker.probing:
                 self.notes.append(
                     f"{attempt.model_id}: skipped, {name} is cooling down "
                     f"({breaker.remaining_s():.0f} s left)"
@@ -292,9 +307,25 @@ class _Run:
                         retry_after=breaker.remaining_s(),
                     )
                 )
-            return await self._guarded(provider, attempt, breaker)
-        finally:
-            self.gw._slots[name].release()
+            await self._await_probe(attempt, breaker)
+
+    async def _await_probe(self, attempt: Attempt, breaker: CircuitBreaker) -> None:
+        """Wait (slot released) for the verdict of another image's half-open probe."""
+        timeout = _min_optional(self.policy.queue_timeout_s, max(0.0, self.remaining_s()))
+        try:
+            async with asyncio.timeout(timeout):
+                await breaker.verdict().wait()
+        except TimeoutError:
+            self.notes.append(
+                f"{attempt.model_id}: {attempt.provider} is being probed after an outage; "
+                f"no verdict within {timeout:g} s"
+            )
+            raise _Fallback(
+                ProviderUnavailable(
+                    f"{attempt.provider} is recovering from repeated failures",
+                    provider=attempt.provider,
+                )
+            ) from None
 
     async def _acquire(self, attempt: Attempt) -> None:
         slot = self.gw._slots[attempt.provider]
@@ -323,11 +354,11 @@ class _Run:
         try:
             result = await self._timed(provider, attempt)
         except ProviderError as exc:
-            verdict = _judge(breaker, exc)
+            verdict = _judge(breaker, exc, self)
             raise
         finally:
             if not verdict:
-                breaker.record_abandoned()
+                breaker.record_abandoned(self)
         breaker.record_success()
         return result
 
@@ -343,12 +374,12 @@ class _Run:
             ) from None
 
 
-def _judge(breaker: CircuitBreaker, exc: ProviderError) -> bool:
+def _judge(breaker: CircuitBreaker, exc: ProviderError, owner: object) -> bool:
     """Tell ``breaker`` what ``exc`` says about the vendor; False when it says nothing."""
     if isinstance(exc, ProviderNotConfigured):
         return False  # our configuration, not the vendor's health
     if exc.retryable or isinstance(exc, ProviderOutcomeUnknown):
-        breaker.record_failure()
+        breaker.record_failure(owner)
     elif isinstance(exc, ProviderAuthError):
         breaker.trip()  # every call with this key will be refused: stop knocking
     else:

@@ -85,3 +85,46 @@ class GenerationPublic(BaseModel):
     quote: Money
     cost: Money
     created_at: dt.datetime
+
+
+class ProviderStatePublic(BaseModel):
+    """One configured provider's health as this server sees it now."""
+
+    id: str
+    state: Literal["ok", "cooling_down", "recovering"] = Field(
+        description="cooling_down: skipped after repeated failures until retry_in_s has "
+        "passed; recovering: one image is probing it, the others wait for the verdict."
+    )
+    retry_in_s: float = Field(description="Seconds until it is tried again (0 unless cooling).")
+
+
+class ProviderStatusPublic(BaseModel):
+    providers: list[ProviderStatePublic]
+
+
+class StylePreviewPublic(BaseModel):
+    id: str
+    name: str
+    image: str = Field(description="A small PNG as a data: URL, drawn by the offline renderer.")
+
+
+class StylePreviewsPublic(BaseModel):
+    styles: list[StylePreviewPublic]
+
+
+class HistoryAssetPublic(BaseModel):
+    id: str
+    url: str
+    width: int
+    height: int
+    favourite: bool
+
+
+class HistoryItemPublic(GenerationPublic):
+    """A past create with the images it put in the library (still there)."""
+
+    assets: list[HistoryAssetPublic]
+
+
+class HistoryPublic(BaseModel):
+    items: list[HistoryItemPublic]

@@ -3,6 +3,9 @@ needs beyond the public API."""
 
 from __future__ import annotations
 
+import base64
+import io
+
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import select
 
@@ -10,10 +13,13 @@ from imagestudio import __version__
 from imagestudio.accounts.local import LOCAL_USER, LocalSessions
 from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.errors import error_responses
+from imagestudio.api.routes import history
 from imagestudio.api.schemas import PathId, StudioCreateRequest
+from imagestudio.catalog.loader import Catalog
 from imagestudio.db.models import Generation
 from imagestudio.errors import NotFound
 from imagestudio.generation import schemas as limits
+from imagestudio.generation.resilience import ResilientGateway
 from imagestudio.money import Money
 from imagestudio.settings import Settings
 from imagestudio.web.local_session import is_local_request, refuse
@@ -24,7 +30,11 @@ from imagestudio.web.schemas import (
     LocalSessionPublic,
     NamedPublic,
     PromptPreviewPublic,
+    ProviderStatePublic,
+    ProviderStatusPublic,
     SessionPublic,
+    StylePreviewPublic,
+    StylePreviewsPublic,
     TierPublic,
     UiConfigPublic,
     UserInfoPublic,
@@ -53,7 +63,9 @@ def _has_route(app: FastAPI, path: str, method: str) -> bool:
 def build_router(settings: Settings | None = None) -> APIRouter:
     """The UI router; ``settings`` overrides the app's own (tests), else they are read live."""
     router = APIRouter(prefix=PREFIX, tags=["ui"])
+    router.include_router(history.router)
     sessions = LocalSessions()
+    previews: list[StylePreviewPublic] = []  # drawn once, on first use
 
     def single_user(state: StateDep) -> bool:
         return (settings or state.services.settings).single_user
@@ -116,6 +128,23 @@ def build_router(settings: Settings | None = None) -> APIRouter:
             model=plan.primary.model.id,
         )
 
+    @router.get("/provider-status", response_model=ProviderStatusPublic,
+                responses=error_responses(401))
+    async def provider_status(_user: UserDep, state: StateDep) -> ProviderStatusPublic:
+        """Which configured providers are cooling down after failures, and for how long."""
+        return ProviderStatusPublic(providers=[
+            provider_state(state.services.gateway, name)
+            for name in sorted(state.services.available_providers)
+        ])
+
+    @router.get("/style-previews", response_model=StylePreviewsPublic,
+                responses=error_responses(401))
+    async def style_previews(_user: UserDep, state: StateDep) -> StylePreviewsPublic:
+        """A small sample per style preset, drawn by the offline renderer (never fetched)."""
+        if not previews:
+            previews.extend(draw_style_previews(state.services.catalog))
+        return StylePreviewsPublic(styles=previews)
+
     @router.get(
         "/generations/{generation_id}",
         response_model=GenerationPublic,
@@ -147,3 +176,39 @@ def build_router(settings: Settings | None = None) -> APIRouter:
         )
 
     return router
+
+
+def provider_state(gateway: object, name: str) -> ProviderStatePublic:
+    """``name``'s circuit as the gateway sees it (always ok for other gateways)."""
+    if not isinstance(gateway, ResilientGateway):
+        return ProviderStatePublic(id=name, state="ok", retry_in_s=0.0)
+    try:
+        breaker = gateway.breaker(name)
+    except KeyError:
+        return ProviderStatePublic(id=name, state="ok", retry_in_s=0.0)
+    wait = round(breaker.remaining_s(), 1)
+    if breaker.state == "open" and wait > 0:
+        return ProviderStatePublic(id=name, state="cooling_down", retry_in_s=wait)
+    if breaker.state != "closed":
+        return ProviderStatePublic(id=name, state="recovering", retry_in_s=0.0)
+    return ProviderStatePublic(id=name, state="ok", retry_in_s=0.0)
+
+
+PREVIEW_SIDE = 96
+
+
+def draw_style_previews(catalog: Catalog) -> list[StylePreviewPublic]:
+    """One PNG per style preset from the offline renderer, as data: URLs."""
+    from imagestudio.render.renderer import DraftRenderer
+
+    renderer = DraftRenderer(label=False)
+    out = []
+    for style in catalog.styles.values():
+        image = renderer.render(f"{style.name}, {style.suffix}", 1, PREVIEW_SIDE, PREVIEW_SIDE)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=True)
+        data = base64.b64encode(buffer.getvalue()).decode()
+        out.append(StylePreviewPublic(
+            id=style.id, name=style.name, image=f"data:image/png;base64,{data}"
+        ))
+    return out

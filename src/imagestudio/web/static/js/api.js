@@ -1,5 +1,7 @@
 // The studio's public REST API, as the page uses it. Every call goes to this origin.
 
+import { reportDown, reportUp } from "./connection.js";
+
 const BASE = "/api/image-studio";
 
 /** An API failure: `message` is the API's own one-line message. */
@@ -45,11 +47,12 @@ export class Api {
     this.onUnauthorized = onUnauthorized;
   }
 
-  async call(method, path, { body, query, key, raw = false } = {}) {
+  async call(method, path, { body, query, key, raw = false, signal = null } = {}) {
     const headers = { Accept: raw ? "*/*" : "application/json" };
     const bearer = key || this.getKey();
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     const init = { method, headers, credentials: "omit", cache: "no-store" };
+    if (signal) init.signal = signal;
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -57,9 +60,12 @@ export class Api {
     let response;
     try {
       response = await fetch(BASE + path + queryString(query), init);
-    } catch {
+    } catch (error) {
+      if (signal && signal.aborted) throw new ApiError(0, "aborted", "the request was cancelled");
+      reportDown();
       throw new ApiError(0, "network_error", "the studio server cannot be reached");
     }
+    reportUp();
     if (!response.ok) {
       const error = await failure(response);
       if (response.status === 401 && !key && this.onUnauthorized) this.onUnauthorized(error);
@@ -76,10 +82,16 @@ export class Api {
   localSession() { return this.call("POST", "/ui/local-session", { body: {} }); }
   promptPreview(body) { return this.call("POST", "/ui/prompt-preview", { body }); }
   generation(id) { return this.call("GET", `/ui/generations/${encodeURIComponent(id)}`); }
+  providerStatus() { return this.call("GET", "/ui/provider-status"); }
+  history(limit = 12) { return this.call("GET", "/ui/history", { query: { limit } }); }
+  stylePreviews() { return this.call("GET", "/ui/style-previews"); }
 
   // Catalog
   templates(platform) { return this.call("GET", "/templates", { query: { platform } }); }
   searchTemplates(query) { return this.call("GET", "/templates/search", { query: { query } }); }
+  recommendTemplates(useCase, platform) {
+    return this.call("GET", "/templates/recommend", { query: { use_case: useCase, platform } });
+  }
   providers() { return this.call("GET", "/providers"); }
   aspectRatios() { return this.call("GET", "/aspect-ratios"); }
 
@@ -87,7 +99,7 @@ export class Api {
   estimate(body) { return this.call("POST", "/estimate-cost", { body }); }
   preflight(body) { return this.call("POST", "/preflight", { body }); }
   usage() { return this.call("GET", "/usage"); }
-  create(body) { return this.call("POST", "/create", { body }); }
+  create(body, signal = null) { return this.call("POST", "/create", { body, signal }); }
 
   // Library
   assets(query) { return this.call("GET", "/assets", { query }); }

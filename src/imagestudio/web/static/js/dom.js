@@ -78,9 +78,7 @@ export function formatDate(iso) {
   });
 }
 
-export function pluralize(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
-}
+export { plural as pluralize } from "./plural.js";
 
 /** A labelled form field: label above, control, optional hint and counter below. */
 export function field(label, control, { hint = null, extra = null, className = "" } = {}) {

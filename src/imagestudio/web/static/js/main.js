@@ -8,6 +8,8 @@ import { renderSignIn } from "./signin.js";
 import { CreatePage } from "./create/page.js";
 import { LibraryPage } from "./library/page.js";
 import { usageSummary } from "./usage.js";
+import { onReconnect } from "./connection.js";
+import { explainBlock } from "./errors/explain.js";
 
 const main = document.getElementById("main");
 const pages = {};
@@ -53,7 +55,9 @@ export async function refreshUsage() {
   const slot = document.getElementById("credits");
   if (!slot || !session.config || !session.config.features.usage) return;
   try {
-    const text = usageSummary(await api.usage());
+    const usage = await api.usage();
+    if (session.user && usage.plan) session.user.planName = usage.plan.name;
+    const text = usageSummary(usage);
     slot.textContent = text || "";
     slot.hidden = !text;
   } catch {
@@ -111,14 +115,17 @@ function navigate(name, payload) {
   location.hash = `#/${name}`;
 }
 
+let booted = false;
+
 async function boot() {
   try {
     session.config = await api.config();
   } catch (error) {
-    replace(main, h("p", { class: "boot boot-error", role: "alert" },
-      `Image Studio cannot start: ${error.message}`));
+    // The connection banner retries; when the studio answers, boot again.
+    replace(main, h("div", { class: "boot boot-error" }, explainBlock(error)));
     return;
   }
+  booted = true;
   if (session.restore()) {
     try {
       const info = await api.session(session.key);
@@ -132,4 +139,7 @@ async function boot() {
   route();
 }
 
+onReconnect(() => {
+  if (!booted) boot();
+});
 boot();

@@ -2,13 +2,11 @@
 // POST /preflight (the Create Studio's "Your plan" box). Money is {micros, usd}; a null
 // limit means unlimited.
 
+import { plural } from "./plural.js";
+
 /** "image_generation" → "image generation". */
 export function kindLabel(kind) {
   return String(kind).replace(/_/g, " ");
-}
-
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 // The studio's pages only generate images; other kinds of quota stay on /usage.
@@ -26,36 +24,33 @@ export function usageSummary(usage) {
   return parts.join(" · ");
 }
 
-/** Rows [label, value] for the pre-flight box: balance, quotas and the spend cap. */
+/** Rows [label, value] for the pre-flight box: balance, quotas and the spend cap. Never a
+ * negative amount: what does not fit says so (the reasons say what would). */
 export function preflightRows(preflight) {
   const rows = [];
   if (preflight.plan) rows.push(["Plan", preflight.plan.name || preflight.plan.id]);
   if (preflight.balance && preflight.balance_after) {
-    rows.push(["Credit", `${preflight.balance.usd} now → ${preflight.balance_after.usd} after`]);
+    rows.push(["Credit", preflight.balance_after.micros < 0
+      ? `${preflight.balance.usd} now · not enough for ${preflight.quote.usd}`
+      : `${preflight.balance.usd} now → ${preflight.balance_after.usd} after`]);
   }
   const asked = preflight.operation || SHOWN_KIND;
   for (const [kind, quota] of Object.entries(preflight.quotas || {})) {
     if (kind !== asked) continue;
-    const label = `${kindLabel(kind)[0].toUpperCase()}${kindLabel(kind).slice(1)}s`;
+    const label = kind === SHOWN_KIND ? "Images" : `${kindLabel(kind)[0].toUpperCase()}${kindLabel(kind).slice(1)}s`;
     if (quota.limit === null) {
       rows.push([label, `${quota.used} used this period · unlimited`]);
+    } else if (quota.remaining_after < 0) {
+      const left = Math.max(0, quota.limit - quota.used);
+      rows.push([label, `${quota.used} of ${quota.limit} used · ${left} left, not enough for ${preflight.num_images}`]);
     } else {
       rows.push([label, `${quota.used} of ${quota.limit} used · ${quota.remaining_after} left after this`]);
     }
   }
   if (preflight.spend_cap && preflight.spend_after) {
-    rows.push(["Spend cap", `${preflight.spend_after.usd} of ${preflight.spend_cap.usd} after this`]);
+    rows.push(["Spend cap", preflight.spend_after.micros > preflight.spend_cap.micros
+      ? `${preflight.spend_cap.usd} a month · this request would pass it`
+      : `${preflight.spend_after.usd} of ${preflight.spend_cap.usd} after this`]);
   }
   return rows;
-}
-
-const NEXT_STEP = {
-  402: "Ask an admin to add credit to your account, or lower the variations or quality.",
-  403: "Your plan does not include this: choose another quality or model, or ask an admin to change your plan.",
-  429: "Your plan's allowance is used up for now: wait for the next period or lower the variations.",
-};
-
-/** What to do about a refused create (402/403/429), or "" for other errors. */
-export function refusalHint(status) {
-  return NEXT_STEP[status] || "";
 }

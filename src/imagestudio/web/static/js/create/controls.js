@@ -22,11 +22,13 @@ function radioGroup(name, legend, options, onChange, className = "") {
 }
 
 export class Controls {
-  constructor(store, providers, ratios, limits) {
+  /** `plan`: GET /usage's limits (max_variations, quality_tiers), or null when unknown. */
+  constructor(store, providers, ratios, limits, plan = null) {
     this.store = store;
     this.providers = providers;
     this.ratios = ratios;
     this.limits = limits;
+    this.plan = plan;
     this.quality = this.buildQuality();
     this.providerEl = this.buildProvider();
     this.styleEl = this.buildStyle();
@@ -37,8 +39,10 @@ export class Controls {
 
   buildQuality() {
     const tiers = session.catalog.quality_tiers;
+    const included = (id) => !this.plan || this.plan.quality_tiers.includes(id);
     return radioGroup("quality", "Quality",
-      tiers.map((t) => ({ value: t.id, title: t.name, text: t.description })),
+      tiers.map((t) => ({ value: t.id, title: t.name,
+        text: included(t.id) ? t.description : `${t.description} Not in your plan.` })),
       (value) => this.store.set({ quality: value, qualityTouched: true }, "ui"), "seg-3");
   }
 
@@ -47,7 +51,7 @@ export class Controls {
     this.providerSelect.append(h("option", { value: "auto" }, "Auto — best configured model for the quality"));
     const unavailable = [];
     for (const p of this.providers) {
-      const reason = p.available ? "" : `not configured: set ${p.key_env} on the server`;
+      const reason = p.available ? "" : "not set up on this studio";
       if (!p.available) unavailable.push(h("li", {}, h("strong", {}, p.name), ` — ${reason}`));
       this.providerSelect.append(h("option", { value: p.id, disabled: !p.available },
         p.available ? p.name : `${p.name} — ${reason}`));
@@ -65,7 +69,10 @@ export class Controls {
       ? h("details", { class: "why" },
         h("summary", {}, `Why are ${unavailable.length} providers unavailable?`),
         h("ul", { class: "plain-list" }, unavailable),
-        h("p", { class: "hint" }, "Set a provider's API key in the server's environment and restart it."))
+        h("p", { class: "hint" }, "Your admin can set them up on the studio's server."),
+        h("details", { class: "explain-details" }, h("summary", {}, "Details for your admin"),
+          h("ul", { class: "plain-list" }, this.providers.filter((p) => !p.available)
+            .map((p) => h("li", {}, `${p.name}: set ${p.key_env} and restart the server`)))))
       : null;
     return h("div", { class: "stack-tight provider-controls" },
       h("div", { class: "field" }, h("label", { for: this.providerSelect.id }, "Provider"),
@@ -92,8 +99,26 @@ export class Controls {
       this.store.set({ style: this.styleSelect.value }, "ui");
     });
     this.styleHint = h("p", { class: "hint" });
+    this.stylePreviews = h("div", { class: "style-previews", role: "group", "aria-label": "Style samples" });
     return h("div", { class: "field" },
-      h("label", { for: this.styleSelect.id }, "Style preset"), this.styleSelect, this.styleHint);
+      h("label", { for: this.styleSelect.id }, "Style preset"), this.styleSelect, this.stylePreviews, this.styleHint);
+  }
+
+  /** Small samples per style, drawn by the studio's offline renderer; a click picks the style. */
+  async loadStylePreviews(api) {
+    let styles = [];
+    try {
+      styles = (await api.stylePreviews()).styles;
+    } catch {
+      return;
+    }
+    replace(this.stylePreviews, styles.map((s) => {
+      const button = h("button", { type: "button", class: "style-sample", dataset: { style: s.id },
+        "aria-pressed": String(this.store.state.style === s.id), title: s.name },
+      h("img", { src: s.image, alt: "", width: 48, height: 48 }), h("span", {}, s.name));
+      button.addEventListener("click", () => this.store.set({ style: s.id }, "ui"));
+      return button;
+    }));
   }
 
   renderStyles(state) {
@@ -103,10 +128,13 @@ export class Controls {
     replace(this.styleSelect, h("option", { value: "" }, defaultLabel),
       session.catalog.styles.map((s) => h("option", { value: s.id }, s.name)));
     this.styleSelect.value = state.style;
+    for (const b of this.stylePreviews ? this.stylePreviews.children : []) {
+      b.setAttribute("aria-pressed", String(b.dataset.style === state.style));
+    }
   }
 
   buildVariations() {
-    const max = this.limits.max_variations;
+    const max = Math.min(this.limits.max_variations, this.plan ? this.plan.max_variations : Infinity);
     this.range = h("input", { type: "range", id: uid("variations"), min: "1", max: String(max), step: "1" });
     this.rangeOut = h("output", { for: this.range.id, class: "range-out" });
     this.range.addEventListener("input", () => {
@@ -115,7 +143,8 @@ export class Controls {
     return h("div", { class: "field" },
       h("div", { class: "label-row" },
         h("label", { for: this.range.id }, `Variations (1–${max})`), this.rangeOut),
-      this.range);
+      this.range,
+      max < this.limits.max_variations ? h("p", { class: "hint" }, `Your plan makes up to ${max} per request.`) : null);
   }
 
   buildSize() {

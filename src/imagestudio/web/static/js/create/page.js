@@ -1,19 +1,26 @@
-// The Create Studio: settings on the left, quote and results on the right.
+// The Create Studio: settings on the left, quote, results and history on the right.
 
 import { debounce, h, replace } from "../dom.js";
+import { plural } from "../plural.js";
 import { session } from "../session.js";
 import { toast } from "../components/toast.js";
+import { isDown, onReconnect } from "../connection.js";
+import { explainBlock } from "../errors/explain.js";
 import { Advanced } from "./advanced.js";
 import { Controls } from "./controls.js";
+import { History } from "./history.js";
+import { allowedTier, fitReason } from "./planfit.js";
 import { PromptBox } from "./prompt.js";
 import { QuotePanel } from "./quote.js";
 import { Results } from "./results.js";
 import { Store, capabilitiesOf, createBody, estimateBody, initialState, stateFromRecipe } from "./state.js";
 import { TemplatePicker } from "./templates.js";
+import { vendorState } from "./vendor.js";
 
 const QUOTE_KEYS = ["template", "quality", "provider", "model", "variations", "sizeMode", "ratio", "width", "height"];
 const PREVIEW_KEYS = [...QUOTE_KEYS, "prompt", "enhance", "style"];
 const CONTROL_KEYS = ["template", "quality", "provider", "model", "style", "variations", "sizeMode", "ratio"];
+const AUTO_MODEL = "imagestudio.autoModel.";
 
 function touches(patch, keys) {
   return keys.some((key) => key in patch);
@@ -35,26 +42,63 @@ export class CreatePage {
     this.quote = null;
     this.quoteError = null;
     this.preflight = null;
+    this.vendor = null;
     this.generating = false;
     this.el = h("div", { class: "create-page" }, h("p", { class: "boot", role: "status" }, "Loading the studio…"));
-    this.ready = this.init().catch((error) => {
-      replace(this.el, h("p", { class: "boot boot-error", role: "alert" }, `The studio could not load: ${error.message}`));
+    this.loaded = false;
+    this.ready = this.load();
+    onReconnect(() => this.recover());
+  }
+
+  load() {
+    return this.init().then(() => { this.loaded = true; }, (error) => {
+      replace(this.el, h("div", { class: "boot boot-error" }, explainBlock(error, { role: "alert" })));
       throw error;
     });
   }
 
+  /** The server is reachable again: finish loading, or refresh what may be stale. */
+  recover() {
+    if (!this.loaded) {
+      this.ready = this.load();
+      this.ready.catch(() => {});
+      return;
+    }
+    this.refreshQuote();
+    this.refreshPreflight();
+    this.history.load();
+  }
+
   async init() {
     const limits = session.config.limits;
-    const [providers, ratios] = await Promise.all([this.api.providers(), this.api.aspectRatios()]);
-    this.models = new Map(providers.providers.flatMap((p) => p.models.map((m) => [m.id, m])));
-    this.store = new Store(initialState());
+    const [providers, ratios, usage] = await Promise.all([
+      this.api.providers(), this.api.aspectRatios(),
+      session.config.features.usage ? this.api.usage().catch(() => null) : null,
+    ]);
+    this.providers = providers.providers;
+    for (const p of this.providers) session.providerNames.set(p.id, p.name.replace(/ \(.*\)$/, ""));
+    this.models = new Map(this.providers.flatMap((p) => p.models.map((m) => [m.id, m])));
+    this.planLimits = usage ? usage.limits : null;
+    const state = initialState();
+    if (this.planLimits) state.quality = allowedTier(state.quality, this.planLimits) || state.quality;
+    this.store = new Store(state);
     this.picker = new TemplatePicker(this.api, (template) => this.pickTemplate(template));
     await this.picker.load();
+    const modelName = (id) => (this.models.get(id) ? this.models.get(id).name : id);
     this.prompt = new PromptBox(this.store, limits.prompt_max_chars);
-    this.controls = new Controls(this.store, providers.providers, ratios, limits);
+    this.controls = new Controls(this.store, this.providers, ratios, limits, this.planLimits);
+    this.controls.loadStylePreviews(this.api);
     this.advanced = new Advanced(this.store, limits);
-    this.quotePanel = new QuotePanel();
-    this.results = new Results(this.api, { onUseSeed: (seed) => this.useSeed(seed) });
+    this.quotePanel = new QuotePanel({
+      modelName, onFit: (patch) => this.fit(patch), onAction: (action) => this.nextStep(action),
+    });
+    this.results = new Results(this.api, {
+      onUseSeed: (seed) => this.useSeed(seed), onUse: (v) => this.useVariation(v),
+      onAction: (action) => this.nextStep(action), modelName,
+    });
+    this.history = new History(this.api, {
+      modelName, onRestore: (item) => this.restore(item), onRunAgain: (item) => this.runAgain(item),
+    });
 
     this.total = h("span", { class: "action-total", id: "action-total" }, "—");
     this.blocker = h("span", { class: "action-reason", id: "action-reason", "aria-live": "polite" });
@@ -88,15 +132,16 @@ export class CreatePage {
       }
     });
     replace(this.el, h("div", { class: "studio" }, form,
-      h("div", { class: "output" }, this.quotePanel.el, this.results.el)));
+      h("div", { class: "output" }, this.quotePanel.el, this.results.el, this.history.el)));
 
     this.scheduleQuote = debounce(() => this.refreshQuote(), 200);
     this.schedulePreview = debounce(() => { this.refreshPreview(); this.refreshPreflight(); }, 400);
-    this.store.subscribe((state, patch, source) => this.changed(state, patch, source));
+    this.store.subscribe((s, patch, source) => this.changed(s, patch, source));
     this.updateCaps();
     this.refreshQuote();
     this.refreshPreflight();
     this.updateActionBar();
+    this.history.load();
   }
 
   changed(state, patch, source) {
@@ -110,16 +155,29 @@ export class CreatePage {
   }
 
   pickTemplate(template) {
-    // Never touches provider or model: a template only suggests size, style and quality.
+    // Never touches provider or model: a template only suggests size, style and quality,
+    // and only what the plan includes.
     const state = this.store.state;
     const patch = { template };
     if (template) {
-      if (!state.qualityTouched) patch.quality = template.quality;
+      if (!state.qualityTouched) patch.quality = allowedTier(template.quality, this.planLimits) || state.quality;
       patch.sizeMode = "template";
     } else if (state.sizeMode === "template") {
       patch.sizeMode = "ratio";
     }
     this.store.set(patch, "template");
+  }
+
+  /** Apply a settings change offered by a "next step" button. */
+  fit(patch) {
+    this.store.set(patch, "fit");
+    this.button.focus();
+  }
+
+  nextStep(action) {
+    if (action === "retry") this.generate();
+    else if (action === "draft") this.fit({ provider: "local", model: "" });
+    else if (action === "auto") this.fit({ provider: "auto", model: "" });
   }
 
   /** The model that will run: the explicit choice, else the one the quote resolved. */
@@ -134,6 +192,18 @@ export class CreatePage {
     this.caps = capabilitiesOf(model);
     this.advanced.setCapabilities(this.caps, model ? model.name : "");
     this.prompt.setModelLimit(model ? model.max_prompt_chars : null, model ? model.name : "");
+  }
+
+  /** When Auto picks another model than last time for this quality: {from, to, per_image}. */
+  autoChange(quote) {
+    if (this.store.state.provider !== "auto") return null;
+    const key = AUTO_MODEL + quote.quality;
+    const before = localStorage.getItem(key);
+    localStorage.setItem(key, quote.model);
+    if (!before || before === quote.model) return this.lastChange && this.lastChange.key === key ? this.lastChange : null;
+    const name = (id) => (this.models.get(id) ? this.models.get(id).name : id);
+    this.lastChange = { key, from: name(before), to: name(quote.model), per_image: quote.per_image.usd };
+    return this.lastChange;
   }
 
   async refreshQuote() {
@@ -152,8 +222,9 @@ export class CreatePage {
       if (seq !== this.quoteSeq) return;
       this.quote = quote;
       this.quoteError = null;
-      this.quotePanel.showQuote(quote);
+      this.quotePanel.showQuote(quote, this.autoChange(quote));
       this.updateCaps();
+      this.refreshVendor();
     } catch (error) {
       if (seq !== this.quoteSeq) return;
       this.quote = null;
@@ -161,6 +232,23 @@ export class CreatePage {
       this.quotePanel.showError(error);
     }
     this.updateActionBar();
+  }
+
+  /** Ask whether the quoted provider is cooling down; re-check when its wait is over. */
+  async refreshVendor() {
+    clearTimeout(this.vendorTimer);
+    let status = null;
+    try {
+      status = await this.api.providerStatus();
+    } catch {
+      status = null;
+    }
+    this.vendor = vendorState(this.quote, status, this.providers, this.models);
+    this.quotePanel.showVendorState(this.vendor);
+    this.updateActionBar();
+    if (this.vendor) {
+      this.vendorTimer = setTimeout(() => this.refreshVendor(), Math.min(this.vendor.seconds, 5) * 1000 + 200);
+    }
   }
 
   canPlan() {
@@ -188,7 +276,8 @@ export class CreatePage {
     const seq = ++this.preflightSeq;
     if (!this.canPlan()) {
       this.preflight = null;
-      this.quotePanel.showPreflight({ pending: "Type a prompt to check this request against your plan." });
+      this.quotePanel.showPreflight(this.store.state.prompt.trim() && !this.prompt.tooLong
+        ? null : { pending: "Type a prompt to check this request against your plan." });
       this.updateActionBar();
       return;
     }
@@ -196,11 +285,11 @@ export class CreatePage {
       const result = await this.api.preflight(createBody(this.store.state, this.caps));
       if (seq !== this.preflightSeq) return;
       this.preflight = result;
-      this.quotePanel.showPreflight(result);
+      this.quotePanel.showPreflight(result, { limits: this.planLimits, draft: this.quote && !this.quote.ai_model });
     } catch (error) {
       if (seq !== this.preflightSeq) return;
       this.preflight = null;
-      this.quotePanel.showPreflight({ error: error.message });
+      this.quotePanel.showPreflight({ error });
     }
     this.updateActionBar();
   }
@@ -208,26 +297,29 @@ export class CreatePage {
   blockerText() {
     const state = this.store.state;
     if (this.generating) return "Generating…";
+    if (isDown() || (this.quoteError && this.quoteError.code === "network_error")) {
+      return "Waiting for the studio to come back (see the banner above).";
+    }
     if (!state.prompt.trim()) return "Type a prompt to generate.";
-    if (this.prompt.tooLong) return `Shorten the prompt to ${this.prompt.limit} characters.`;
+    if (this.prompt.tooLong) return `Shorten the prompt by ${plural(state.prompt.length - this.prompt.limit, "character")} to generate.`;
     const sizeError = this.controls.sizeError(state);
     if (sizeError) return sizeError;
-    if (this.quoteError) return "Fix the settings first (see the cost panel).";
+    if (this.quoteError) return "Change the settings first (see the cost panel).";
+    if (this.vendor) return `${this.vendor.name} is recovering: try again in ${Math.ceil(this.vendor.seconds)} s, or use another provider.`;
     if (this.preflight && this.preflight.can_proceed === false) {
       const first = (this.preflight.reasons || [])[0];
-      return first ? first.message : "Your plan does not allow this request.";
+      return first ? fitReason(first, this.preflight, this.planLimits).say : "Your plan does not allow this request.";
     }
     return "";
   }
 
   updateActionBar() {
     const n = this.store.state.variations;
-    this.total.textContent = this.quote
-      ? `${this.quote.total.usd} for ${n} image${n === 1 ? "" : "s"}` : "No price yet";
+    this.total.textContent = this.quote ? `${this.quote.total.usd} for ${plural(n, "image")}` : "No price yet";
     const reason = this.blockerText();
     this.blocker.textContent = reason;
     this.button.disabled = Boolean(reason);
-    this.button.textContent = this.generating ? "Generating…" : `Generate ${n} image${n === 1 ? "" : "s"}`;
+    this.button.textContent = this.generating ? "Generating…" : `Generate ${plural(n, "image")}`;
   }
 
   async generate() {
@@ -239,16 +331,20 @@ export class CreatePage {
     const ratio = this.quote ? `${this.quote.target.width} / ${this.quote.target.height}` : "1 / 1";
     this.generating = true;
     this.updateActionBar();
+    const running = this.results.run(body, label, ratio);
     if (window.matchMedia("(max-width: 960px)").matches) {
-      this.results.el.scrollIntoView({ behavior: "smooth", block: "start" });
+      // On a phone the results are below the settings: go to them.
+      this.results.current.scrollIntoView({ block: "start" });
     }
     try {
-      await this.results.run(body, label, ratio);
+      await running;
     } finally {
       this.generating = false;
       this.updateActionBar();
       this.ctx.refreshUsage();
       this.refreshPreflight();
+      this.refreshVendor();
+      this.history.load();
     }
   }
 
@@ -258,15 +354,49 @@ export class CreatePage {
     toast(`Seed ${seed} is set: generate again to get this image's twin with new settings.`);
   }
 
+  /** "Use this one": the picked image's seed (and model) become the next run's starting point. */
+  useVariation(variation) {
+    const patch = {};
+    if (variation.seed !== null && variation.seed !== undefined) patch.seed = String(variation.seed);
+    if (variation.model && this.models.has(variation.model)) {
+      patch.provider = this.models.get(variation.model).provider;
+      patch.model = variation.model;
+    }
+    this.store.set(patch, "seed");
+    if (patch.seed) this.advanced.open();
+    toast(`Variation ${variation.index + 1} picked: its seed and model are set for your next run.`);
+  }
+
+  /** Settings of a past run (history or the library's "generate again"). */
+  applyRecipe(recipe) {
+    const patch = stateFromRecipe(recipe, this.picker.templates);
+    this.picker.select(patch.template);
+    this.store.set(patch, "recipe");
+    if (patch.seed || patch.negativePrompt || patch.steps || patch.guidance || patch.overlayText) {
+      this.advanced.open();
+    }
+  }
+
+  restore(item) {
+    this.applyRecipe({ request: item.request, template_id: item.template_id });
+    toast("Settings restored from your history. Review them and press Generate.");
+  }
+
+  async runAgain(item) {
+    this.applyRecipe({ request: item.request, template_id: item.template_id });
+    this.scheduleQuote.cancel();
+    this.schedulePreview.cancel();
+    await this.refreshQuote();
+    await this.refreshPreflight();
+    const reason = this.blockerText();
+    if (reason) toast(`Settings restored, but this cannot run yet: ${reason}`, { kind: "error" });
+    else this.generate();
+  }
+
   /** Settings handed over by the library ("generate again with these settings"). */
   receive(recipe) {
     this.ready.then(() => {
-      const patch = stateFromRecipe(recipe, this.picker.templates);
-      this.picker.select(patch.template);
-      this.store.set(patch, "recipe");
-      if (patch.seed || patch.negativePrompt || patch.steps || patch.guidance || patch.overlayText) {
-        this.advanced.open();
-      }
+      this.applyRecipe(recipe);
       toast("Settings loaded from your library. Review them and press Generate.");
     }).catch(() => {});
   }

@@ -1,7 +1,9 @@
-// The prompt box: an enforced character limit with a live counter, and the enhancement
-// toggle with a preview of the exact prompt the model will receive.
+// The prompt box: a character limit with a live counter (a longer paste is kept, its
+// overflow shown, and Generate waits until it fits), and the enhancement toggle with a
+// preview of the exact prompt the model will receive.
 
 import { h, uid } from "../dom.js";
+import { plural } from "../plural.js";
 
 export class PromptBox {
   constructor(store, limit) {
@@ -10,12 +12,13 @@ export class PromptBox {
     this.limit = limit;
     this.limitReason = "";
     this.textarea = h("textarea", {
-      id: uid("prompt"), rows: "5", maxlength: String(limit), required: true,
+      id: uid("prompt"), rows: "5", required: true,
       placeholder: "Describe the image: subject, setting, mood, colours…",
     });
     this.counter = h("span", { class: "counter", id: uid("count") });
     this.announce = h("span", { class: "sr-only", "aria-live": "polite" });
     this.limitNote = h("p", { class: "hint hint-warn", hidden: true });
+    this.overflow = h("div", { class: "overflow", id: uid("overflow"), hidden: true });
     this.textarea.setAttribute("aria-describedby", `${this.counter.id}`);
     this.textarea.addEventListener("input", () => {
       this.store.set({ prompt: this.textarea.value }, "ui");
@@ -31,7 +34,7 @@ export class PromptBox {
       h("div", { class: "field" },
         h("div", { class: "label-row" },
           h("label", { for: this.textarea.id }, "Prompt"), this.counter),
-        this.textarea, this.limitNote, this.announce),
+        this.textarea, this.limitNote, this.overflow, this.announce),
       h("div", { class: "switch-row" },
         this.toggle,
         h("label", { for: this.toggle.id },
@@ -46,7 +49,6 @@ export class PromptBox {
     const limit = Math.min(this.baseLimit, maxChars || this.baseLimit);
     this.limit = limit;
     this.limitReason = limit < this.baseLimit ? `${modelName} accepts at most ${limit} characters` : "";
-    this.textarea.maxLength = limit;
     this.sync(this.store.state);
   }
 
@@ -70,7 +72,23 @@ export class PromptBox {
     this.limitNote.hidden = !(this.limitReason && length > this.limit);
     this.limitNote.textContent = this.limitReason
       ? `Shorten the prompt: ${this.limitReason}.` : "";
+    this.showOverflow(state.prompt);
     if (!state.enhance) this.showPreview(null);
+  }
+
+  /** Past the limit: say by how much, show the text that does not fit, offer to cut it. */
+  showOverflow(prompt) {
+    const over = prompt.length - this.limit;
+    this.overflow.hidden = over <= 0;
+    this.textarea.setAttribute("aria-describedby", over > 0
+      ? `${this.counter.id} ${this.overflow.id}` : this.counter.id);
+    if (over <= 0) return;
+    const cut = h("button", { type: "button", class: "btn btn-small" }, `Cut the last ${plural(over, "character")}`);
+    cut.addEventListener("click", () => this.store.set({ prompt: prompt.slice(0, this.limit) }, "fit"));
+    this.overflow.replaceChildren(
+      h("p", {}, h("strong", {}, `${plural(over, "character")} over the limit of ${this.limit}. `),
+        "Nothing was cut: shorten the prompt to generate. This part does not fit:"),
+      h("p", { class: "overflow-text" }, prompt.slice(this.limit)), cut);
   }
 
   /** `preview`: the /ui/prompt-preview answer, null to hide, or {error}. */

@@ -5,9 +5,11 @@
 import {
   downloadLink, extensionOf, fileName, formatDate, h, pluralize, replace, setStyles, shorten, studioUrl,
 } from "../dom.js";
-import { openLightbox } from "../components/lightbox.js";
+import { openGallery } from "../components/lightbox.js";
 import { toast, toastError } from "../components/toast.js";
-import { refusalHint } from "../usage.js";
+import { detailsToggle, explain, explainBlock } from "../errors/explain.js";
+import { session } from "../session.js";
+import { humanWarning } from "./wording.js";
 
 function pendingCard(index, total, ratio) {
   const media = h("div", { class: "var-media var-pending" },
@@ -32,9 +34,14 @@ async function copyImage(url) {
 }
 
 export class Results {
-  constructor(api, { onUseSeed }) {
+  /** `onUseSeed(seed)`, `onUse(variation)` ("use this one"), `onAction(id)` (an error's next step), `modelName(id)`. */
+  constructor(api, { onUseSeed, onUse, onAction, modelName }) {
     this.api = api;
     this.onUseSeed = onUseSeed;
+    this.onUse = onUse;
+    this.onAction = onAction;
+    this.modelName = modelName;
+    this.controller = null;
     this.live = h("p", { class: "sr-only", "aria-live": "polite", id: "results-live" });
     this.runs = h("div", { class: "runs" });
     this.empty = h("div", { class: "empty" },
@@ -57,13 +64,18 @@ export class Results {
     const timer = setInterval(() => {
       status.textContent = `Generating ${pluralize(total, "variation")}… ${Math.round((Date.now() - started) / 1000)} s`;
     }, 1000);
-    const section = h("section", { class: "run card", "aria-busy": "true" },
-      h("div", { class: "run-head" }, h("h3", {}, label), h("span", { class: "muted" }, formatDate(new Date().toISOString()))),
+    this.controller = new AbortController();
+    const cancel = h("button", { type: "button", class: "btn btn-small btn-danger", id: "cancel-run" }, "Cancel");
+    cancel.addEventListener("click", () => this.cancel());
+    const section = h("section", { class: "run card", "aria-busy": "true", tabindex: "-1" },
+      h("div", { class: "run-head" }, h("h3", {}, label),
+        h("span", { class: "muted" }, formatDate(new Date().toISOString())), cancel),
       status, grid);
     this.runs.prepend(section);
+    this.current = section;
     this.live.textContent = `Generating ${pluralize(total, "variation")}.`;
     try {
-      const result = await this.api.create(body);
+      const result = await this.api.create(body, this.controller.signal);
       this.renderResult(section, status, grid, result);
       return result;
     } catch (error) {
@@ -71,15 +83,22 @@ export class Results {
       return null;
     } finally {
       clearInterval(timer);
+      cancel.remove();
+      this.controller = null;
       section.removeAttribute("aria-busy");
     }
+  }
+
+  /** Stop waiting for the running generation (the request is aborted). */
+  cancel() {
+    if (this.controller) this.controller.abort();
   }
 
   renderResult(section, status, grid, result) {
     const ok = result.num_succeeded;
     const failed = result.num_failed;
     status.textContent = failed
-      ? `${ok} of ${result.num_requested} variations ready, ${failed} failed · cost ${result.cost.usd}`
+      ? `${ok} of ${pluralize(result.num_requested, "variation")} ready, ${failed} failed · cost ${result.cost.usd}`
       : `${pluralize(ok, "variation")} ready · cost ${result.cost.usd}`;
     status.classList.toggle("run-partial", failed > 0);
     this.live.textContent = status.textContent;
@@ -89,21 +108,24 @@ export class Results {
         h("p", {}, result.enhanced_prompt)));
     }
     if (result.warnings.length) {
-      extras.push(h("ul", { class: "warnings", "aria-label": "Warnings from the studio" },
-        result.warnings.map((w) => h("li", {}, w))));
+      extras.push(h("ul", { class: "warnings", "aria-label": "Notes from the studio" },
+        result.warnings.map((w) => h("li", {}, humanWarning(w, this.modelName)))));
     }
     status.after(...extras);
+    const done = result.variations.filter((v) => v.status === "succeeded");
+    const gallery = done.map((v) => this.galleryItem(v, result));
     replace(grid, result.variations.map((v) => (v.status === "succeeded"
-      ? this.successCard(v, result) : this.failedCard(v, result.num_requested))));
+      ? this.successCard(v, result, gallery, done.indexOf(v))
+      : this.failedCard(v, result.num_requested))));
   }
 
   renderFailure(section, status, grid, error, total) {
-    status.textContent = `Generation failed: ${error.message}`;
+    const text = explain(error);
+    status.textContent = text.code === "aborted" ? "Cancelled." : text.say;
     status.classList.add("run-failed");
     status.setAttribute("role", "alert");
     this.live.textContent = "";
-    const hint = refusalHint(error.status);
-    if (hint) status.after(h("p", { class: "hint run-hint" }, hint));
+    status.after(explainBlock(error, { onAction: this.onAction, said: text.code !== "aborted" }));
     const perVariation = (error.details && error.details.variations) || [];
     if (!perVariation.length) {
       grid.remove();
@@ -113,31 +135,80 @@ export class Results {
   }
 
   failedCard(variation, total) {
-    const error = variation.error || { message: "unknown error", code: "error" };
-    return h("li", { class: "var-card var-failed" },
+    const error = variation.error || { message: "unknown error", code: "internal_error" };
+    const wrapped = { code: error.code, message: error.message, details: { provider: variation.provider } };
+    const text = explain(wrapped);
+    return h("li", { class: "var-card var-failed", dataset: { code: error.code } },
       h("div", { class: "var-media var-error" },
         h("span", { class: "var-error-icon", "aria-hidden": "true" }, "!"),
-        h("p", {}, error.message)),
+        h("p", {}, text.say)),
       h("div", { class: "var-body" },
         h("p", { class: "var-title" }, `Variation ${variation.index + 1} of ${total} failed`),
-        h("p", { class: "hint" }, [error.code, variation.provider].filter(Boolean).join(" · "))));
+        h("p", { class: "hint" }, text.next),
+        detailsToggle(wrapped)));
   }
 
-  successCard(v, result) {
+  galleryItem(v, result) {
     const url = studioUrl(v.url);
-    const alt = `Variation ${v.index + 1} of ${result.num_requested}: ${shorten(result.prompt, 120)}`;
-    const filename = fileName(result.prompt, v.seed ?? v.index + 1, extensionOf(v.media_type));
-    const open = () => openLightbox({
-      url, alt, title: `Variation ${v.index + 1}`, filename,
-      facts: [["Size", `${v.width} × ${v.height} px`], ["Model", v.model], ["Provider", v.provider],
-        ["Seed", v.seed], ["Cost", v.cost.usd], ["Fallback from", v.fallback_from]],
+    return {
+      url,
+      assetId: v.asset_id,
+      favourite: false,
+      variation: v,
+      alt: `Variation ${v.index + 1} of ${result.num_requested}: ${shorten(result.prompt, 120)}`,
+      title: `Variation ${v.index + 1}`,
+      filename: fileName(result.prompt, v.seed ?? v.index + 1, extensionOf(v.media_type)),
+      facts: [["Size", `${v.width} × ${v.height} px`], ["Model", this.modelName(v.model)],
+        ["Provider", session.providerName(v.provider)], ["Seed", v.seed], ["Cost", v.cost.usd],
+        ["Fallback from", v.fallback_from ? this.modelName(v.fallback_from) : null]],
+      details: h("details", { class: "explain-details" }, h("summary", {}, "Details"),
+        h("dl", { class: "facts facts-compact" },
+          h("dt", {}, "Model id"), h("dd", {}, v.model || ""),
+          h("dt", {}, "Asset id"), h("dd", {}, v.asset_id || ""))),
+    };
+  }
+
+  openCompare(gallery, index) {
+    openGallery(gallery, index, {
+      onFavourite: async (item, want) => {
+        await this.setFavourite(item.assetId, want);
+        const card = this.runs.querySelector(`[data-asset-id="${CSS.escape(item.assetId)}"] .fav`);
+        if (card) {
+          card.setAttribute("aria-pressed", String(want));
+          card.textContent = want ? "★ Favourite" : "☆ Favourite";
+        }
+      },
+      onUse: (item) => this.pick(item),
     });
-    const image = h("img", { src: url, alt, loading: "lazy", decoding: "async", width: v.width, height: v.height });
+  }
+
+  pick(item) {
+    for (const card of this.runs.querySelectorAll(".var-card.is-picked")) card.classList.remove("is-picked");
+    const card = this.runs.querySelector(`[data-asset-id="${CSS.escape(item.assetId || "")}"]`);
+    if (card) card.classList.add("is-picked");
+    this.onUse(item.variation);
+  }
+
+  async setFavourite(assetId, want) {
+    try {
+      await this.api.updateAsset(assetId, { favourite: want });
+      toast(want ? "Added to favourites." : "Removed from favourites.");
+    } catch (error) {
+      toastError(error, "Could not update the favourite");
+      throw error;
+    }
+  }
+
+  successCard(v, result, gallery, at) {
+    const item = gallery[at];
+    const url = item.url;
+    const open = () => this.openCompare(gallery, at);
+    const image = h("img", { src: url, alt: item.alt, loading: "lazy", decoding: "async", width: v.width, height: v.height });
     const media = h("button", { type: "button", class: "var-media var-open", "aria-label": `Open variation ${v.index + 1} full size` }, image);
     setStyles(media, { "aspect-ratio": `${v.width} / ${v.height}` });
     media.addEventListener("click", open);
 
-    const fav = this.favouriteButton(v.asset_id);
+    const fav = this.favouriteButton(v.asset_id, item);
     const copy = h("button", { type: "button", class: "btn btn-small" }, "Copy");
     copy.addEventListener("click", async () => {
       try {
@@ -149,32 +220,33 @@ export class Results {
     const seed = h("button", { type: "button", class: "btn btn-small", disabled: v.seed === null }, "Use seed");
     seed.addEventListener("click", () => this.onUseSeed(v.seed));
     const warnings = v.warnings.length
-      ? h("ul", { class: "warnings warnings-small" }, v.warnings.map((w) => h("li", {}, w))) : null;
+      ? h("ul", { class: "warnings warnings-small" }, v.warnings.map((w) => h("li", {}, humanWarning(w, this.modelName)))) : null;
     return h("li", { class: "var-card", dataset: { assetId: v.asset_id || "" } }, media,
       h("div", { class: "var-body" },
         h("p", { class: "var-title" }, `Variation ${v.index + 1}`,
-          v.fallback_from ? h("span", { class: "badge" }, "fallback") : null),
+          v.fallback_from ? h("span", { class: "badge" }, "fallback") : null,
+          h("span", { class: "badge badge-pick" }, "Picked")),
         h("p", { class: "hint" }, [`${v.width}×${v.height}`, v.seed !== null ? `seed ${v.seed}` : null, v.cost.usd]
           .filter(Boolean).join(" · ")),
         warnings,
         h("div", { class: "var-actions" },
           h("button", { type: "button", class: "btn btn-small", onclick: open }, "Open"),
-          downloadLink(url, filename, "btn btn-small"),
+          downloadLink(url, item.filename, "btn btn-small"),
           copy, fav, seed)));
   }
 
-  favouriteButton(assetId) {
+  favouriteButton(assetId, item) {
     const fav = h("button", { type: "button", class: "btn btn-small fav", "aria-pressed": "false" }, "☆ Favourite");
     fav.addEventListener("click", async () => {
       const next = fav.getAttribute("aria-pressed") !== "true";
       fav.disabled = true;
       try {
-        await this.api.updateAsset(assetId, { favourite: next });
+        await this.setFavourite(assetId, next);
+        item.favourite = next;
         fav.setAttribute("aria-pressed", String(next));
         fav.textContent = next ? "★ Favourite" : "☆ Favourite";
-        toast(next ? "Added to favourites." : "Removed from favourites.");
-      } catch (error) {
-        toastError(error, "Could not update the favourite");
+      } catch {
+        // already told the user
       } finally {
         fav.disabled = false;
       }

@@ -2,6 +2,7 @@
 // radio group, and the chosen template's size, ratio and safe zones.
 
 import { debounce, h, replace, setStyles, uid } from "../dom.js";
+import { pick, plural } from "../plural.js";
 import { session } from "../session.js";
 
 const NONE = "";
@@ -47,7 +48,19 @@ export class TemplatePicker {
       type: "search", id: uid("tpl-search"), autocomplete: "off",
       placeholder: "Search by name or use case, e.g. product launch",
     });
-    this.status = h("p", { class: "hint", role: "status", "aria-live": "polite" });
+    this.status = h("div", { class: "hint tpl-status", role: "status", "aria-live": "polite" });
+    this.recommended = null; // the use case the list was recommended for, or null
+    this.useCase = h("input", { type: "text", id: uid("tpl-use"), autocomplete: "off", list: uid("tpl-uses"),
+      placeholder: "e.g. product launch, sale, hiring" });
+    this.useCases = h("datalist", { id: this.useCase.getAttribute("list") });
+    const recommend = h("button", { type: "button", class: "btn btn-small" }, "Recommend");
+    recommend.addEventListener("click", () => this.recommend());
+    this.useCase.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") this.recommend();
+    });
+    this.recommendEl = h("div", { class: "field" },
+      h("label", { for: this.useCase.id }, "What is it for? Get recommendations"),
+      h("div", { class: "inline-form" }, this.useCase, recommend), this.useCases);
     this.list = h("div", { class: "tpl-list", role: "radiogroup", "aria-label": "Templates" });
     this.details = h("div", { class: "tpl-details", "aria-live": "polite" });
     const runSearch = debounce(() => this.runSearch(), 250);
@@ -55,12 +68,14 @@ export class TemplatePicker {
     this.el = h("div", { class: "tpl-picker" },
       this.chips,
       h("div", { class: "field" }, h("label", { for: this.search.id }, "Search templates"), this.search),
-      this.status, this.list, this.details);
+      this.recommendEl, this.status, this.list, this.details);
   }
 
   async load() {
     const data = await this.api.templates();
     this.templates = data.templates;
+    const uses = [...new Set(this.templates.flatMap((t) => t.use_cases))].sort();
+    replace(this.useCases, uses.map((u) => h("option", { value: u })));
     this.renderChips();
     this.renderList();
     this.renderDetails();
@@ -87,8 +102,37 @@ export class TemplatePicker {
       present.map((id) => chip(id, session.platformName(id))));
   }
 
+  /** Ask GET /templates/recommend for the use case typed (on the chosen platform). */
+  async recommend() {
+    const useCase = this.useCase.value.trim();
+    if (!useCase) {
+      this.recommended = null;
+      this.results = null;
+      this.renderList();
+      return;
+    }
+    try {
+      const platform = this.platform === "all" ? null : this.platform;
+      const data = await this.api.recommendTemplates(useCase, platform);
+      this.search.value = "";
+      this.recommended = useCase;
+      this.results = data.templates;
+    } catch (error) {
+      this.status.textContent = error.message;
+      return;
+    }
+    this.renderList();
+  }
+
+  showAllPlatforms() {
+    this.platform = "all";
+    for (const chip of this.chips.children) chip.setAttribute("aria-pressed", String(chip.dataset.platform === "all"));
+    this.renderList();
+  }
+
   async runSearch() {
     const query = this.search.value.trim();
+    this.recommended = null;
     if (!query) {
       this.results = null;
       this.renderList();
@@ -138,10 +182,24 @@ export class TemplatePicker {
       ], t.id === selectedId));
     }
     replace(this.list, options);
+    this.renderStatus(items.length);
+  }
+
+  renderStatus(n) {
     const query = this.search.value.trim();
-    this.status.textContent = query
-      ? `${items.length} template${items.length === 1 ? "" : "s"} match “${query}”`
-      : `${items.length} templates`;
+    const chip = this.platform === "all" ? "" : session.platformName(this.platform);
+    const where = chip ? ` on ${chip}` : "";
+    let text = plural(n, "template");
+    if (this.recommended) text = `${text} recommended for “${this.recommended}”${where}`;
+    else if (query) text = `${text} ${pick(n, "matches", "match")} “${query}”${where}`;
+    else if (chip) text = `${text} for ${chip}`;
+    if (n || !chip || (!query && !this.recommended)) {
+      replace(this.status, text);
+      return;
+    }
+    const all = h("button", { type: "button", class: "link-btn" }, "Search all platforms");
+    all.addEventListener("click", () => this.showAllPlatforms());
+    replace(this.status, `${text}. `, all);
   }
 
   pick(id) {

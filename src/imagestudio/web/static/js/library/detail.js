@@ -8,6 +8,8 @@ import { openDialog, confirmDialog } from "../components/dialog.js";
 import { toast, toastError } from "../components/toast.js";
 import { session } from "../session.js";
 import { assetAlt, assetLabel } from "./grid.js";
+import { explainBlock } from "../errors/explain.js";
+import { humanWarning } from "../create/wording.js";
 
 function facts(rows) {
   return h("dl", { class: "facts" }, rows
@@ -22,8 +24,7 @@ function requestRows(generation) {
     ["Quality", r.quality],
     ["Style preset", r.style_preset ? session.styleName(r.style_preset) : null],
     ["Prompt enhancement", r.enhance_prompt === false ? "off" : "on"],
-    ["Provider asked", r.provider || "auto"],
-    ["Model asked", r.model],
+    ["Provider asked", r.provider ? session.providerName(r.provider) : "Auto"],
     ["Size asked", r.width && r.height ? `${r.width} × ${r.height}` : r.aspect_ratio],
     ["Negative prompt", r.negative_prompt],
     ["Steps", r.steps],
@@ -32,7 +33,7 @@ function requestRows(generation) {
     ["Format", r.output_format],
     ["Variations", `${generation.num_succeeded} of ${generation.num_requested} succeeded`],
     ["Quoted / charged", `${generation.quote.usd} / ${generation.cost.usd}`],
-    ["Warnings", generation.warnings.join(" · ")],
+    ["Notes", generation.warnings.map((w) => humanWarning(w, (id) => id.split("/").pop())).join(" · ")],
   ];
 }
 
@@ -173,17 +174,15 @@ class AssetDetail {
       collections.map((c) => h("option", { value: c.id }, c.name)));
     replace(this.metaBox, facts([
       ["Prompt", a.prompt],
-      ["Provider", a.provider ? `${session.providerName(a.provider)} (${a.provider})` : null],
-      ["Model", a.model],
+      ["Provider", a.provider ? session.providerName(a.provider) : null],
       ["Seed", a.seed],
-      ["Template", a.template_id],
       ["Platform", a.platform ? session.platformName(a.platform) : null],
       ["Size", `${a.width} × ${a.height} px`],
       ["File", `${a.media_type}, ${formatBytes(a.size_bytes)}`],
       ["Created", formatDate(a.created_at)],
-      ["Asset id", a.id],
-      ["Generation id", a.generation_id],
-    ]));
+    ]), h("details", { class: "explain-details" }, h("summary", {}, "Technical details"),
+      facts([["Model id", a.model], ["Template id", a.template_id], ["Asset id", a.id],
+        ["Generation id", a.generation_id]])));
   }
 
   async loadGeneration() {
@@ -197,7 +196,7 @@ class AssetDetail {
       this.generation = await this.api.generation(this.current.generation_id);
       replace(box, facts(requestRows(this.generation)));
     } catch (error) {
-      replace(box, h("p", { class: "hint" }, error.message));
+      replace(box, explainBlock(error, { compact: true }));
     }
   }
 

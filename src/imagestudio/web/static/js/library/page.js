@@ -2,8 +2,11 @@
 // collection and delete actions, and the detail view.
 
 import { h, keepFocus, pluralize, replace, saveBlob, uid } from "../dom.js";
+import { pick } from "../plural.js";
 import { confirmDialog, promptDialog } from "../components/dialog.js";
 import { toast, toastError } from "../components/toast.js";
+import { onReconnect } from "../connection.js";
+import { explainBlock } from "../errors/explain.js";
 import { session } from "../session.js";
 import { openAssetDetail } from "./detail.js";
 import { Filters, assetQuery, emptyFilters } from "./filters.js";
@@ -29,9 +32,27 @@ export class LibraryPage {
       h("div", { class: "page-head" }, h("h1", {}, "Library"),
         h("p", { class: "muted" }, "Every image you generate is saved here. Search, tag, collect and export.")),
       h("p", { class: "boot", role: "status" }, "Loading…"));
-    this.ready = this.init().catch((error) => {
-      replace(this.el, h("p", { class: "boot boot-error", role: "alert" }, `The library could not load: ${error.message}`));
+    this.loaded = false;
+    this.shown = false;
+    this.ready = this.start();
+    onReconnect(() => this.recover());
+  }
+
+  start() {
+    return this.init().then(() => { this.loaded = true; }, (error) => {
+      this.el.lastChild.replaceWith(h("div", { class: "boot boot-error" }, explainBlock(error, { role: "alert" })));
     });
+  }
+
+  /** The server is back: finish loading and show fresh items, without a page reload. */
+  async recover() {
+    if (!this.loaded) {
+      this.ready = this.start();
+      await this.ready;
+    }
+    if (this.loaded && this.shown && this.el.isConnected) {
+      await Promise.all([this.refreshCollections(), this.load(true)]);
+    }
   }
 
   async init() {
@@ -47,7 +68,9 @@ export class LibraryPage {
   }
 
   async onShow() {
+    this.shown = true;
     await this.ready;
+    if (!this.loaded) return;
     await Promise.all([this.refreshCollections(), this.load(true)]);
   }
 
@@ -75,7 +98,9 @@ export class LibraryPage {
       this.render();
     } catch (error) {
       if (seq !== this.loadSeq) return;
-      this.status.textContent = `Could not load your library: ${error.message}`;
+      const retry = h("button", { type: "button", class: "btn btn-small" }, "Retry");
+      retry.addEventListener("click", () => this.load(true));
+      replace(this.status, explainBlock(error, { compact: true }), retry);
     }
   }
 
@@ -87,7 +112,7 @@ export class LibraryPage {
     const count = this.items.length;
     const filtered = Object.entries(this.filters).some(([k, v]) => k !== "sortKey" && v);
     this.status.textContent = count
-      ? `${pluralize(count, "image")}${this.cursor ? " shown (more available)" : ""}${filtered ? " match your filters" : ""}`
+      ? `${pluralize(count, "image")}${this.cursor ? " shown (more available)" : ""}${filtered ? ` ${pick(count, "matches", "match")} your filters` : ""}`
       : "";
     this.more.hidden = !this.cursor;
     if (!count) {
