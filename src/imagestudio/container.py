@@ -26,16 +26,22 @@ from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.generation.service import GenerationService
 from imagestudio.imaging.engine import ImageEngine
+from imagestudio.imaging.engines import rendition_engine
 from imagestudio.imaging.pillow import PillowEngine
+from imagestudio.optimize.service import OptimizerService
+from imagestudio.optimize.targets import load_rules
 from imagestudio.providers._http import build_http_client
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.registry import build_providers
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
+from imagestudio.studio.optimize import Optimization, optimization
 from imagestudio.studio.sweeper import Sweeper
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
+
+OPTIMIZE_MAX_PIXELS = 40_000_000  # a source the optimizer decodes (≈ 160 MB as RGBA)
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,14 @@ class Services:
     gateway: Gateway
     generation: GenerationService
     image_generation: ImageGeneration
+    optimizer: OptimizerService
+    optimization: Optimization
     http_clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     persistence: Persistence | None = None
 
     async def aclose(self) -> None:
+        self.optimizer.close()
         for client in self.http_clients.values():
             await client.aclose()
         if self.persistence is not None:
@@ -162,6 +171,9 @@ def build_services(
         max_concurrency=settings.max_concurrent_variations,
         rng=rng,
     )
+    optimizer = OptimizerService(
+        catalog, rendition_engine(), load_rules(), max_pixels=OPTIMIZE_MAX_PIXELS
+    )
     return Services(
         settings=settings,
         catalog=catalog,
@@ -171,6 +183,8 @@ def build_services(
         gateway=gateway,
         generation=generation,
         image_generation=image_generation(generation),
+        optimizer=optimizer,
+        optimization=optimization(optimizer),
         http_clients=clients,
         persistence=persistence
         or (

@@ -238,5 +238,6 @@ def test_bad_input_is_refused(engine):
         engine.load(whole, max_pixels=400 * 400 - 1)
 
 
-def test_auto_prefers_libvips():
-    assert rendition_engine("auto").name == "vips"
+def test_auto_picks_the_measured_faster_engine_per_purpose():
+    assert rendition_engine("auto").name == "pillow"
+    assert rendition_engine("auto", "upscale").name == "vips"

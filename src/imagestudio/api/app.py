@@ -24,6 +24,7 @@ from imagestudio.api.routes import (
     credits,
     health,
     openai_compat,
+    optimize,
     studio,
     ui,
 )
@@ -94,7 +95,8 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     # The two create routes first: every request is matched against the routers in order.
-    for module in (studio, openai_compat, assets, health, credits, catalog, collections):
+    for module in (studio, openai_compat, assets, health, credits, catalog, collections,
+                   optimize):
         app.include_router(module.router)
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)
