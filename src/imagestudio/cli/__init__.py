@@ -16,6 +16,7 @@ from imagestudio.cli import (
     db,
     doctor,
     emulate,
+    optimize,
     providers,
     serve,
 )
@@ -29,7 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (create, catalog, providers, serve, accounts, credits, db, doctor, emulate):
+for module in (create, optimize, catalog, providers, serve, accounts, credits, db, doctor,
+               emulate):
     module.register(app)
 
 
