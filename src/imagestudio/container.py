@@ -30,6 +30,7 @@ from imagestudio.imaging.engines import rendition_engine
 from imagestudio.imaging.pillow import PillowEngine
 from imagestudio.optimize.service import OptimizerService
 from imagestudio.optimize.targets import load_rules
+from imagestudio.optimize.upscale import LocalUpscaler
 from imagestudio.providers._http import build_http_client
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
@@ -38,6 +39,7 @@ from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
 from imagestudio.studio.optimize import Optimization, optimization
 from imagestudio.studio.sweeper import Sweeper
+from imagestudio.studio.upscale import Upscaling, upscaling
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
 
@@ -107,6 +109,7 @@ class Services:
     image_generation: ImageGeneration
     optimizer: OptimizerService
     optimization: Optimization
+    upscaling: Upscaling
     http_clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     persistence: Persistence | None = None
@@ -185,6 +188,9 @@ def build_services(
         image_generation=image_generation(generation),
         optimizer=optimizer,
         optimization=optimization(optimizer),
+        upscaling=upscaling(LocalUpscaler(
+            rendition_engine("auto", "upscale"), max_source_pixels=OPTIMIZE_MAX_PIXELS
+        )),
         http_clients=clients,
         persistence=persistence
         or (

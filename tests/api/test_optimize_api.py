@@ -132,3 +132,46 @@ async def test_bad_requests_name_the_field_and_store_nothing(api: Api) -> None:
     assert await _count(api, api.alice) == before
     usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
     assert usage["quotas"]["optimize"]["used"] == 0
+
+
+async def test_local_upscale_is_free_linked_and_labelled_not_ai(api: Api) -> None:
+    source = await _upload(api, api.alice)
+    response = await api.client.post("/api/image-studio/upscale",
+                                     json={"asset_id": source, "scale": 2}, headers=api.alice)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["width"], body["height"]) == (3200, 2400)
+    assert body["ai"] is False and "not AI" in body["label"]
+    asset = (await api.client.get(f"{A}/{body['asset_id']}", headers=api.alice)).json()
+    assert asset["parent_id"] == source and asset["operation"] == "upscale"
+    assert asset["parameters"]["ai"] is False
+    content = await api.client.get(body["url"])
+    with Image.open(io.BytesIO(content.content)) as image:
+        assert image.size == (3200, 2400)
+    usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
+    assert usage["quotas"]["upscale"]["used"] == 1
+    assert usage["balance"]["micros"] == 10_000_000
+
+
+async def test_upscale_limits_are_checked_before_anything_runs(api: Api) -> None:
+    source = await _upload(api, api.alice)
+    before = await _count(api, api.alice)
+    cases = [
+        ({"asset_id": source, "width": 1000}, "width"),  # not an enlargement
+        ({"asset_id": source, "width": 3200, "height": 1000}, "height"),  # aspect
+        ({"asset_id": source}, None),
+        ({"asset_id": source, "scale": 3}, None),
+    ]
+    for body, field in cases:
+        response = await api.client.post("/api/image-studio/upscale", json=body,
+                                         headers=api.alice)
+        assert response.status_code == 422, (body, response.text)
+        if field:
+            assert response.json()["error"]["details"].get("field") == field
+    too_big = await api.client.post("/api/image-studio/upscale",
+                                    json={"asset_id": source, "width": 8192},
+                                    headers=api.alice)
+    assert too_big.status_code == 422 and "limit" in too_big.json()["error"]["message"]
+    assert await _count(api, api.alice) == before
+    usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
+    assert usage["quotas"]["upscale"]["used"] == 0

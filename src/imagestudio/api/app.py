@@ -27,6 +27,7 @@ from imagestudio.api.routes import (
     optimize,
     studio,
     ui,
+    upscale,
 )
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Services, build_persistence, build_services
@@ -96,7 +97,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, assets, health, credits, catalog, collections,
-                   optimize):
+                   optimize, upscale):
         app.include_router(module.router)
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)
