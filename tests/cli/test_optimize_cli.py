@@ -11,13 +11,13 @@ import typer
 from PIL import Image
 from typer.testing import CliRunner
 
-from imagestudio.cli import catalog, optimize
+from imagestudio.cli import catalog, optimize, upscale
 from imagestudio.errors import InvalidRequest
 
 
 @pytest.fixture
 def cli(cli_with: Callable[..., typer.Typer]) -> typer.Typer:
-    return cli_with(optimize, catalog)
+    return cli_with(optimize, upscale, catalog)
 
 
 def _photo(path: Path) -> Path:
@@ -58,3 +58,16 @@ def test_bad_choices_fail_with_the_field(cli: typer.Typer, cli_env: Path) -> Non
     result = CliRunner().invoke(cli, ["optimize", str(source), "--all", "--focal", "x"])
     assert isinstance(result.exception, InvalidRequest)
     assert result.exception.message.startswith("--focal")
+
+
+def test_upscale_a_file_to_a_width(cli: typer.Typer, cli_env: Path) -> None:
+    source = _photo(cli_env / "photo.jpg")
+    result = CliRunner().invoke(cli, ["upscale", str(source), "--width", "2400",
+                                      "--out", "big.jpg", "--json"])
+    assert result.exit_code == 0, result.output
+    made = json.loads(result.stdout)
+    assert (made["width"], made["height"]) == (2400, 1800) and made["ai"] is False
+    with Image.open(cli_env / "big.jpg") as image:
+        assert image.size == (2400, 1800)
+    refused = CliRunner().invoke(cli, ["upscale", str(source), "--scale", "3"])
+    assert refused.exit_code != 0

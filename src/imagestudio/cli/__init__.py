@@ -19,6 +19,7 @@ from imagestudio.cli import (
     optimize,
     providers,
     serve,
+    upscale,
 )
 from imagestudio.errors import StudioError
 from imagestudio.validation import invalid_request
@@ -30,8 +31,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (create, optimize, catalog, providers, serve, accounts, credits, db, doctor,
-               emulate):
+for module in (create, optimize, upscale, catalog, providers, serve, accounts, credits, db,
+               doctor, emulate):
     module.register(app)
 
 
