@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -175,7 +176,7 @@ def build_services(
         rng=rng,
     )
     optimizer = OptimizerService(
-        catalog, rendition_engine(), load_rules(), max_pixels=OPTIMIZE_MAX_PIXELS
+        catalog, rendition_engine, load_rules(), max_pixels=OPTIMIZE_MAX_PIXELS
     )
     return Services(
         settings=settings,
@@ -189,7 +190,7 @@ def build_services(
         optimizer=optimizer,
         optimization=optimization(optimizer),
         upscaling=upscaling(LocalUpscaler(
-            rendition_engine("auto", "upscale"), max_source_pixels=OPTIMIZE_MAX_PIXELS
+            partial(rendition_engine, "auto", "upscale"), max_source_pixels=OPTIMIZE_MAX_PIXELS
         )),
         http_clients=clients,
         persistence=persistence

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
-import numpy as np
-
+from imagestudio.imaging.focus import CENTRE, Focus, Strategy
 from imagestudio.imaging.formats import OutputFormat
-from imagestudio.imaging.saliency import Focus, Strategy, find_focus
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Fit = Literal["crop", "pad"]
 Subsampling = Literal["4:4:4", "4:2:0"]
@@ -256,7 +257,9 @@ def analyse(engine: RenditionEngine, source: Source, options: RenderOptions) -> 
             raise ValueError(f"focal point must be fractions in [0, 1], got {options.focal!r}")
         return Focus(x, y, (x, y, x, y))
     if options.strategy == "centre":
-        return find_focus(np.zeros((1, 1, 3), np.uint8), "centre")
+        return CENTRE
+    from imagestudio.imaging.saliency import find_focus  # NumPy on first use (RSS)
+
     return find_focus(engine.thumbnail(source, SALIENCY_SIDE), options.strategy)
 
 

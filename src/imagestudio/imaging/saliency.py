@@ -14,31 +14,18 @@ this service's default install; skin tones weigh into ``attention`` instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 
-Strategy = Literal["attention", "entropy", "centre"]
-STRATEGIES: tuple[Strategy, ...] = ("attention", "entropy", "centre")
+from imagestudio.imaging.focus import CENTRE, STRATEGIES, Focus, Strategy
+
 _BLOCKS = 12  # entropy grid (per long side)
 _THRESHOLD = 0.5  # of the map's peak: what counts as subject
-
-
-@dataclass(frozen=True)
-class Focus:
-    """``(x, y)``: the point crops centre on; ``box``: the subject ``(x0, y0, x1, y1)``;
-    all fractions of the image's width and height."""
-
-    x: float
-    y: float
-    box: tuple[float, float, float, float]
 
 
 def find_focus(rgb: np.ndarray, strategy: Strategy) -> Focus:
     """The focus of ``rgb`` (``H × W × 3`` uint8) by ``strategy``."""
     if strategy == "centre":
-        return Focus(0.5, 0.5, (0.5, 0.5, 0.5, 0.5))
+        return CENTRE
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown saliency strategy {strategy!r}")
     image = rgb.astype(np.float32) / 255.0
@@ -92,7 +79,7 @@ def _focus_of(heat: np.ndarray) -> Focus:
     h, w = heat.shape
     heat = _normalised(heat)
     if not heat.any():
-        return Focus(0.5, 0.5, (0.5, 0.5, 0.5, 0.5))
+        return CENTRE
     mask = heat >= _THRESHOLD
     ys, xs = np.nonzero(mask)
     weights = heat[mask]

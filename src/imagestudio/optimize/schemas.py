@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from imagestudio.imaging.focus import Strategy
 from imagestudio.imaging.renditions import Fit
-from imagestudio.imaging.saliency import Strategy
 
 MAX_PLATFORMS = 20
 MAX_TEMPLATES = 100

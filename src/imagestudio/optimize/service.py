@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -58,15 +58,25 @@ class OptimizePlan:
 
 
 class OptimizerService:
+    """``engine`` builds the rendition engine on first use (no imaging library is loaded
+    by a server that never optimizes)."""
+
     def __init__(
-        self, catalog: Catalog, engine: RenditionEngine, rules: OutputRules, *,
+        self, catalog: Catalog, engine: Callable[[], RenditionEngine], rules: OutputRules, *,
         max_pixels: int, threads: int = 2,
     ) -> None:
         self._catalog = catalog
-        self._engine = engine
+        self._make_engine = engine
+        self._built: RenditionEngine | None = None
         self._rules = rules
         self._max_pixels = max_pixels
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="optimize")
+
+    @property
+    def _engine(self) -> RenditionEngine:
+        if self._built is None:
+            self._built = self._make_engine()
+        return self._built
 
     @property
     def engine_name(self) -> str:

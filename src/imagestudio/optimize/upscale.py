@@ -8,6 +8,7 @@ pixels and sides) are checked at planning, before anything runs. Vendor upscaler
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -108,9 +109,18 @@ def target_size(request: UpscaleRequest, src_w: int, src_h: int) -> tuple[int, i
 
 
 class LocalUpscaler:
-    def __init__(self, engine: RenditionEngine, *, max_source_pixels: int) -> None:
-        self._engine = engine
+    """``engine`` builds the engine on first use (nothing loaded until an upscale)."""
+
+    def __init__(self, engine: Callable[[], RenditionEngine], *, max_source_pixels: int) -> None:
+        self._make_engine = engine
+        self._built: RenditionEngine | None = None
         self._max_source_pixels = max_source_pixels
+
+    @property
+    def _engine(self) -> RenditionEngine:
+        if self._built is None:
+            self._built = self._make_engine()
+        return self._built
 
     @property
     def engine_name(self) -> str:
