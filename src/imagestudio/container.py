@@ -31,11 +31,12 @@ from imagestudio.imaging.engines import rendition_engine
 from imagestudio.imaging.pillow import PillowEngine
 from imagestudio.optimize.service import OptimizerService
 from imagestudio.optimize.targets import load_rules
-from imagestudio.optimize.upscale import LocalUpscaler
+from imagestudio.optimize.upscale import Upscaler, load_modes
 from imagestudio.providers._http import build_http_client
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.registry import build_providers
+from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
 from imagestudio.studio.optimize import Optimization, optimization
@@ -189,8 +190,13 @@ def build_services(
         image_generation=image_generation(generation),
         optimizer=optimizer,
         optimization=optimization(optimizer),
-        upscaling=upscaling(LocalUpscaler(
-            partial(rendition_engine, "auto", "upscale"), max_source_pixels=OPTIMIZE_MAX_PIXELS
+        upscaling=upscaling(Upscaler(
+            partial(rendition_engine, "auto", "upscale"), load_modes(),
+            max_source_pixels=OPTIMIZE_MAX_PIXELS,
+            stability=StabilityUpscaler(settings.provider("stability"),
+                                        client=clients["stability"])
+            if "stability" in clients else None,
+            stability_configured="stability" in ready,
         )),
         http_clients=clients,
         persistence=persistence

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from imagestudio.emulators import stability_upscale as upscale
 from imagestudio.emulators._base import (
     GARBAGE_BYTES,
     GARBAGE_JSON,
@@ -68,7 +69,7 @@ SIZES_CORE: dict[str, tuple[int, int]] = {
     for ratio, (w, h) in SIZES_1MP.items()
 }
 MAX_BODY_BYTES = 10 * 1024 * 1024
-_FILE_FIELDS = {"image"}
+_FILE_FIELDS = {"image"}  # generate (img2img) and upscale
 _MODERATION = (
     "Your request was flagged by our content moderation system, as a result your request was "
     "denied and you were not charged."
@@ -172,6 +173,8 @@ class StabilityEmulator(Emulator):
         }
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if upscale.is_upscale(request) and request.method == "POST":
+            return self._upscale(request)
         route = _ENDPOINTS.get(request.url.path)
         if route is None or request.method != "POST":
             return self.error_response(404, f"{request.method} {request.url.path}: not found")
@@ -189,6 +192,25 @@ class StabilityEmulator(Emulator):
         if self.take("reject"):
             return self.error_response(403)
         return self._image(request, form, sizes[form.aspect_ratio])
+
+    def _upscale(self, request: httpx.Request) -> httpx.Response:
+        """§1.6 fast and conservative: sync, raw bytes (or JSON), 4x / ~4 MP out."""
+        if len(request.content) > MAX_BODY_BYTES:
+            return self.error_response(413)
+        try:
+            _validate_accept(request)
+            form, size = upscale.validate(request.url.path, read_form(request))
+        except InvalidBody as exc:
+            return json_response(
+                400, {"id": self.next_id(), "name": "bad_request", "errors": exc.messages}
+            )
+        if not self.bearer_ok(request):
+            return self.error_response(401)
+        if self.take("reject"):
+            return self.error_response(403)
+        prompt = getattr(form, "prompt", "upscale")
+        return self._image(request, _Upscaled(prompt=prompt, output_format=form.output_format),
+                           size)
 
     def _image(self, request: httpx.Request, form: _Form, size: tuple[int, int]) -> httpx.Response:
         as_json = request.headers.get("accept", "image/*") == "application/json"
@@ -217,13 +239,21 @@ class StabilityEmulator(Emulator):
         return httpx.Response(200, content=data, headers=headers)
 
 
-def _validate(form_cls: type[_Form], request: httpx.Request) -> _Form:
+class _Upscaled(_Form):
+    """What :meth:`StabilityEmulator._image` needs of an upscale request."""
+
+
+def _validate_accept(request: httpx.Request) -> None:
     accept = request.headers.get("accept", "image/*")
     if accept not in ("image/*", "*/*", "application/json"):
         raise InvalidBody(["accept: must be image/* or application/json"])
     for header in ("stability-client-id", "stability-client-user-id", "stability-client-version"):
         if len(request.headers.get(header, "")) > 256:
             raise InvalidBody([f"{header}: must be at most 256 characters"])
+
+
+def _validate(form_cls: type[_Form], request: httpx.Request) -> _Form:
+    _validate_accept(request)
     try:
         form = form_cls.model_validate(read_form(request))
     except ValidationError as exc:

@@ -1,29 +1,34 @@
-"""Upscale as a studio operation (local mode): planner and runner over
-:class:`~imagestudio.optimize.upscale.LocalUpscaler`.
+"""Upscale as a studio operation: planner and runner over
+:class:`~imagestudio.optimize.upscale.Upscaler`.
 
-Free; counts one ``upscale`` against the plan's quota. The output is an asset linked to
-its source (parent id, operation ``upscale``, parameters with ``ai: false``).
+One ``upscale`` against the plan's quota, priced from the modes' data (local: free);
+the quote is held and, when the vendor delivers, captured; a failed vendor call is
+released. The output is an asset linked to its source (parent id, operation
+``upscale``, parameters with ``ai``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from imagestudio.assets.library import AssetLibrary
 from imagestudio.assets.store import AssetStore
 from imagestudio.credits.operations import Operation
+from imagestudio.errors import GenerationFailed, StudioError
 from imagestudio.optimize.schemas import SourceImage
 from imagestudio.optimize.upscale import (
-    MODEL,
-    LocalUpscaler,
     UpscaleCall,
     UpscalePlan,
+    Upscaler,
     UpscaleRequest,
     UpscaleResult,
 )
+from imagestudio.providers.errors import ProviderError
 from imagestudio.studio.contracts import (
     JobFields,
     OperationModule,
+    Outcome,
     Priced,
     RunOutput,
     UnitEvent,
@@ -36,30 +41,59 @@ Upscaling = OperationModule[UpscaleCall, UpscalePlan, UpscaleResult]
 
 
 class UpscalePlanner:
-    def __init__(self, upscaler: LocalUpscaler) -> None:
+    def __init__(self, upscaler: Upscaler) -> None:
         self._upscaler = upscaler
 
     def plan(self, request: UpscaleCall) -> Priced[UpscalePlan]:
         plan = self._upscaler.plan(request)
-        charge = Operation(kind="upscale", quantity=1, per_unit_micros=0, quality=None,
-                           provider="local", model=MODEL, pixels=plan.width * plan.height)
-        job = JobFields(provider="local", model=MODEL, template_id=None,
+        mode = plan.mode
+        charge = Operation(kind="upscale", quantity=1, per_unit_micros=mode.price_micros,
+                           quality=None, provider=mode.provider, model=plan.model,
+                           pixels=plan.width * plan.height)
+        job = JobFields(provider=mode.provider, model=plan.model, template_id=None,
                         request=request.model_dump(mode="json", exclude_defaults=True))
         return Priced(plan, charge, job)
 
 
 class UpscaleRunner:
-    def __init__(self, upscaler: LocalUpscaler) -> None:
+    def __init__(self, upscaler: Upscaler) -> None:
         self._upscaler = upscaler
 
     async def run(
         self, plan: UpscalePlan, *, on_unit: UnitListener | None = None
     ) -> RunOutput[UpscaleResult]:
-        result, output = await asyncio.to_thread(self._upscaler.render, plan)
+        mode = plan.mode
+        try:
+            if mode.provider == "local":
+                result, output = await asyncio.to_thread(self._upscaler.render, plan)
+            else:
+                result, output = await self._upscaler.render_vendor(plan)
+        except ProviderError as exc:
+            if on_unit is not None:
+                on_unit(UnitEvent(0, "failed", 1, 1, exc.message))
+            failed = UpscaleResult(
+                source_asset_id=plan.call.source.asset_id, cost_micros=0, mode=mode.id,
+                label=mode.label, ai=mode.ai, engine=mode.provider, width=0, height=0,
+                format=plan.fmt, bytes=0, render_ms=0.0, error=exc.message,
+            )
+            return RunOutput(failed, [UnitOutcome(
+                index=0, output=None, provider=mode.provider, error_code=exc.code,
+                error_message=exc.message,
+            )])
         if on_unit is not None:
-            on_unit(UnitEvent(0, "succeeded", 1, 1, f"{plan.width}x{plan.height}"))
-        return RunOutput(result, [UnitOutcome(index=0, output=output, model=MODEL,
-                                              provider="local")])
+            on_unit(UnitEvent(0, "succeeded", 1, 1, f"{result.width}x{result.height}"))
+        return RunOutput(result, [UnitOutcome(
+            index=0, output=output, cost_micros=mode.price_micros, model=plan.model,
+            provider=mode.provider,
+        )])
+
+
+def _failure(outcome: Outcome[Any]) -> StudioError | None:
+    result: UpscaleResult = outcome.result
+    if result.error is None:
+        return None
+    return GenerationFailed(f"the upscale failed: {result.error}",
+                            details={"job_id": outcome.job_id, "mode": result.mode})
 
 
 async def prepare_upscale(
@@ -73,8 +107,8 @@ async def prepare_upscale(
     return UpscaleCall(request=request, source=source, source_media_type=asset.media_type)
 
 
-def upscaling(upscaler: LocalUpscaler) -> Upscaling:
+def upscaling(upscaler: Upscaler) -> Upscaling:
     return OperationModule(
         kind="upscale", scope=SCOPE, planner=UpscalePlanner(upscaler),
-        runner=UpscaleRunner(upscaler), result_type=UpscaleResult,
+        runner=UpscaleRunner(upscaler), result_type=UpscaleResult, failure=_failure,
     )
