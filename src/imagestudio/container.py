@@ -193,8 +193,10 @@ def build_services(
         upscaling=upscaling(Upscaler(
             partial(rendition_engine, "auto", "upscale"), load_modes(),
             max_source_pixels=OPTIMIZE_MAX_PIXELS,
+            # §1.6: polling more than once per 10 s may be rate-limited
             stability=StabilityUpscaler(settings.provider("stability"),
-                                        client=clients["stability"])
+                                        client=clients["stability"], poll_interval_s=10.0,
+                                        poll_timeout_s=120.0)
             if "stability" in clients else None,
             stability_configured="stability" in ready,
         )),

@@ -16,7 +16,7 @@ from imagestudio.api.app import create_app
 from imagestudio.container import build_services
 from imagestudio.emulators.stability import StabilityEmulator
 from imagestudio.optimize.upscale import load_modes
-from imagestudio.providers.errors import ProviderBadRequest
+from imagestudio.providers.errors import ProviderBadRequest, ProviderTimeout
 from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.settings import Settings
 from imagestudio.vendors import VENDOR_IDS
@@ -109,7 +109,7 @@ async def api(tmp_path: Path, emulator: StabilityEmulator) -> AsyncIterator[tupl
     app = create_app(settings, services, server_settings())
     async with app.router.lifespan_context(app):
         persistence = app.state.api.persistence
-        user = await persistence.accounts.create_user("carol", plan="pro")
+        user = await persistence.accounts.create_user("carol", plan="enterprise")
         await persistence.credits.admin.grant("carol", 1_000_000, note="test")
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -156,3 +156,64 @@ async def test_limits_refuse_before_money_moves_and_failures_release(
     usage = (await client.get("/api/image-studio/usage", headers=headers)).json()
     assert usage["balance"]["micros"] == 1_000_000 and usage["held"]["micros"] == 0
     assert usage["quotas"]["upscale"]["used"] == 0
+
+
+CREATIVE_PRICE = load_modes()["stability/creative"].price_micros
+
+
+def test_creative_walks_id_then_202s_then_the_image(emulator: StabilityEmulator) -> None:
+    emulator.creative_polls = 2
+    submitted = _post(emulator, "creative", {"prompt": "a cat", "output_format": "jpeg"},
+                      _png(128, 128))
+    assert submitted.status_code == 200
+    job_id = submitted.json()["id"]
+    assert len(job_id) == 64 and set(submitted.json()) == {"id"}
+    with httpx.Client(transport=httpx.MockTransport(emulator)) as http:
+        url = f"https://api.stability.ai/v2beta/results/{job_id}"
+        other = http.get(url, headers={"authorization": "Bearer other", "accept": "image/*"})
+        assert other.status_code == 404 and other.json()["name"] == "generation_not_found"
+        statuses = [http.get(url, headers=AUTH).status_code for _ in range(3)]
+        assert statuses == [202, 202, 200]
+
+
+async def test_creative_polls_and_a_timed_out_poll_resumes_without_resubmitting(
+    emulator: StabilityEmulator,
+) -> None:
+    emulator.creative_polls = 3
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    settings = Settings(_env_file=None, stability_api_key=KEY)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(emulator)) as http:
+        impatient = StabilityUpscaler(settings.provider("stability"), client=http,
+                                      sleep=sleep, poll_interval_s=10.0, poll_timeout_s=0.0)
+        with pytest.raises(ProviderTimeout) as timed_out:
+            await impatient.creative(_png(128, 128), output_format="jpeg")
+        resume_id = timed_out.value.details["resume_id"]
+        patient = StabilityUpscaler(settings.provider("stability"), client=http,
+                                    sleep=sleep, poll_interval_s=10.0, poll_timeout_s=600.0)
+        image = await patient.creative(None, output_format="jpeg", resume_id=resume_id)
+    assert abs(image.width * image.height - 3152 * 3152) < 10_000
+    assert len(emulator.requests("POST")) == 1  # submitted once, paid once
+    assert len(emulator.requests("GET")) == 4 and slept == [10.0, 10.0]
+
+
+async def test_creative_resume_through_the_api_charges_once(
+    api: tuple, emulator: StabilityEmulator
+) -> None:
+    client, headers = api
+    source = await _source(client, headers, (128, 96))
+    emulator.creative_polls = 0
+    earlier = _post(emulator, "creative", {"prompt": "x", "output_format": "jpeg"},
+                    _png(128, 96))  # a request whose polling ran out of time
+    response = await client.post("/api/image-studio/upscale", headers=headers, json={
+        "asset_id": source, "mode": "stability/creative", "format": "jpeg",
+        "resume_id": earlier.json()["id"],
+    })
+    assert response.status_code == 200, response.text
+    assert response.json()["cost_micros"] == CREATIVE_PRICE
+    assert len(emulator.requests("POST")) == 1  # the API sent no new submission
+    usage = (await client.get("/api/image-studio/usage", headers=headers)).json()
+    assert usage["balance"]["micros"] == 1_000_000 - CREATIVE_PRICE

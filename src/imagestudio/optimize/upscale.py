@@ -32,7 +32,7 @@ MAX_OUTPUT_SIDE = 8192
 ASPECT_TOLERANCE = 0.01
 
 
-ModeId = Literal["local", "stability/fast", "stability/conservative"]
+ModeId = Literal["local", "stability/fast", "stability/conservative", "stability/creative"]
 
 
 class _Limits(BaseModel):
@@ -60,7 +60,7 @@ class UpscaleMode(BaseModel):
 
     id: str
     provider: str
-    vendor_mode: Literal["fast", "conservative"] | None = None
+    vendor_mode: Literal["fast", "conservative", "creative"] | None = None
     label: str
     ai: bool
     output: _Output
@@ -114,10 +114,16 @@ class UpscaleRequest(BaseModel):
     sharpen: bool = True
     format: OutputFormat | None = Field(
         default=None, description="Default: PNG for a PNG source, else JPEG.")
+    resume_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="stability/creative: the id a timed-out request returned; polls it "
+                    "again instead of submitting (and paying for) a new upscale.")
 
     @model_validator(mode="after")
     def _one_way(self) -> UpscaleRequest:
         sized = self.scale is not None or self.width is not None or self.height is not None
+        if self.resume_id is not None and self.mode != "stability/creative":
+            raise ValueError("resume_id is only for stability/creative")
         if self.mode != "local":
             if sized:
                 raise ValueError(f"{self.mode} decides the output size: give no scale or size")
@@ -148,6 +154,9 @@ class UpscaleResult(BaseModel):
     bytes: int
     render_ms: float
     error: str | None = Field(default=None, description="Why a vendor upscale failed.")
+    resume_id: str | None = Field(
+        default=None, description="A creative upscale still running: send it back as "
+                                  "resume_id to collect it without paying twice.")
 
 
 @dataclass(frozen=True)
@@ -246,9 +255,15 @@ class Upscaler:
         """A vendor mode: one paid call; raises ``ProviderError`` subclasses."""
         started = time.perf_counter()
         assert self._stability is not None and plan.mode.vendor_mode is not None
-        image = await self._stability.upscale(
-            plan.mode.vendor_mode, plan.call.source.data, output_format=plan.fmt
-        )
+        if plan.mode.vendor_mode == "creative":
+            image = await self._stability.creative(
+                plan.call.source.data, output_format=plan.fmt,
+                resume_id=plan.call.request.resume_id,
+            )
+        else:
+            image = await self._stability.upscale(
+                plan.mode.vendor_mode, plan.call.source.data, output_format=plan.fmt
+            )
         assert image.data is not None
         fmt: OutputFormat = plan.fmt
         return self._finished(plan, image.data, fmt, image.width, image.height, started,

@@ -75,6 +75,7 @@ class UpscaleRunner:
                 source_asset_id=plan.call.source.asset_id, cost_micros=0, mode=mode.id,
                 label=mode.label, ai=mode.ai, engine=mode.provider, width=0, height=0,
                 format=plan.fmt, bytes=0, render_ms=0.0, error=exc.message,
+                resume_id=exc.details.get("resume_id"),
             )
             return RunOutput(failed, [UnitOutcome(
                 index=0, output=None, provider=mode.provider, error_code=exc.code,
@@ -92,8 +93,10 @@ def _failure(outcome: Outcome[Any]) -> StudioError | None:
     result: UpscaleResult = outcome.result
     if result.error is None:
         return None
-    return GenerationFailed(f"the upscale failed: {result.error}",
-                            details={"job_id": outcome.job_id, "mode": result.mode})
+    details: dict[str, Any] = {"job_id": outcome.job_id, "mode": result.mode}
+    if result.resume_id:
+        details["resume_id"] = result.resume_id
+    return GenerationFailed(f"the upscale failed: {result.error}", details=details)
 
 
 async def prepare_upscale(
