@@ -37,6 +37,7 @@ from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.registry import build_providers
 from imagestudio.providers.stability_upscale import StabilityUpscaler
+from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
 from imagestudio.studio.optimize import Optimization, optimization
@@ -198,7 +199,10 @@ def build_services(
                                         client=clients["stability"], poll_interval_s=10.0,
                                         poll_timeout_s=120.0)
             if "stability" in clients else None,
-            stability_configured="stability" in ready,
+            wavespeed=WaveSpeedUpscaler(settings.provider("wavespeed"),
+                                        client=clients["wavespeed"])
+            if "wavespeed" in clients else None,
+            configured=frozenset(ready),
         )),
         http_clients=clients,
         persistence=persistence

@@ -175,3 +175,23 @@ async def test_upscale_limits_are_checked_before_anything_runs(api: Api) -> None
     assert await _count(api, api.alice) == before
     usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
     assert usage["quotas"]["upscale"]["used"] == 0
+
+
+async def test_wavespeed_upscale_is_charged_its_price(api: Api) -> None:
+    square = await _upload(api, api.alice)  # 1600x1200: 4096x3072 out, over Pro's 4K
+    refused = await api.client.post("/api/image-studio/upscale", headers=api.alice,
+                                    json={"asset_id": square, "mode": "wavespeed/image-upscaler"})
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["details"]["limit"] == "max_pixels"
+    assert api.wavespeed.requests("POST") == []  # refused before anything was sent
+    wide = (await api.client.post(
+        A, files={"file": ("wide.jpg", _photo_jpeg(1600, 600), "image/jpeg")}, headers=api.alice,
+    )).json()["id"]
+    response = await api.client.post("/api/image-studio/upscale", headers=api.alice,
+                                     json={"asset_id": wide, "mode": "wavespeed/image-upscaler"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["width"], body["height"]) == (4096, 1536) and body["ai"] is True
+    usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
+    assert usage["balance"]["micros"] == 10_000_000 - body["cost_micros"]
+    assert body["cost_micros"] == 10_000

@@ -4,6 +4,7 @@ money path through the API (quote = hold = capture; a failed call is released)."
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,9 +16,12 @@ from tests.api.conftest import server_settings
 from imagestudio.api.app import create_app
 from imagestudio.container import build_services
 from imagestudio.emulators.stability import StabilityEmulator
+from imagestudio.emulators.wavespeed import UPSCALER as WS_MODEL
+from imagestudio.emulators.wavespeed import WaveSpeedEmulator
 from imagestudio.optimize.upscale import load_modes
 from imagestudio.providers.errors import ProviderBadRequest, ProviderTimeout
 from imagestudio.providers.stability_upscale import StabilityUpscaler
+from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.vendors import VENDOR_IDS
 
@@ -217,3 +221,39 @@ async def test_creative_resume_through_the_api_charges_once(
     assert len(emulator.requests("POST")) == 1  # the API sent no new submission
     usage = (await client.get("/api/image-studio/usage", headers=headers)).json()
     assert usage["balance"]["micros"] == 1_000_000 - CREATIVE_PRICE
+
+
+def _ws_post(emulator: WaveSpeedEmulator, body: dict[str, object]) -> httpx.Response:
+    with httpx.Client(transport=httpx.MockTransport(emulator)) as http:
+        return http.post(f"https://api.wavespeed.ai/api/v3/{WS_MODEL}", json=body,
+                         headers={"Authorization": "Bearer ws-key"})
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    ({"image": "ftp://x/y.png"}, "image"),
+    ({"image": "data:image/png;base64,AAAA", "target_resolution": "16k"}, "target_resolution"),
+    ({"image": "data:image/png;base64,AAAA", "output_format": "gif"}, "output_format"),
+    ({}, "image"),
+])
+def test_wavespeed_upscaler_refuses_wrong_fields(body: dict[str, object], fragment: str) -> None:
+    response = _ws_post(WaveSpeedEmulator("ws-key"), body)
+    assert response.status_code == 400 and fragment in response.json()["message"]
+
+
+async def test_wavespeed_upscaler_submits_once_polls_and_downloads() -> None:
+    emulator = WaveSpeedEmulator("ws-key", polls_before_done=2)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    settings = Settings(_env_file=None, wavespeed_api_key="ws-key")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(emulator)) as http:
+        client = WaveSpeedUpscaler(settings.provider("wavespeed"), client=http, sleep=sleep,
+                                   poll_interval_s=2.0)
+        image = await client.upscale(_png(300, 200), "image/png", target_resolution="2k",
+                                     output_format="jpeg")
+    assert (image.width, image.height) == (2048, 1365)
+    [submit] = emulator.requests("POST")
+    assert json.loads(submit.content)["image"].startswith("data:image/png;base64,")
+    assert len(slept) == 3  # polled until the third answer said completed

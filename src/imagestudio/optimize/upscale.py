@@ -25,6 +25,7 @@ from imagestudio.optimize.schemas import SourceImage
 from imagestudio.optimize.service import OutputFile
 from imagestudio.providers.errors import ProviderNotConfigured
 from imagestudio.providers.stability_upscale import StabilityUpscaler
+from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 
 MODES_FILE = Path(__file__).parent / "data" / "upscale_modes.yaml"
 MAX_OUTPUT_PIXELS = 40_000_000
@@ -32,7 +33,10 @@ MAX_OUTPUT_SIDE = 8192
 ASPECT_TOLERANCE = 0.01
 
 
-ModeId = Literal["local", "stability/fast", "stability/conservative", "stability/creative"]
+ModeId = Literal[
+    "local", "stability/fast", "stability/conservative", "stability/creative",
+    "wavespeed/image-upscaler",
+]
 
 
 class _Limits(BaseModel):
@@ -49,7 +53,7 @@ class _Limits(BaseModel):
 class _Output(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["free", "scale", "pixels"]
+    kind: Literal["free", "scale", "pixels", "long_side"]
     value: int | None = None
 
 
@@ -60,7 +64,7 @@ class UpscaleMode(BaseModel):
 
     id: str
     provider: str
-    vendor_mode: Literal["fast", "conservative", "creative"] | None = None
+    vendor_mode: Literal["fast", "conservative", "creative", "image-upscaler"] | None = None
     label: str
     ai: bool
     output: _Output
@@ -90,6 +94,9 @@ class UpscaleMode(BaseModel):
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         if self.output.kind == "scale" and self.output.value:
             return width * self.output.value, height * self.output.value
+        if self.output.kind == "long_side" and self.output.value:
+            scale = self.output.value / max(width, height)
+            return round(width * scale), round(height * scale)
         assert self.output.kind == "pixels" and self.output.value
         scale = (self.output.value / (width * height)) ** 0.5
         return round(width * scale), round(height * scale)
@@ -210,14 +217,15 @@ class Upscaler:
     def __init__(
         self, engine: Callable[[], RenditionEngine], modes: dict[str, UpscaleMode], *,
         max_source_pixels: int, stability: StabilityUpscaler | None = None,
-        stability_configured: bool = False,
+        wavespeed: WaveSpeedUpscaler | None = None, configured: frozenset[str] = frozenset(),
     ) -> None:
         self._make_engine = engine
         self._built: RenditionEngine | None = None
         self._modes = modes
         self._max_source_pixels = max_source_pixels
         self._stability = stability
-        self._stability_configured = stability_configured
+        self._wavespeed = wavespeed
+        self._configured = configured
 
     @property
     def _engine(self) -> RenditionEngine:
@@ -229,9 +237,13 @@ class Upscaler:
         mode = self._modes[call.request.mode]
         src_w, src_h = call.source.width, call.source.height
         mode.check(src_w, src_h)
-        if mode.provider == "stability" and not (self._stability and self._stability_configured):
+        clients = {"stability": self._stability, "wavespeed": self._wavespeed}
+        if mode.provider != "local" and not (
+            clients.get(mode.provider) and mode.provider in self._configured
+        ):
             raise ProviderNotConfigured(
-                f"{mode.id} needs Stability: set STABILITY_API_KEY", provider="stability"
+                f"{mode.id} needs {mode.provider}: set {mode.provider.upper()}_API_KEY",
+                provider=mode.provider,
             )
         if mode.provider == "local":
             width, height = target_size(call.request, src_w, src_h)
@@ -254,13 +266,21 @@ class Upscaler:
     async def render_vendor(self, plan: UpscalePlan) -> tuple[UpscaleResult, OutputFile]:
         """A vendor mode: one paid call; raises ``ProviderError`` subclasses."""
         started = time.perf_counter()
-        assert self._stability is not None and plan.mode.vendor_mode is not None
-        if plan.mode.vendor_mode == "creative":
+        if plan.mode.provider == "wavespeed":
+            assert self._wavespeed is not None
+            image = await self._wavespeed.upscale(
+                plan.call.source.data, plan.call.source_media_type, target_resolution="4k",
+                output_format=plan.fmt,
+            )
+        elif plan.mode.vendor_mode == "creative":
+            assert self._stability is not None
             image = await self._stability.creative(
                 plan.call.source.data, output_format=plan.fmt,
                 resume_id=plan.call.request.resume_id,
             )
         else:
+            assert self._stability is not None
+            assert plan.mode.vendor_mode in ("fast", "conservative")
             image = await self._stability.upscale(
                 plan.mode.vendor_mode, plan.call.source.data, output_format=plan.fmt
             )
