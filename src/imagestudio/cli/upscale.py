@@ -20,7 +20,13 @@ Opt = typer.Option
 
 def upscale(
     image: Annotated[str, typer.Argument(help="An image file, or the id of a library asset.")],
-    scale: Annotated[int | None, Opt("--scale", help="2 or 4.")] = None,
+    mode: Annotated[str, Opt("--mode", help=(
+        "local (free, not AI) | stability/fast | stability/conservative | stability/creative "
+        "| wavespeed/image-upscaler (paid; needs the vendor's key)"))] = "local",
+    resume_id: Annotated[str | None, Opt(
+        "--resume-id", help="stability/creative: collect a timed-out upscale by its id.",
+    )] = None,
+    scale: Annotated[int | None, Opt("--scale", help="local: 2 or 4.")] = None,
     width: Annotated[int | None, Opt("--width", help="Target width (keeps the ratio).")] = None,
     height: Annotated[int | None, Opt("--height", help="Target height.")] = None,
     no_sharpen: Annotated[bool, Opt("--no-sharpen", help="Resample only.")] = False,
@@ -28,12 +34,13 @@ def upscale(
     out: Annotated[Path | None, Opt("--out", "-o", help="Also write the file here.")] = None,
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Enlarge an image locally (Lanczos3 + a light sharpen; more pixels, not new detail:
-    not AI). Free; the result goes to the library linked to its source."""
+    """Enlarge an image: locally (Lanczos3 + a light sharpen; more pixels, not new detail:
+    not AI; free) or with a vendor's AI upscaler (priced per mode, held and charged like
+    any create). The result goes to the library linked to its source."""
     path = Path(image)
     data = path.read_bytes() if path.is_file() else None
-    fields = {"scale": scale, "width": width, "height": height, "sharpen": not no_sharpen,
-              "format": output_format}
+    fields = {"mode": mode, "resume_id": resume_id, "scale": scale, "width": width,
+              "height": height, "sharpen": not no_sharpen, "format": output_format}
     result, asset_id, file = run_database_command(_run(image, data, fields))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
