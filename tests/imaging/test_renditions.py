@@ -93,7 +93,9 @@ def test_the_quality_search_finds_the_highest_quality_that_fits(engine):
     data, enc, ok = meet_budget(lambda e: engine.encode(pixels, e, None), spec, "jpeg")
     assert ok and len(data) <= 150_000
     assert enc.quality < 90
-    above = engine.encode(pixels, Encoding("jpeg", enc.quality + 1, enc.subsampling), None)
+    assert enc.optimize  # Huffman optimisation is tried before any quality is given up
+    above = engine.encode(
+        pixels, Encoding("jpeg", enc.quality + 1, enc.subsampling, optimize=True), None)
     assert len(above) > 150_000  # the search stopped at the highest quality that fits
 
 

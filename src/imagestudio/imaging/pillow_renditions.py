@@ -89,7 +89,7 @@ class PillowRenditions:
         if encoding.fmt == "jpeg":
             _flatten(image).save(buffer, "JPEG", quality=encoding.quality,
                                  subsampling=0 if encoding.subsampling == "4:4:4" else 2,
-                                 optimize=True)
+                                 optimize=encoding.optimize)
             return embed_metadata(buffer.getvalue(), metadata)
         extra = {} if metadata is None else {"exif": _exif(_payload(metadata))}
         image.save(buffer, "WEBP", quality=encoding.quality, method=self._webp_method, **extra)

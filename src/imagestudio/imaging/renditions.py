@@ -30,11 +30,14 @@ SALIENCY_SIDE = 192  # the analysis thumbnail's long side: a few ms, stable boxe
 
 @dataclass(frozen=True)
 class Encoding:
-    """One encoder setting: lossy ``quality`` (ignored for PNG) and JPEG chroma."""
+    """One encoder setting: lossy ``quality`` (ignored for PNG), JPEG chroma, and JPEG
+    Huffman-table optimisation (about 8 % smaller, 20 % slower: used once a file is over
+    its byte limit, before any quality is given up)."""
 
     fmt: OutputFormat
     quality: int
     subsampling: Subsampling = "4:2:0"
+    optimize: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,9 +219,10 @@ def _warn(spec: RenditionSpec, ok: bool) -> tuple[str, ...]:
 def meet_budget(
     encode: Callable[[Encoding], bytes], spec: RenditionSpec, fmt: OutputFormat
 ) -> tuple[bytes, Encoding, bool]:
-    """Encode at the spec's quality; over ``max_bytes``, binary-search the highest
-    quality ≥ the floor that fits, then (JPEG 4:4:4) the same at 4:2:0. Returns the
-    file, its encoding and whether it fits (at the floor when nothing does)."""
+    """Encode at the spec's quality; over ``max_bytes``, the same with optimised Huffman
+    tables (JPEG), then binary-search the highest quality ≥ the floor that fits, then
+    (JPEG 4:4:4) the same at 4:2:0. Returns the file, its encoding and whether it fits
+    (at the floor when nothing does)."""
     first = Encoding(fmt, spec.quality, spec.subsampling)
     data = encode(first)
     limit = spec.max_bytes
@@ -226,6 +230,12 @@ def meet_budget(
         return data, first, True
     if fmt == "png":
         return data, first, False
+    tight = fmt == "jpeg"
+    if tight:
+        first = Encoding(fmt, spec.quality, spec.subsampling, optimize=True)
+        data = encode(first)
+        if len(data) <= limit:
+            return data, first, True
     chromas: list[Subsampling] = [spec.subsampling]
     if fmt == "jpeg" and spec.subsampling == "4:4:4":
         chromas.append("4:2:0")
@@ -236,7 +246,7 @@ def meet_budget(
         lo, hi = spec.quality_floor, top
         while lo <= hi:
             mid = (lo + hi) // 2
-            enc = Encoding(fmt, mid, chroma)
+            enc = Encoding(fmt, mid, chroma, optimize=tight)
             candidate = encode(enc)
             if len(candidate) <= limit:
                 best, lo = (candidate, enc), mid + 1

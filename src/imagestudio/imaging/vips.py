@@ -135,7 +135,7 @@ class VipsRenditions:
             if pixels.bands == 4:
                 pixels = pixels.flatten(background=[255, 255, 255]).cast("uchar")
             data = pixels.jpegsave_buffer(
-                Q=encoding.quality, keep=0, optimize_coding=True,
+                Q=encoding.quality, keep=0, optimize_coding=encoding.optimize,
                 subsample_mode="off" if encoding.subsampling == "4:4:4" else "on",
             )
             return embed_metadata(bytes(data), metadata)
