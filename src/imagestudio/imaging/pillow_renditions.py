@@ -56,8 +56,8 @@ class PillowRenditions:
         image: Image.Image = source.image
         scale = long_side / max(image.size)
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        small = image.convert("RGB").resize(size, Image.Resampling.BOX)
-        return np.asarray(small)
+        small = image.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+        return np.asarray(small.convert("RGB") if small.mode != "RGB" else small)
 
     def resample(self, source: Any, spec: RenditionSpec, crop: Box, inner: Box | None) -> Any:
         from imagestudio.imaging.resample import resize
