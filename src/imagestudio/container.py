@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -27,16 +28,26 @@ from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.generation.service import GenerationService
 from imagestudio.imaging.engine import ImageEngine
+from imagestudio.imaging.engines import rendition_engine
 from imagestudio.imaging.pillow import PillowEngine
+from imagestudio.optimize.service import OptimizerService
+from imagestudio.optimize.targets import load_rules
+from imagestudio.optimize.upscale import Upscaler, load_modes
 from imagestudio.providers._http import build_http_client
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.registry import build_providers
+from imagestudio.providers.stability_upscale import StabilityUpscaler
+from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
+from imagestudio.studio.optimize import Optimization, optimization
 from imagestudio.studio.sweeper import Sweeper
+from imagestudio.studio.upscale import Upscaling, upscaling
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
+
+OPTIMIZE_MAX_PIXELS = 40_000_000  # a source the optimizer decodes (≈ 160 MB as RGBA)
 
 
 @dataclass(frozen=True)
@@ -121,11 +132,15 @@ class Services:
     gateway: Gateway
     generation: GenerationService
     image_generation: ImageGeneration
+    optimizer: OptimizerService
+    optimization: Optimization
+    upscaling: Upscaling
     http_clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     persistence: Persistence | None = None
 
     async def aclose(self) -> None:
+        self.optimizer.close()
         for client in self.http_clients.values():
             await client.aclose()
         if self.persistence is not None:
@@ -195,6 +210,9 @@ def build_services(
         rng=rng,
         retired_models=retired_models(catalog, settings),
     )
+    optimizer = OptimizerService(
+        catalog, rendition_engine, load_rules(), max_pixels=OPTIMIZE_MAX_PIXELS
+    )
     return Services(
         settings=settings,
         catalog=catalog,
@@ -204,6 +222,21 @@ def build_services(
         gateway=gateway,
         generation=generation,
         image_generation=image_generation(generation),
+        optimizer=optimizer,
+        optimization=optimization(optimizer),
+        upscaling=upscaling(Upscaler(
+            partial(rendition_engine, "auto", "upscale"), load_modes(),
+            max_source_pixels=OPTIMIZE_MAX_PIXELS,
+            # §1.6: polling more than once per 10 s may be rate-limited
+            stability=StabilityUpscaler(settings.provider("stability"),
+                                        client=clients["stability"], poll_interval_s=10.0,
+                                        poll_timeout_s=120.0)
+            if "stability" in clients else None,
+            wavespeed=WaveSpeedUpscaler(settings.provider("wavespeed"),
+                                        client=clients["wavespeed"])
+            if "wavespeed" in clients else None,
+            configured=frozenset(ready),
+        )),
         http_clients=clients,
         persistence=persistence
         or (

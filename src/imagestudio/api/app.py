@@ -27,8 +27,10 @@ from imagestudio.api.routes import (
     credits,
     health,
     openai_compat,
+    optimize,
     studio,
     ui,
+    upscale,
 )
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Services, build_persistence, build_services
@@ -100,7 +102,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
-    for module in (studio, openai_compat, assets, health, credits, catalog, collections):
+    for module in (studio, openai_compat, assets, health, credits, catalog, collections,
+                   optimize, upscale):
         app.include_router(module.router)
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)

@@ -44,6 +44,13 @@ def to_public(asset: Asset, url: str | None = None) -> AssetPublic:
         favourite=asset.favourite,
         created_at=asset.created_at,
         updated_at=asset.updated_at,
+        parent_id=asset.parent_id,
+        operation=asset.operation,
+        parameters=asset.parameters,
+        focal_point=(
+            (asset.focal_x, asset.focal_y)
+            if asset.focal_x is not None and asset.focal_y is not None else None
+        ),
     )
 
 
@@ -139,6 +146,25 @@ class AssetLibrary:
             await session.commit()
             await session.refresh(asset, ["tags"])
             return asset
+
+    async def set_focal(self, owner_id: str, asset_id: str, x: float, y: float) -> None:
+        """Remember ``(x, y)`` (fractions) as the asset's focal point."""
+        async with self._db.sessions() as session:
+            asset = await _owned(session, owner_id, asset_id)
+            asset.focal_x, asset.focal_y = x, y
+            await session.commit()
+
+    async def of_job(self, owner_id: str, job_id: str) -> list[Asset]:
+        """The assets one operation made (a set), in unit order; NotFound when none."""
+        async with self._db.sessions() as session:
+            rows = list(await session.scalars(
+                select(Asset)
+                .where(Asset.owner_id == owner_id, Asset.generation_id == job_id)
+                .order_by(Asset.variation)
+            ))
+        if not rows:
+            raise NotFound(f"no set {job_id!r}", field="set_id")
+        return rows
 
     async def owned(self, owner_id: str, asset_ids: Sequence[str]) -> list[Asset]:
         """``asset_ids`` in the order given; NotFound names the first one not owned."""

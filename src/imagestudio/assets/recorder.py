@@ -25,13 +25,15 @@ from imagestudio.db.prepared import Prepared
 _EXTENSIONS = {"jpeg": "jpg"}
 _ASSET_COLUMNS = tuple(c.name for c in table_of(Asset).columns)
 _TEXT_LIMITS = {"provider": 50, "model": 100, "template_id": 100, "platform": 50}
+_LINEAGE = ("parent_id", "operation", "parameters")  # copied from metadata when present
 
 
 class ImageFile(Protocol):
     """What the recorder needs of a finished output (``RenderedImage`` fits).
 
-    ``metadata`` may carry ``prompt``, ``provider``, ``model``, ``seed``, ``template_id``
-    and ``platform``, copied to the asset row.
+    ``metadata`` may carry ``prompt``, ``provider``, ``model``, ``seed``, ``template_id``,
+    ``platform`` and the lineage ``parent_id``, ``operation``, ``parameters``, copied to
+    the asset row.
     """
 
     @property
@@ -122,6 +124,9 @@ def new_asset(
         "created_at": now,
         "updated_at": now,
         **{name: meta.get(name) for name in _TEXT_LIMITS},
+        **{name: meta.get(name) for name in _LINEAGE},
+        "focal_x": None,
+        "focal_y": None,
     }
     return NewAsset(row)
 

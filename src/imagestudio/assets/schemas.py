@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -49,6 +49,12 @@ class AssetPublic(BaseModel):
     favourite: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    parent_id: str | None = Field(default=None, description="The asset this was made from.")
+    operation: str | None = Field(default=None, description="What made it from its parent.")
+    parameters: dict[str, Any] | None = Field(default=None, description="With what settings.")
+    focal_point: tuple[float, float] | None = Field(
+        default=None, description="The remembered focal point (x, y in 0..1), if set."
+    )
 
 
 class AssetsPublic(BaseModel):

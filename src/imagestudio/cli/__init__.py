@@ -17,8 +17,10 @@ from imagestudio.cli import (
     db,
     doctor,
     emulate,
+    optimize,
     providers,
     serve,
+    upscale,
 )
 from imagestudio.errors import StudioError
 from imagestudio.validation import invalid_request
@@ -30,8 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (create, catalog, providers, serve, accounts, assets, credits, db, doctor,
-               emulate):
+for module in (create, optimize, upscale, catalog, providers, serve, accounts, assets, credits,
+               db, doctor, emulate):
     module.register(app)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,6 +101,15 @@ class Asset(Base):
     favourite: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # lineage: the asset this one was made from, by which operation, with what parameters
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("assets.id", ondelete="SET NULL"), index=True
+    )
+    operation: Mapped[str | None] = mapped_column(String(30))
+    parameters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the user's focal point (fractions of width and height), remembered for next time
+    focal_x: Mapped[float | None] = mapped_column(Float)
+    focal_y: Mapped[float | None] = mapped_column(Float)
 
     tags: Mapped[list[AssetTag]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", passive_deletes=True, order_by="AssetTag.tag"

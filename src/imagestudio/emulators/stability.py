@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from imagestudio.emulators import stability_upscale as upscale
 from imagestudio.emulators._base import (
     GARBAGE_BYTES,
     GARBAGE_JSON,
@@ -68,7 +69,7 @@ SIZES_CORE: dict[str, tuple[int, int]] = {
     for ratio, (w, h) in SIZES_1MP.items()
 }
 MAX_BODY_BYTES = 10 * 1024 * 1024
-_FILE_FIELDS = {"image"}
+_FILE_FIELDS = {"image"}  # generate (img2img) and upscale
 _MODERATION = (
     "Your request was flagged by our content moderation system, as a result your request was "
     "denied and you were not charged."
@@ -160,6 +161,10 @@ class StabilityEmulator(Emulator):
         500: "An unexpected server error has occurred, please try again later.",
     }
 
+    def __init__(self, api_key: str | None = "test-key", *, latency_s: float = 0.0) -> None:
+        super().__init__(api_key, latency_s=latency_s)
+        self._jobs: dict[str, tuple[str, _Form, tuple[int, int], int]] = {}
+
     def filter_content(self, times: int = 1) -> None:
         """The next image comes back blurred: 200 with ``finish-reason: CONTENT_FILTERED``."""
         self.arm("filtered", times)
@@ -171,7 +176,13 @@ class StabilityEmulator(Emulator):
             "errors": [message],
         }
 
+    creative_polls: int = 2  # 202 answers before a creative upscale's result is ready
+
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if upscale.is_upscale(request) and request.method == "POST":
+            return self._upscale(request)
+        if request.url.path.startswith(upscale.RESULTS) and request.method == "GET":
+            return self._result(request)
         route = _ENDPOINTS.get(request.url.path)
         if route is None or request.method != "POST":
             return self.error_response(404, f"{request.method} {request.url.path}: not found")
@@ -189,6 +200,46 @@ class StabilityEmulator(Emulator):
         if self.take("reject"):
             return self.error_response(403)
         return self._image(request, form, sizes[form.aspect_ratio])
+
+    def _upscale(self, request: httpx.Request) -> httpx.Response:
+        """§1.6 fast and conservative: sync, raw bytes (or JSON), 4x / ~4 MP out."""
+        if len(request.content) > MAX_BODY_BYTES:
+            return self.error_response(413)
+        try:
+            _validate_accept(request)
+            form, size = upscale.validate(request.url.path, read_form(request))
+        except InvalidBody as exc:
+            return json_response(
+                400, {"id": self.next_id(), "name": "bad_request", "errors": exc.messages}
+            )
+        if not self.bearer_ok(request):
+            return self.error_response(401)
+        if self.take("reject"):
+            return self.error_response(403)
+        prompt = getattr(form, "prompt", "upscale")
+        job = _Upscaled(prompt=prompt, output_format=form.output_format)
+        if request.url.path == upscale.CREATIVE:  # async: 200 {id}, then poll the results
+            job_id = self.next_id(64)
+            self._jobs[job_id] = (request.headers.get("authorization", ""), job, size,
+                                  self.creative_polls)
+            return json_response(200, {"id": job_id})
+        return self._image(request, job, size)
+
+    def _result(self, request: httpx.Request) -> httpx.Response:
+        """§1.6 polling: 202 while in progress, then 200 with the image; 404 for an id
+        this key did not create (or one never made)."""
+        job_id = request.url.path.removeprefix(upscale.RESULTS)
+        job = self._jobs.get(job_id)
+        if job is None or job[0] != request.headers.get("authorization", ""):
+            return json_response(404, {
+                "id": self.next_id(), "name": "generation_not_found",
+                "errors": ["id: the generation either does not exist or has expired."],
+            })
+        key, form, size, polls = job
+        if polls > 0:
+            self._jobs[job_id] = (key, form, size, polls - 1)
+            return json_response(202, {"id": job_id, "status": "in-progress"})
+        return self._image(request, form, size)
 
     def _image(self, request: httpx.Request, form: _Form, size: tuple[int, int]) -> httpx.Response:
         as_json = request.headers.get("accept", "image/*") == "application/json"
@@ -217,13 +268,21 @@ class StabilityEmulator(Emulator):
         return httpx.Response(200, content=data, headers=headers)
 
 
-def _validate(form_cls: type[_Form], request: httpx.Request) -> _Form:
+class _Upscaled(_Form):
+    """What :meth:`StabilityEmulator._image` needs of an upscale request."""
+
+
+def _validate_accept(request: httpx.Request) -> None:
     accept = request.headers.get("accept", "image/*")
     if accept not in ("image/*", "*/*", "application/json"):
         raise InvalidBody(["accept: must be image/* or application/json"])
     for header in ("stability-client-id", "stability-client-user-id", "stability-client-version"):
         if len(request.headers.get(header, "")) > 256:
             raise InvalidBody([f"{header}: must be at most 256 characters"])
+
+
+def _validate(form_cls: type[_Form], request: httpx.Request) -> _Form:
+    _validate_accept(request)
     try:
         form = form_cls.model_validate(read_form(request))
     except ValidationError as exc:

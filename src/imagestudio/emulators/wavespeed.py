@@ -11,11 +11,14 @@ next job's output NSFW (``has_nsfw_contents: [true]``).
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import httpx
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from imagestudio.emulators._base import (
@@ -92,9 +95,55 @@ class QwenInput(_Input):
         return self.output_format
 
 
-_INPUTS: dict[str, type[IdeogramInput] | type[QwenInput]] = {
+UPSCALER = "wavespeed-ai/image-upscaler"
+_LONG_SIDES = {"2k": 2048, "4k": 4096, "8k": 8192}
+
+
+class UpscalerInput(BaseModel):
+    """``wavespeed-ai/image-upscaler`` (provider-apis-media.md §3.2); no prompt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str = Field(min_length=1)
+    target_resolution: Literal["2k", "4k", "8k"] = "4k"
+    output_format: Literal["jpeg", "png", "webp"] = "jpeg"
+    enable_base64_output: bool = False
+    enable_sync_mode: bool = False
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://", "data:image/")):
+            raise ValueError("must be an image URL or a data: URI")
+        return value
+
+    @property
+    def prompt(self) -> str:  # what the placeholder renderer draws
+        return f"upscaled to {self.target_resolution}"
+
+    def pixels(self) -> tuple[int, int]:
+        """The long side of the target resolution, the input's aspect kept (1:1 for a
+        URL input, which the emulator does not fetch)."""
+        width, height = 1, 1
+        if self.image.startswith("data:"):
+            try:
+                data = base64.b64decode(self.image.partition(",")[2])
+                with Image.open(io.BytesIO(data)) as im:
+                    width, height = im.size
+            except (OSError, ValueError):
+                pass  # an unreadable input: the placeholder comes out square
+        side = _LONG_SIDES[self.target_resolution]
+        scale = side / max(width, height)
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    def image_format(self) -> str:
+        return self.output_format
+
+
+_INPUTS: dict[str, type[IdeogramInput] | type[QwenInput] | type[UpscalerInput]] = {
     IDEOGRAM: IdeogramInput,
     QWEN: QwenInput,
+    UPSCALER: UpscalerInput,
 }
 
 
@@ -186,7 +235,9 @@ class WaveSpeedEmulator(Emulator):
         job.status = "failed" if job.fail else "completed"
         return self._envelope(job)
 
-    def _create(self, request: httpx.Request, model: str, body: IdeogramInput | QwenInput) -> Job:
+    def _create(
+        self, request: httpx.Request, model: str, body: IdeogramInput | QwenInput | UpscalerInput
+    ) -> Job:
         job_id = "pred_" + self.next_id(24)
         seed = body.seed if isinstance(body, QwenInput) and body.seed >= 0 else None
         seed = derived_seed(body.prompt) if seed is None else seed

@@ -39,6 +39,7 @@ class JobFields:
     template_id: str | None
     request: dict[str, Any]
     warnings: tuple[str, ...] = ()
+    units: int | None = None  # outputs expected, when not the charge's quantity
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,9 @@ class OperationModule(Generic[RequestT, PlanT, ResultT]):
     ``scope`` names its idempotency keys (a key reused on another endpoint is a 409);
     ``result_type`` reads a stored result back for replays; ``failure`` turns an outcome
     the caller must not treat as success (every unit failed) into the error to raise.
+    ``per_request``: the charge's one unit is the whole request, however many outputs
+    it delivers (an optimization is one operation whatever its number of renditions):
+    the delivered outputs are captured together, at most once.
     """
 
     kind: OperationKind
@@ -133,6 +137,7 @@ class OperationModule(Generic[RequestT, PlanT, ResultT]):
     runner: Runner[PlanT, ResultT]
     result_type: type[ResultT]
     failure: Failure = field(default=_never_fails)
+    per_request: bool = False
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ class Started(Generic[PlanT]):
     user_id: str
     priced: Priced[PlanT]
     hold: Hold
+    per_request: bool = False
 
 
 class UnrecordedOutcome(RecordingFailed):
@@ -149,8 +150,8 @@ class Workflow:
         job_id, now, charge = new_id(), self._clock(), priced.charge
 
         def subject(conn: Connection) -> None:
-            runs.insert_running(conn, job_id, principal.user_id, priced.job, charge.quantity,
-                                charge.total_micros, now)
+            runs.insert_running(conn, job_id, principal.user_id, priced.job,
+                                priced.job.units or charge.quantity, charge.total_micros, now)
             if also is not None:
                 also(conn)
 
@@ -159,7 +160,7 @@ class Workflow:
         )
         if isinstance(began, Replay):
             return await self._replayed(module, principal, began)
-        return Started(job_id, principal.user_id, priced, began)
+        return Started(job_id, principal.user_id, priced, began, module.per_request)
 
     async def finish(
         self,
@@ -229,8 +230,7 @@ class Workflow:
     ) -> HoldWork:
         """Record the job's outcome, its assets and its charge in one transaction."""
         delivered = [u for u in outcomes if u.output is not None]
-        captures = [self._capture(started, unit, asset.row["id"])
-                    for unit, asset in zip(delivered, assets, strict=True)]
+        captures = self._captures(started, delivered, [a.row["id"] for a in assets])
         response: dict[str, Any] = {}  # what a keyed retry replays (only keys need it)
         if started.hold.keyed is not None:
             response = {
@@ -250,13 +250,28 @@ class Workflow:
         held = started.hold.row.per_unit_micros
         return Capture(min(unit.cost_micros, held), asset_id, unit.model, unit.note)
 
+    def _captures(
+        self, started: Started[Any], delivered: Sequence[UnitOutcome],
+        asset_ids: Sequence[str | None],
+    ) -> list[Capture]:
+        """One capture per delivered unit; for a per-request module one in all (the
+        first output's asset, the units' costs together, never above the hold)."""
+        captures = [self._capture(started, u, a)
+                    for u, a in zip(delivered, asset_ids, strict=True)]
+        if not started.per_request or not captures:
+            return captures
+        total = min(sum(c.micros for c in captures), started.hold.row.amount_micros)
+        first = captures[0]
+        note = f"{len(captures)} outputs" + (f"; {first.note}" if first.note else "")
+        return [Capture(total, first.asset_id, first.model, note)]
+
     async def _salvage(
         self, started: Started[Any], outcomes: Sequence[UnitOutcome],
         delivered: Sequence[UnitOutcome], files: Sequence[StoredFile | None],
     ) -> None:
         """Capture ``delivered`` without their asset rows, writing a ``deliveries`` row per
         stored file; retried without the outputs' metadata if the database refuses it."""
-        captures = [self._capture(started, u, None) for u in delivered]
+        captures = self._captures(started, delivered, [None] * len(delivered))
         response = {"interrupted": {"delivered": len(delivered)}}
         cost = sum(c.micros for c in captures)
 

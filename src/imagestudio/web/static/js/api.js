@@ -115,6 +115,16 @@ export class Api {
     return response.blob();
   }
 
+  // Social Optimizer
+  optimizePreview(body) { return this.call("POST", "/optimize/preview", { body }); }
+  optimize(body) { return this.call("POST", "/optimize", { body }); }
+  async optimizeZip(setId) {
+    const response = await this.call("GET", `/optimize/${encodeURIComponent(setId)}/zip`, {
+      raw: true,
+    });
+    return response.blob();
+  }
+
   // Collections
   collections() { return this.call("GET", "/collections"); }
   createCollection(name) { return this.call("POST", "/collections", { body: { name } }); }

@@ -10,6 +10,7 @@ import { session } from "../session.js";
 import { assetAlt, assetLabel } from "./grid.js";
 import { explainBlock } from "../errors/explain.js";
 import { humanWarning } from "../create/wording.js";
+import { openOptimizer } from "./optimize.js";
 
 function facts(rows) {
   return h("dl", { class: "facts" }, rows
@@ -145,6 +146,16 @@ class AssetDetail {
     return again;
   }
 
+  optimizeButton() {
+    const button = h("button", { type: "button", class: "btn" }, "Optimize for platforms");
+    button.addEventListener("click", () => {
+      const asset = this.current;
+      this.close();
+      openOptimizer(asset, { api: this.api, onDone: () => this.ctx.onChanged(asset) });
+    });
+    return button;
+  }
+
   deleteButton() {
     const del = h("button", { type: "button", class: "btn btn-danger" }, "Delete");
     del.addEventListener("click", async () => {
@@ -208,7 +219,8 @@ class AssetDetail {
     this.body.append(h("div", { class: "detail-grid" },
       h("div", { class: "detail-media" },
         h("img", { src: url, alt: assetAlt(a), class: "detail-img" }),
-        h("div", { class: "detail-actions" }, this.fav, download, this.againButton())),
+        h("div", { class: "detail-actions" }, this.fav, download, this.optimizeButton(),
+          this.againButton())),
       h("div", { class: "detail-side" },
         this.editForms(),
         h("h3", {}, "Details"), this.metaBox,
