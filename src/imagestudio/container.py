@@ -34,8 +34,10 @@ from imagestudio.providers.registry import build_providers
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
 from imagestudio.studio.sweeper import Sweeper
+from imagestudio.studio.video import Transform, transform
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
+from imagestudio.video.service import VideoService
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class Services:
     gateway: Gateway
     generation: GenerationService
     image_generation: ImageGeneration
+    transform: Transform
     http_clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     persistence: Persistence | None = None
@@ -171,6 +174,7 @@ def build_services(
         gateway=gateway,
         generation=generation,
         image_generation=image_generation(generation),
+        transform=transform(VideoService(catalog)),
         http_clients=clients,
         persistence=persistence
         or (

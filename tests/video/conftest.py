@@ -5,6 +5,7 @@ import wave
 
 import pytest
 from PIL import Image, ImageDraw
+from tests.credits.conftest import studio, studio_factory
 
 from imagestudio.catalog import load_catalog
 from imagestudio.catalog.video_targets import VideoTarget
@@ -47,3 +48,6 @@ def sine_wav(seconds: float, rate: int = 44100) -> bytes:
             for i in range(frames)
         ))
     return buffer.getvalue()
+
+
+__all__ = ["sine_wav", "studio", "studio_factory"]

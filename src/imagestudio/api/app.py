@@ -25,6 +25,7 @@ from imagestudio.api.routes import (
     health,
     openai_compat,
     studio,
+    transform,
     ui,
 )
 from imagestudio.api.signing import UrlSigner
@@ -90,11 +91,14 @@ def create_app(
     def limit_for(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
             return server.max_upload_bytes + MULTIPART_OVERHEAD
+        if scope["method"] == "POST" and scope["path"] == transform.TRANSFORM_PATH:
+            return 2 * server.max_upload_bytes + MULTIPART_OVERHEAD  # image and audio
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     # The two create routes first: every request is matched against the routers in order.
-    for module in (studio, openai_compat, assets, health, credits, catalog, collections):
+    for module in (studio, openai_compat, transform, assets, health, credits, catalog,
+                   collections):
         app.include_router(module.router)
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)

@@ -9,6 +9,7 @@ which operation produced the files: each brings its own metadata.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ class ImageFile(Protocol):
     """What the recorder needs of a finished output (``RenderedImage`` fits).
 
     ``metadata`` may carry ``prompt``, ``provider``, ``model``, ``seed``, ``template_id``
-    and ``platform``, copied to the asset row.
+    and ``platform``, copied to the asset row; a video's also ``duration_ms`` and
+    ``codec``, and the file a ``poster`` attribute (JPEG bytes), stored beside it.
     """
 
     @property
@@ -83,7 +85,12 @@ class AssetRecorder:
 
     async def _put(self, image: ImageFile) -> StoredFile:
         bare = image.extension.lstrip(".").lower()
-        return await self._store.put(image.data, extension=_EXTENSIONS.get(bare, bare))
+        stored = await self._store.put(image.data, extension=_EXTENSIONS.get(bare, bare))
+        poster = getattr(image, "poster", None)  # a video's poster frame (JPEG)
+        if isinstance(poster, bytes):
+            frame = await self._store.put(poster, extension="jpg")
+            stored = dataclasses.replace(stored, poster_key=frame.key)
+        return stored
 
 
 def new_asset(
@@ -118,6 +125,10 @@ def new_asset(
         "favourite": False,
         "created_at": now,
         "updated_at": now,
+        "duration_ms": meta.get("duration_ms") if isinstance(meta.get("duration_ms"), int)
+        else None,
+        "codec": str(meta["codec"])[:20] if meta.get("codec") else None,
+        "poster_key": file.poster_key,
         **{name: meta.get(name) for name in _TEXT_LIMITS},
     }
     return NewAsset(row)

@@ -47,6 +47,9 @@ class AssetPublic(BaseModel):
     favourite: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    duration_ms: int | None = Field(default=None, description="Videos: length.")
+    codec: str | None = Field(default=None, description="Videos: video codec (h264).")
+    has_poster: bool = Field(default=False, description="Videos: GET …/assets/{id}/poster.")
 
 
 class AssetsPublic(BaseModel):
@@ -74,6 +77,7 @@ class AssetQuery(BaseModel):
     provider: str | None = Field(default=None, max_length=50)
     model: str | None = Field(default=None, max_length=100)
     favourite: bool | None = None
+    media: Literal["image", "video"] | None = Field(default=None, description="Media type.")
     tag: Tag | None = None
     collection: str | None = Field(default=None, max_length=32)
     created_after: dt.datetime | None = None

@@ -35,7 +35,7 @@ from imagestudio.catalog.schemas import (
     TierPrice,
     TierSpec,
 )
-from imagestudio.catalog.video_targets import VideoTarget
+from imagestudio.catalog.video_targets import VideoModel, VideoTarget
 from imagestudio.errors import InvalidRequest
 from imagestudio.vendors import SOURCES, Vendor
 
@@ -61,6 +61,7 @@ class Catalog:
     _platform_names: Mapping[str, str] = field(repr=False)
     video_targets: Mapping[str, VideoTarget] = field(default_factory=lambda: _EMPTY)
     _video_names: Mapping[str, str] = field(repr=False, default_factory=lambda: _EMPTY)
+    video_models: Mapping[str, VideoModel] = field(default_factory=lambda: _EMPTY)
 
     def find_model(self, name: str, provider: str | None = None) -> ModelEntry | None:
         """Exact lookup by id, alias or vendor model id; ``provider`` scopes short names.
@@ -219,6 +220,16 @@ def _video_targets(
     return {t.id: t for t in targets}, names
 
 
+def _video_models(data_dir: Path, providers: Mapping[str, ProviderInfo]) -> dict[str, VideoModel]:
+    path = data_dir / "video_models.yaml"
+    models = _parse(VideoModel, _read(path), "video_models.yaml") if path.exists() else []
+    _unique([m.id for m in models], "video model")
+    for model in models:
+        if model.provider not in providers or not model.id.startswith(f"{model.provider}/"):
+            raise CatalogError(f"video model {model.id}: unknown provider {model.provider!r}")
+    return {m.id: m for m in models}
+
+
 def provider_infos() -> list[ProviderInfo]:
     """The catalog's image sources, from :data:`imagestudio.vendors.SOURCES`."""
     return [
@@ -287,4 +298,5 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
         _platform_names=MappingProxyType(platform_names),
         video_targets=MappingProxyType(video_targets),
         _video_names=MappingProxyType(video_names),
+        video_models=MappingProxyType(_video_models(data_dir, provider_map)),
     )

@@ -1,5 +1,6 @@
 """Video targets as data (``catalog/data/video_targets.yaml``): where a clip is posted and
-what the platform accepts (size, frame rates, durations, codecs, bitrate, bytes).
+what the platform accepts (size, frame rates, durations, codecs, bitrate, bytes); and the
+video models with their per-second prices (``catalog/data/video_models.yaml``).
 
 Each target carries its own size and safe zone (video and still formats differ in where
 the platform UI sits), each fact with its source and the date it was last checked.
@@ -71,3 +72,35 @@ class VideoTarget(Sourced):
     max_bytes: int = Field(gt=0, description="Decimal bytes; the lower where sources differ.")
     safe_zone: SafeZone
     notes: str = ""
+
+
+Resolution = Literal["720p", "1080p", "4k"]
+
+
+def resolution_of(width: int, height: int) -> Resolution:
+    """The price tier of a ``width × height`` output: by its short side."""
+    short = min(width, height)
+    return "720p" if short <= 720 else "1080p" if short <= 1080 else "4k"
+
+
+class VideoModel(Sourced):
+    """A way to make a clip and its price per second of output, by resolution tier.
+
+    Seconds are billed as rendered (frames ÷ fps) and the total is rounded up to a whole
+    micro-unit, so quote, hold and capture are the same integer.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9_-]+/[a-z0-9._-]+$")
+    provider: str
+    name: str
+    description: str
+    ai_model: bool
+    per_second_micros: dict[Resolution, int] = Field(min_length=1)
+    confirmed: bool = Field(description="False when no primary source confirmed the price.")
+
+    def price_micros(self, resolution: Resolution, frames: int, fps: int) -> int | None:
+        """The price of ``frames`` at ``fps``; None when the tier is not offered."""
+        rate = self.per_second_micros.get(resolution)
+        if rate is None:
+            return None
+        return -(-rate * frames // fps)

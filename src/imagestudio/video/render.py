@@ -16,7 +16,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,8 +133,13 @@ def conform(spec: ClipSpec) -> Conformed:
     return Conformed(fps, frames, bitrate, tuple(warnings))
 
 
-def render_clip(image: Image.Image, spec: ClipSpec) -> Clip:
-    """Render ``image`` per ``spec`` (CPU-bound: call it off the event loop)."""
+def render_clip(image: Image.Image, spec: ClipSpec,
+                on_frame: Callable[[int, int], None] | None = None) -> Clip:
+    """Render ``image`` per ``spec`` (CPU-bound: call it off the event loop).
+
+    ``on_frame(done, total)`` is called from this thread as frames are encoded (every
+    tenth frame and the last one).
+    """
     started, cpu0 = time.perf_counter(), time.process_time()
     fitted = conform(spec)
     target = spec.target
@@ -159,7 +164,8 @@ def render_clip(image: Image.Image, spec: ClipSpec) -> Clip:
             settings = EncodeSettings(target.width, target.height, fitted.fps,
                                       fitted.frame_count, bitrate, spec.crf, spec.preset)
             cpu = _Counter()
-            encoded = encode(_frames(maker, cpu), settings, path, audio)
+            encoded = encode(_counted(_frames(maker, cpu), fitted.frame_count, on_frame),
+                             settings, path, audio)
             frames_cpu += cpu.seconds
             size = path.stat().st_size
             if size <= target.max_bytes:
@@ -190,6 +196,14 @@ def _poster(planes: Planes) -> bytes:
     buffer = io.BytesIO()
     to_rgb(planes).save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
+
+
+def _counted(frames: Iterator[Planes], total: int,
+             on_frame: Callable[[int, int], None] | None) -> Iterator[Planes]:
+    for done, planes in enumerate(frames, 1):
+        yield planes
+        if on_frame is not None and (done % 10 == 0 or done == total):
+            on_frame(done, total)
 
 
 class _Counter:
