@@ -18,6 +18,7 @@ from imagestudio.cli import (
     emulate,
     providers,
     serve,
+    transform,
 )
 from imagestudio.errors import StudioError
 from imagestudio.validation import invalid_request
@@ -29,7 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (create, catalog, providers, serve, accounts, credits, db, doctor, emulate):
+for module in (create, transform, catalog, providers, serve, accounts, credits, db, doctor,
+               emulate):
     module.register(app)
 
 

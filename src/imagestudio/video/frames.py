@@ -10,12 +10,15 @@ smoothly) of those planes, plus the text paste and the fade, which touch little.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from imagestudio.video.motion import Motion, crop_box
 from imagestudio.video.planes import Planes, faded, to_planes
-from imagestudio.video.text import TextLayer
+
+if TYPE_CHECKING:
+    from imagestudio.video.text import TextLayer
 
 _RESAMPLE = Image.Resampling.BILINEAR
 

@@ -28,7 +28,6 @@ from imagestudio.video.encode import AudioTrack, EncodeSettings, encode
 from imagestudio.video.frames import FrameMaker, Timeline, prepare
 from imagestudio.video.motion import Motion
 from imagestudio.video.planes import Planes, to_rgb
-from imagestudio.video.text import text_layer
 
 MAX_DURATION_S = 60.0  # local presets: a product limit (a short clip), below most targets'
 MIN_VIDEO_BITRATE = 50_000
@@ -148,6 +147,8 @@ def render_clip(image: Image.Image, spec: ClipSpec,
         min(fitted.frame_count, round(spec.fade_in_s * fitted.fps)),
         min(fitted.frame_count, round(spec.fade_out_s * fitted.fps)),
     )
+    from imagestudio.video.text import text_layer  # loads the render package (NumPy)
+
     safe = target.safe_zone
     text = text_layer(target.width, target.height,
                       (safe.top, safe.bottom, safe.left, safe.right), spec.headline, spec.cta)
