@@ -11,7 +11,6 @@ charge for; ``done`` with ``error`` is a vendor-side failure.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -23,19 +22,10 @@ from imagestudio.providers.errors import (
     ProviderError,
     ProviderProtocolError,
 )
+from imagestudio.providers.video_job import VideoJobState
 
 PROVIDER = "gemini"
 BASE_URL = "https://generativelanguage.googleapis.com"
-
-
-@dataclass(frozen=True)
-class VideoJobState:
-    """One poll's answer: still running, or done with a file, an error or a refusal."""
-
-    done: bool
-    video_uri: str | None = None
-    error: str | None = None
-    refused: str | None = None
 
 
 class VeoClient:

@@ -22,7 +22,7 @@ from imagestudio.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from imagestudio.providers.veo import VideoJobState
+from imagestudio.providers.video_job import VideoJobState
 
 
 class Journal(Protocol):
