@@ -6,6 +6,7 @@ refused before anything is held."""
 from __future__ import annotations
 
 import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -67,6 +68,12 @@ async def test_a_clip_becomes_a_video_asset(studio: Studio) -> None:
                                      headers=ann)
     assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(poster.content)).size == (1080, 1920)
+
+    exported = await studio.client.post("/api/image-studio/assets/export", headers=ann,
+                                        json={"asset_ids": [body["asset_id"]]})
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        [name] = archive.namelist()
+        assert name.endswith(".mp4") and archive.read(name) == whole.content
 
     usage = await studio.usage(ann)
     assert usage["quotas"]["video"] == {"limit": 2, "used": 1, "remaining": 1}
