@@ -56,3 +56,20 @@ def test_without_pyav_video_says_which_extra_to_install(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "av", None)  # what an install without the extra sees
     with pytest.raises(VideoUnavailable, match=r"install the \[video\] extra"):
         load_av()
+
+
+def test_per_second_prices_round_up_to_a_whole_micro_unit() -> None:
+    from imagestudio.catalog.video_targets import VideoModel, resolution_of
+
+    model = VideoModel.model_validate({
+        "id": "gemini/veo-x", "provider": "gemini", "name": "x", "description": "x",
+        "ai_model": True, "per_second_micros": {"720p": 400_000, "1080p": 400_000},
+        "confirmed": False, "source": "test", "verified_on": "2026-12-03",
+    })
+    assert model.price_micros("720p", 37, 24) == 616_667  # 37/24 s × $0.40, rounded up
+    assert model.price_micros("1080p", 240, 30) == 3_200_000
+    assert model.price_micros("4k", 240, 30) is None
+    assert [resolution_of(*s) for s in ((1280, 720), (1080, 1920), (3840, 2160))] == [
+        "720p", "1080p", "4k"]
+    local = load_catalog().video_models["local/motion-presets"]
+    assert local.ai_model is False and local.price_micros("1080p", 180, 30) == 0
