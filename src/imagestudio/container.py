@@ -44,8 +44,10 @@ from imagestudio.studio.image_generation import ImageGeneration, image_generatio
 from imagestudio.studio.optimize import Optimization, optimization
 from imagestudio.studio.sweeper import Sweeper
 from imagestudio.studio.upscale import Upscaling, upscaling
+from imagestudio.studio.video import Transform, transform
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
+from imagestudio.video.service import VideoService
 
 OPTIMIZE_MAX_PIXELS = 40_000_000  # a source the optimizer decodes (≈ 160 MB as RGBA)
 
@@ -135,6 +137,7 @@ class Services:
     optimizer: OptimizerService
     optimization: Optimization
     upscaling: Upscaling
+    transform: Transform
     http_clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     persistence: Persistence | None = None
@@ -237,6 +240,7 @@ def build_services(
             if "wavespeed" in clients else None,
             configured=frozenset(ready),
         )),
+        transform=transform(VideoService(catalog)),
         http_clients=clients,
         persistence=persistence
         or (

@@ -132,3 +132,10 @@ class RecordingFailed(StudioError):
 
     code = "recording_failed"
     http_status = 500
+
+
+class VideoUnavailable(StudioError):
+    """Video needs the optional ``[video]`` extra (PyAV), which is not installed."""
+
+    code = "video_unavailable"
+    http_status = 503

@@ -14,7 +14,7 @@ from imagestudio.container import build_services
 from imagestudio.settings import Settings
 build_services(Settings(), instant_provider=True)
 create_app()
-print(sorted(m for m in ("numpy", "cykooz_resizer", "alembic", "pyvips") if m in sys.modules))
+print(sorted(m for m in ("numpy", "cykooz_resizer", "alembic", "pyvips", "av") if m in sys.modules))
 """
 
 

@@ -29,6 +29,7 @@ from imagestudio.api.routes import (
     openai_compat,
     optimize,
     studio,
+    transform,
     ui,
     upscale,
 )
@@ -97,13 +98,15 @@ def create_app(
     def limit_for(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
             return server.max_upload_bytes + MULTIPART_OVERHEAD
+        if scope["method"] == "POST" and scope["path"] == transform.TRANSFORM_PATH:
+            return 2 * server.max_upload_bytes + MULTIPART_OVERHEAD  # image and audio
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
-    for module in (studio, openai_compat, assets, health, credits, catalog, collections,
-                   optimize, upscale):
+    for module in (studio, openai_compat, transform, assets, health, credits, catalog,
+                   collections, optimize, upscale):
         app.include_router(module.router)
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)

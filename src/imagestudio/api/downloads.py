@@ -20,7 +20,8 @@ from starlette.responses import (
 from starlette.types import Receive, Scope, Send
 
 from imagestudio.api.errors import RangeNotSatisfiable as RangeError
-from imagestudio.errors import NotFound
+from imagestudio.assets.store import AssetStore, LocalAssetStore
+from imagestudio.errors import InvalidRequest, NotFound
 
 # Sent with every file: browsers must not sniff a stored file into another type (an
 # image with HTML inside rendered as a page), and the download name is plain ASCII.
@@ -110,3 +111,19 @@ async def send_object(
     headers["Content-Length"] = str(size)
     headers["Content-Disposition"] = f'inline; filename="{safe_filename(filename)}"'
     return StreamingResponse(content, media_type=media_type, headers=headers)
+
+
+async def read_stored(store: AssetStore, key: str) -> bytes:
+    """The bytes of a stored file; NotFound when it is gone."""
+    try:
+        return await store.read(key)
+    except (InvalidRequest, FileNotFoundError) as exc:
+        raise NotFound("the file of an asset is missing") from exc
+
+
+async def zip_entry(store: AssetStore, key: str) -> Path | bytes:
+    """A stored file as a ``zip_chunks`` entry: a local file is streamed from its path, a
+    remote object is read first (export sizes are capped)."""
+    if isinstance(store, LocalAssetStore):
+        return store.path(key)
+    return await read_stored(store, key)

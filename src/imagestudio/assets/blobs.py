@@ -202,5 +202,6 @@ def _collectable(cutoff: dt.datetime) -> ColumnElement[bool]:
     return and_(
         _BLOBS.c.touched_at < cutoff,
         ~exists().where(_ASSETS.c.file_key == _BLOBS.c.key),
+        ~exists().where(_ASSETS.c.poster_key == _BLOBS.c.key),
         ~exists().where(_DELIVERIES.c.file_key == _BLOBS.c.key),
     )

@@ -40,6 +40,9 @@ def to_public(asset: Asset, url: str | None = None) -> AssetPublic:
         template_id=asset.template_id,
         platform=asset.platform,
         generation_id=asset.generation_id,
+        duration_ms=asset.duration_ms,
+        codec=asset.codec,
+        has_poster=asset.poster_key is not None,
         tags=[t.tag for t in asset.tags],
         favourite=asset.favourite,
         created_at=asset.created_at,
@@ -110,7 +113,9 @@ class AssetLibrary:
             asset = await _owned(session, owner_id, asset_id)
             await session.delete(asset)
             statement, rows = touch_statement(
-                session.get_bind().dialect.name, [asset.file_key], self._blobs.clock()
+                session.get_bind().dialect.name,
+                [key for key in (asset.file_key, asset.poster_key) if key],
+                self._blobs.clock(),
             )
             await session.execute(statement, rows)
             await session.commit()

@@ -52,6 +52,8 @@ def _search(text: str) -> list[ColumnElement[bool]]:
 def filters(owner_id: str, query: AssetQuery) -> list[ColumnElement[bool]]:
     """WHERE clauses for ``query``, always scoped to ``owner_id``."""
     clauses: list[ColumnElement[bool]] = [Asset.owner_id == owner_id]
+    if query.media is not None:
+        clauses.append(Asset.media_type.like(f"{query.media}/%"))
     for column, value in (
         (Asset.platform, query.platform),
         (Asset.template_id, query.template),

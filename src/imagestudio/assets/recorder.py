@@ -8,6 +8,7 @@ which operation produced the files: each brings its own metadata.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ class ImageFile(Protocol):
 
     ``metadata`` may carry ``prompt``, ``provider``, ``model``, ``seed``, ``template_id``,
     ``platform`` and the lineage ``parent_id``, ``operation``, ``parameters``, copied to
-    the asset row.
+    the asset row; a video's also ``duration_ms`` and ``codec``, and the file a ``poster``
+    attribute (JPEG bytes), stored beside it.
     """
 
     @property
@@ -78,7 +80,15 @@ class AssetRecorder:
     async def store(self, files: Sequence[ImageFile]) -> list[StoredFile | BaseException]:
         """Claim and store every file (concurrently); a file that could not be stored gives
         its error. Its rows must be inserted within the blobs' grace period."""
-        return await self._blobs.put_many([(f.data, _extension(f)) for f in files])
+        stored = await self._blobs.put_many([(f.data, _extension(f)) for f in files])
+        posters = [(i, p) for i, f in enumerate(files)
+                   if isinstance(p := getattr(f, "poster", None), bytes)]  # videos' frames
+        frames = await self._blobs.put_many([(poster, "jpg") for _, poster in posters])
+        for (i, _), frame in zip(posters, frames, strict=True):
+            file = stored[i]
+            if isinstance(file, StoredFile) and isinstance(frame, StoredFile):
+                stored[i] = dataclasses.replace(file, poster_key=frame.key)
+        return stored
 
     def insert(self, conn: Connection, assets: Sequence[NewAsset]) -> None:
         """Insert the rows, in the caller's transaction."""
@@ -123,6 +133,10 @@ def new_asset(
         "favourite": False,
         "created_at": now,
         "updated_at": now,
+        "duration_ms": meta.get("duration_ms") if isinstance(meta.get("duration_ms"), int)
+        else None,
+        "codec": str(meta["codec"])[:20] if meta.get("codec") else None,
+        "poster_key": file.poster_key,
         **{name: meta.get(name) for name in _TEXT_LIMITS},
         **{name: meta.get(name) for name in _LINEAGE},
         "focal_x": None,

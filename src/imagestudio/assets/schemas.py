@@ -55,6 +55,9 @@ class AssetPublic(BaseModel):
     focal_point: tuple[float, float] | None = Field(
         default=None, description="The remembered focal point (x, y in 0..1), if set."
     )
+    duration_ms: int | None = Field(default=None, description="Videos: length.")
+    codec: str | None = Field(default=None, description="Videos: video codec (h264).")
+    has_poster: bool = Field(default=False, description="Videos: GET …/assets/{id}/poster.")
 
 
 class AssetsPublic(BaseModel):
@@ -78,6 +81,7 @@ class AssetQuery(PublicInput):
     provider: str | None = Field(default=None, max_length=50)
     model: str | None = Field(default=None, max_length=100)
     favourite: bool | None = None
+    media: Literal["image", "video"] | None = Field(default=None, description="Media type.")
     tag: Tag | None = None
     collection: str | None = Field(default=None, max_length=32)
     created_after: dt.datetime | None = None

@@ -23,11 +23,11 @@ from typing import Protocol, runtime_checkable
 
 from imagestudio.errors import InvalidRequest
 
-EXTENSIONS = ("png", "jpg", "webp", "gif")
+EXTENSIONS = ("png", "jpg", "webp", "gif", "mp4")
 # Below this size hashing and writing cost less than a hop to a worker thread.
 INLINE_WRITE_BYTES = 256 * 1024
 _TMP_PREFIX = ".tmp-"
-_KEY_RE = re.compile(r"^([0-9a-f]{2})/(?:([0-9a-f]{2})/)?([0-9a-f]{64})\.(png|jpg|webp|gif)$")
+_KEY_RE = re.compile(r"^([0-9a-f]{2})/(?:([0-9a-f]{2})/)?([0-9a-f]{64})\.(png|jpg|webp|gif|mp4)$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class StoredFile:
     key: str
     sha256: str
     size: int
+    poster_key: str | None = None
+    """A video's poster frame (JPEG), stored beside it."""
 
 
 def key_for(sha256: str, extension: str) -> str:

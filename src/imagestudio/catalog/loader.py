@@ -35,11 +35,13 @@ from imagestudio.catalog.schemas import (
     TierPrice,
     TierSpec,
 )
+from imagestudio.catalog.video_targets import VideoModel, VideoTarget
 from imagestudio.errors import InvalidRequest
 from imagestudio.vendors import SOURCES, Vendor
 
 DATA_DIR = Path(__file__).parent / "data"
 T = TypeVar("T", bound=BaseModel)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class CatalogError(Exception):
@@ -57,6 +59,9 @@ class Catalog:
     models: Mapping[str, ModelEntry]
     _names: Mapping[str, str] = field(repr=False)
     _platform_names: Mapping[str, str] = field(repr=False)
+    video_targets: Mapping[str, VideoTarget] = field(default_factory=lambda: _EMPTY)
+    _video_names: Mapping[str, str] = field(repr=False, default_factory=lambda: _EMPTY)
+    video_models: Mapping[str, VideoModel] = field(default_factory=lambda: _EMPTY)
 
     def find_model(self, name: str, provider: str | None = None) -> ModelEntry | None:
         """Exact lookup by id, alias or vendor model id; ``provider`` scopes short names.
@@ -79,6 +84,11 @@ class Catalog:
     def find_platform(self, name: str) -> Platform | None:
         platform_id = self._platform_names.get(name.lower())
         return self.platforms[platform_id] if platform_id else None
+
+    def find_video_target(self, name: str) -> VideoTarget | None:
+        """Exact lookup by id or alias (case-insensitive)."""
+        target_id = self._video_names.get(name.lower())
+        return self.video_targets[target_id] if target_id else None
 
     def models_of(self, provider: str) -> list[ModelEntry]:
         return [m for m in self.models.values() if m.provider == provider]
@@ -198,6 +208,32 @@ def _check_references(
                 raise CatalogError(f"template {template.id}: unknown model {model_id!r}")
 
 
+def _video_targets(
+    data_dir: Path, platforms: Mapping[str, Platform]
+) -> tuple[dict[str, VideoTarget], dict[str, str]]:
+    path = data_dir / "video_targets.yaml"
+    targets = _parse(VideoTarget, _read(path), "video_targets.yaml") if path.exists() else []
+    _unique([t.id for t in targets], "video target")
+    names: dict[str, str] = {}
+    for target in targets:
+        if target.platform not in platforms:
+            raise CatalogError(f"video target {target.id}: unknown platform {target.platform!r}")
+        for name in (target.id, *target.aliases):
+            if names.setdefault(name.lower(), target.id) != target.id:
+                raise CatalogError(f"video target name {name!r} is ambiguous")
+    return {t.id: t for t in targets}, names
+
+
+def _video_models(data_dir: Path, providers: Mapping[str, ProviderInfo]) -> dict[str, VideoModel]:
+    path = data_dir / "video_models.yaml"
+    models = _parse(VideoModel, _read(path), "video_models.yaml") if path.exists() else []
+    _unique([m.id for m in models], "video model")
+    for model in models:
+        if model.provider not in providers or not model.id.startswith(f"{model.provider}/"):
+            raise CatalogError(f"video model {model.id}: unknown provider {model.provider!r}")
+    return {m.id: m for m in models}
+
+
 def provider_infos() -> list[ProviderInfo]:
     """The catalog's image sources, from :data:`imagestudio.vendors.SOURCES`."""
     return [
@@ -253,6 +289,7 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
     model_map = {m.id: m for m in models}
     style_map = {s.id: s for s in styles}
     _check_references(provider_map, model_map, style_map, tiers, templates)
+    video_targets, video_names = _video_targets(data_dir, platform_map)
     return Catalog(
         providers=MappingProxyType(provider_map),
         platforms=MappingProxyType(platform_map),
@@ -263,4 +300,7 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
         models=MappingProxyType(model_map),
         _names=MappingProxyType(_model_names(models)),
         _platform_names=MappingProxyType(platform_names),
+        video_targets=MappingProxyType(video_targets),
+        _video_names=MappingProxyType(video_names),
+        video_models=MappingProxyType(_video_models(data_dir, provider_map)),
     )

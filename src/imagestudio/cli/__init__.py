@@ -20,6 +20,7 @@ from imagestudio.cli import (
     optimize,
     providers,
     serve,
+    transform,
     upscale,
 )
 from imagestudio.errors import StudioError
@@ -32,8 +33,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (create, optimize, upscale, catalog, providers, serve, accounts, assets, credits,
-               db, doctor, emulate):
+for module in (create, optimize, upscale, transform, catalog, providers, serve, accounts,
+               assets, credits, db, doctor, emulate):
     module.register(app)
 
 

@@ -140,7 +140,7 @@ def check_against(table: PlanTable, catalog: Catalog) -> None:
             if provider not in catalog.providers:
                 raise PlansError(f"plan {plan.id}: unknown provider {provider!r}")
         for model in plan.models or ():
-            if model not in catalog.models:
+            if model not in catalog.models and model not in catalog.video_models:
                 raise PlansError(f"plan {plan.id}: unknown model {model!r}")
 
 

@@ -99,6 +99,9 @@ class Asset(Base):
     platform: Mapped[str | None] = mapped_column(String(50))
     variation: Mapped[int | None] = mapped_column(Integer)
     favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)  # videos only
+    codec: Mapped[str | None] = mapped_column(String(20))  # videos only
+    poster_key: Mapped[str | None] = mapped_column(String(200))  # a video's poster frame
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # lineage: the asset this one was made from, by which operation, with what parameters

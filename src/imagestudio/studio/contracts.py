@@ -82,13 +82,15 @@ class RunOutput(Generic[ResultT_co]):
 @dataclass(frozen=True)
 class UnitEvent:
     """A unit changed state; ``done``/``total`` count finished units (for progress).
-    ``message`` says what a started unit is, or why a failed one failed."""
+    ``message`` says what a started unit is, or why a failed one failed; ``progress``
+    (0..1), where a module can tell, how far a started unit is (a clip's frames)."""
 
     index: int
     status: Literal["started", "succeeded", "failed"]
     done: int
     total: int
     message: str = ""
+    progress: float | None = None
 
 
 UnitListener = Callable[[UnitEvent], None]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from imagestudio.api.deps import StateDep, UserDep
-from imagestudio.api.downloads import NOSNIFF, send_file, send_object
+from imagestudio.api.downloads import NOSNIFF, send_file, send_object, zip_entry
 from imagestudio.api.errors import error_responses
 from imagestudio.api.schemas import MAX_QUERY_INT, PathId
 from imagestudio.assets.library import to_public
@@ -21,7 +21,7 @@ from imagestudio.assets.schemas import (
     AssetUpdate,
     ExportRequest,
 )
-from imagestudio.assets.store import AssetStore, LocalAssetStore
+from imagestudio.assets.store import LocalAssetStore
 from imagestudio.assets.zipstream import entry_name, zip_chunks
 from imagestudio.db.models import Asset
 from imagestudio.errors import InvalidRequest, NotFound, PayloadTooLarge
@@ -85,10 +85,7 @@ async def export_assets(body: ExportRequest, user: UserDep, state: StateDep) -> 
     entries: list[tuple[str, Path | bytes]] = []
     for i, a in enumerate(assets):
         name = entry_name(i + 1, a.title or a.prompt, a.id, a.file_key.rsplit(".", 1)[-1])
-        if isinstance(store, LocalAssetStore):
-            entries.append((name, store.path(a.file_key)))
-        else:  # a remote store: the selection is read first (export sizes are capped)
-            entries.append((name, await _read(store, a.file_key)))
+        entries.append((name, await zip_entry(store, a.file_key)))
     return StreamingResponse(
         zip_chunks(entries),
         media_type="application/zip",
@@ -172,13 +169,6 @@ async def _send(
         http, chunks, size, sha256=asset.sha256, media_type=asset.media_type,
         cache_control=cache_control, filename=filename,
     )
-
-
-async def _read(store: AssetStore, key: str) -> bytes:
-    try:
-        return await store.read(key)
-    except (InvalidRequest, FileNotFoundError) as exc:
-        raise NotFound("the file of an asset is missing") from exc
 
 
 @runtime_checkable

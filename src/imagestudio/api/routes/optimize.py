@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
+from imagestudio.api.downloads import zip_entry
 from imagestudio.api.errors import error_responses
 from imagestudio.assets.zipstream import zip_chunks
 from imagestudio.optimize.schemas import OptimizeRequest, OptimizeResponse, PreviewResponse
@@ -69,7 +70,7 @@ async def download_set(set_id: str, user: UserDep, state: StateDep) -> Streaming
     store = state.persistence.store
     entries = [
         (f"{a.platform or 'other'}/{a.template_id or a.id}.{a.file_key.rsplit('.', 1)[-1]}",
-         store.path(a.file_key))
+         await zip_entry(store, a.file_key))
         for a in assets
     ]
     return StreamingResponse(

@@ -7,7 +7,7 @@ import {
 import { openDialog, confirmDialog } from "../components/dialog.js";
 import { toast, toastError } from "../components/toast.js";
 import { session } from "../session.js";
-import { assetAlt, assetLabel } from "./grid.js";
+import { assetAlt, assetLabel, isVideo } from "./grid.js";
 import { explainBlock } from "../errors/explain.js";
 import { humanWarning } from "../create/wording.js";
 import { openOptimizer } from "./optimize.js";
@@ -18,8 +18,22 @@ function facts(rows) {
     .map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
 }
 
+function videoRows(generation, r) {
+  return [
+    ["Status", generation.status],
+    ["Motion preset", `${r.preset || "zoom-in"} (no AI model)`],
+    ["Target", r.target || "instagram_reel"],
+    ["Duration asked", `${r.duration || 6} s`],
+    ["Headline", r.headline],
+    ["Call to action", r.cta],
+    ["Quoted / charged", `${generation.quote.usd} / ${generation.cost.usd}`],
+    ["Warnings", generation.warnings.join(" · ")],
+  ];
+}
+
 function requestRows(generation) {
   const r = generation.request || {};
+  if (r.image_sha256) return videoRows(generation, r);
   return [
     ["Status", generation.status],
     ["Quality", r.quality],
@@ -132,7 +146,8 @@ class AssetDetail {
   }
 
   againButton() {
-    const again = h("button", { type: "button", class: "btn btn-primary", hidden: !this.current.prompt },
+    const again = h("button", { type: "button", class: "btn btn-primary",
+      hidden: !this.current.prompt || isVideo(this.current) },
       "Generate again with these settings");
     again.addEventListener("click", () => {
       const a = this.current;
@@ -190,6 +205,7 @@ class AssetDetail {
       ["Platform", a.platform ? session.platformName(a.platform) : null],
       ["Size", `${a.width} × ${a.height} px`],
       ["File", `${a.media_type}, ${formatBytes(a.size_bytes)}`],
+      ["Duration", a.duration_ms ? `${(a.duration_ms / 1000).toFixed(2)} s (${a.codec})` : null],
       ["Created", formatDate(a.created_at)],
     ]), h("details", { class: "explain-details" }, h("summary", {}, "Technical details"),
       facts([["Model id", a.model], ["Template id", a.template_id], ["Asset id", a.id],
@@ -218,9 +234,12 @@ class AssetDetail {
     this.render();
     this.body.append(h("div", { class: "detail-grid" },
       h("div", { class: "detail-media" },
-        h("img", { src: url, alt: assetAlt(a), class: "detail-img" }),
-        h("div", { class: "detail-actions" }, this.fav, download, this.optimizeButton(),
-          this.againButton())),
+        isVideo(a)
+          ? h("video", { src: url, controls: true, playsinline: true, preload: "metadata",
+            class: "detail-img detail-video", "aria-label": assetAlt(a) })
+          : h("img", { src: url, alt: assetAlt(a), class: "detail-img" }),
+        h("div", { class: "detail-actions" }, this.fav, download,
+          isVideo(a) ? null : this.optimizeButton(), this.againButton())),
       h("div", { class: "detail-side" },
         this.editForms(),
         h("h3", {}, "Details"), this.metaBox,

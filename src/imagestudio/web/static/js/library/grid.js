@@ -4,11 +4,19 @@ import { formatBytes, formatDate, h, shorten, studioUrl } from "../dom.js";
 import { session } from "../session.js";
 
 export function assetLabel(asset) {
-  return asset.title || shorten(asset.prompt, 80) || "Untitled image";
+  return asset.title || shorten(asset.prompt, 80) || (isVideo(asset) ? "Untitled video" : "Untitled image");
+}
+
+export function isVideo(asset) {
+  return (asset.media_type || "").startsWith("video/");
 }
 
 export function assetAlt(asset) {
   const text = asset.title || asset.prompt;
+  if (isVideo(asset)) {
+    const seconds = asset.duration_ms ? ` ${(asset.duration_ms / 1000).toFixed(1)} s` : "";
+    return `Video${seconds}${text ? `: ${shorten(text, 140)}` : ` ${asset.width}×${asset.height}`}`;
+  }
   return text ? `Image: ${shorten(text, 140)}` : `Uploaded image ${asset.width}×${asset.height}`;
 }
 
@@ -50,8 +58,12 @@ function favButton(asset, handlers) {
 function thumb(asset, handlers, className) {
   const button = h("button", { type: "button", class: className, dataset: { focusKey: `open-${asset.id}` },
     "aria-label": `Open details of ${assetLabel(asset)}` },
-    h("img", { src: studioUrl(asset.url), alt: assetAlt(asset), loading: "lazy", decoding: "async",
-      width: asset.width, height: asset.height }));
+    isVideo(asset)
+      // a muted, paused video shows its first frame; the poster route needs a header
+      ? h("video", { src: studioUrl(asset.url), muted: true, preload: "metadata", playsinline: true,
+        "aria-label": assetAlt(asset), width: asset.width, height: asset.height })
+      : h("img", { src: studioUrl(asset.url), alt: assetAlt(asset), loading: "lazy", decoding: "async",
+        width: asset.width, height: asset.height }));
   button.addEventListener("click", () => handlers.onOpen(asset));
   return button;
 }

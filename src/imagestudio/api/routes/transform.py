@@ -1,0 +1,121 @@
+"""Turn an image into a short clip (``POST /api/image-studio/transform``).
+
+Synchronous for the local motion presets (a 6 s reel renders in seconds): the response
+comes when the clip is in the library. Vendor image-to-video, which takes minutes, will
+answer with a job once the job API exists.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from pydantic import ValidationError
+
+from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
+from imagestudio.api.downloads import NOSNIFF, read_stored, safe_filename
+from imagestudio.api.errors import error_responses
+from imagestudio.errors import InvalidRequest, NotFound, PayloadTooLarge
+from imagestudio.video.motion import Ease, Preset
+from imagestudio.video.schemas import TransformRequest, TransformResult
+
+router = APIRouter(prefix="/api/image-studio", tags=["video"])
+TRANSFORM_PATH = "/api/image-studio/transform"
+
+
+class TransformResponse(TransformResult):
+    generation_id: str
+    asset_id: str | None
+    url: str | None = None
+    """Signed download URL of the MP4 (supports Range)."""
+
+
+async def _read(file: UploadFile, limit: int, field: str) -> bytes:
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"{field}: larger than {limit} bytes", field=field)
+    return data
+
+
+@router.post(
+    "/transform", response_model=TransformResponse,
+    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+)
+async def transform(
+    http: Request,
+    user: UserDep,
+    state: StateDep,
+    image: Annotated[UploadFile | None, File(description="The still (or give asset_id).")] = None,
+    asset_id: Annotated[str | None, Form(max_length=32)] = None,
+    audio: Annotated[UploadFile | None, File(description="Optional soundtrack.")] = None,
+    preset: Annotated[Preset, Form()] = "zoom-in",
+    ease: Annotated[Ease | None, Form()] = None,
+    duration: Annotated[float, Form()] = 6.0,
+    target: Annotated[str, Form(max_length=50)] = "instagram_reel",
+    fps: Annotated[int | None, Form()] = None,
+    focal_x: Annotated[float, Form()] = 0.5,
+    focal_y: Annotated[float, Form()] = 0.5,
+    headline: Annotated[str | None, Form()] = None,
+    cta: Annotated[str | None, Form()] = None,
+    fade_in: Annotated[float, Form()] = 0.0,
+    fade_out: Annotated[float, Form()] = 0.0,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> TransformResponse:
+    """Render a motion preset (zoom, pan, Ken Burns, push) of an image as an H.264 MP4 for
+    a video target, with optional text, fades and soundtrack. Local presets are free, run
+    offline and use no AI model (``ai_generated: false``); they count against the
+    ``video`` quota. Synchronous: the clip is in your library when this returns."""
+    limit = state.server.max_upload_bytes
+    if (image is None) == (asset_id is None):
+        raise InvalidRequest("image: give exactly one of image (a file) or asset_id",
+                             field="image")
+    if image is not None:
+        still = await _read(image, limit, "image")
+    else:
+        assert asset_id is not None
+        asset = await state.persistence.library.get(user.user_id, asset_id)
+        if not asset.media_type.startswith("image/"):
+            raise InvalidRequest(f"asset_id: {asset_id} is not an image", field="asset_id")
+        still = await read_stored(state.persistence.store, asset.file_key)
+    sound = await _read(audio, limit, "audio") if audio is not None else None
+    request = _request(dict(
+        image=still, audio=sound, source_asset_id=asset_id, preset=preset, ease=ease,
+        duration=duration, target=target, fps=fps, focal_x=focal_x, focal_y=focal_y,
+        headline=headline or None, cta=cta or None, fade_in=fade_in, fade_out=fade_out,
+    ))
+    outcome = await state.persistence.workflow.execute(
+        state.services.transform, user, request, idempotency_key=idempotency_key
+    )
+    recorded = outcome.assets[0] if outcome.assets else None
+    return TransformResponse(
+        **dict(outcome.result), generation_id=outcome.job_id,
+        asset_id=recorded.id if recorded else None,
+        url=state.file_url(http, recorded.id, recorded.file_key) if recorded else None,
+    )
+
+
+def _request(fields: dict[str, object]) -> TransformRequest:
+    try:
+        return TransformRequest.model_validate(fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"]) or "request"
+        raise InvalidRequest(f"{name}: {error['msg']}", field=name) from exc
+
+
+@router.get("/assets/{asset_id}/poster", responses=error_responses(401, 404, 422))
+async def poster(asset_id: str, user: UserDep, state: StateDep) -> Response:
+    """A video asset's poster frame (JPEG)."""
+    asset = await state.persistence.library.get(user.user_id, asset_id)
+    if asset.poster_key is None:
+        raise NotFound("this asset has no poster frame", field="asset_id")
+    try:
+        frame = await state.persistence.store.read(asset.poster_key)
+    except (InvalidRequest, FileNotFoundError) as exc:
+        raise NotFound("the poster frame of this asset is missing") from exc
+    return Response(frame, media_type="image/jpeg", headers={
+        "Cache-Control": "private, max-age=3600", **NOSNIFF,
+        "Content-Disposition": f'inline; filename="{safe_filename(asset.id)}-poster.jpg"'})
+
+
+

@@ -1,0 +1,92 @@
+"""WaveSpeed WAN image-to-video (``POST /api/v3/alibaba/wan-2.x/image-to-video``, then
+``GET /api/v3/predictions/{id}/result``; https://wavespeed.ai/docs). The image goes in as a
+``data:`` URI; the finished job's ``outputs[0]`` is an MP4 on WaveSpeed's CDN, fetched
+without the key. An output flagged NSFW is a refusal; ``failed`` a vendor-side failure.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from imagestudio.providers._http import error_for_status, json_body, sanitize, send
+from imagestudio.providers.errors import ProviderError, ProviderProtocolError
+from imagestudio.providers.video_job import VideoJobState
+
+PROVIDER = "wavespeed"
+BASE_URL = "https://api.wavespeed.ai"
+
+
+class WanVideoClient:
+    provider = PROVIDER
+
+    def __init__(self, http: httpx.AsyncClient, api_key: str | SecretStr,
+                 base_url: str = BASE_URL) -> None:
+        self._http = http
+        self._key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        self._base = base_url.rstrip("/")
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._key}"}
+
+    async def submit(self, model: str, *, prompt: str, image: bytes,
+                     mime_type: str = "image/png", duration_s: int = 5,
+                     resolution: str = "720p", seed: int = -1) -> str:
+        body = {
+            "image": f"data:{mime_type};base64,{base64.b64encode(image).decode()}",
+            "prompt": prompt, "duration": duration_s, "resolution": resolution, "seed": seed,
+        }
+        request = httpx.Request("POST", f"{self._base}/api/v3/{model}", json=body,
+                                headers=self._auth())
+        response = await send(self._http, request, provider=PROVIDER, creates_work=True)
+        job_id = self._data(response).get("id")
+        if not isinstance(job_id, str) or not job_id:
+            raise ProviderProtocolError(f"{PROVIDER}: no prediction id", provider=PROVIDER)
+        return job_id
+
+    async def poll(self, job_id: str) -> VideoJobState:
+        request = httpx.Request("GET", f"{self._base}/api/v3/predictions/{job_id}/result",
+                                headers=self._auth())
+        data = self._data(await send(self._http, request, provider=PROVIDER,
+                                     creates_work=False))
+        status = data.get("status")
+        if status in ("created", "processing"):
+            return VideoJobState(done=False)
+        if status == "failed":
+            return VideoJobState(done=True, error=sanitize(str(data.get("error")), self._key))
+        outputs = data.get("outputs") or []
+        if status != "completed" or not outputs or not isinstance(outputs[0], str):
+            raise ProviderProtocolError(f"{PROVIDER}: unexpected job status {status!r}",
+                                        provider=PROVIDER)
+        if any(data.get("has_nsfw_contents") or []):
+            return VideoJobState(done=True, refused="the output was flagged NSFW")
+        return VideoJobState(done=True, video_uri=outputs[0])
+
+    async def download(self, uri: str) -> bytes:
+        if not uri.startswith("https://") and not uri.startswith(self._base):
+            raise ProviderProtocolError(f"{PROVIDER}: output URL is not https", provider=PROVIDER)
+        response = await send(self._http, httpx.Request("GET", uri), provider=PROVIDER,
+                              creates_work=False)  # the CDN: no key
+        if response.status_code != 200:
+            raise self._error(response)
+        return response.content
+
+    def _data(self, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code != 200:
+            raise self._error(response)
+        body = json_body(response, provider=PROVIDER)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            raise ProviderProtocolError(f"{PROVIDER}: no data in the answer", provider=PROVIDER)
+        return data
+
+    def _error(self, response: httpx.Response) -> ProviderError:
+        try:
+            message = str(response.json().get("message", ""))
+        except (ValueError, AttributeError):
+            message = response.text[:200]
+        return error_for_status(response.status_code, sanitize(message, self._key),
+                                provider=PROVIDER)

@@ -1,0 +1,130 @@
+"""Video (image → clip) as a studio operation: the planner and runner over
+:class:`~imagestudio.video.service.VideoService`.
+
+One unit is one clip, priced per second of output by resolution from the video price
+table (local presets: free) and counted against the ``video`` quota. A clip that fails to
+render is recorded as failed and costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from imagestudio.credits.operations import Operation
+from imagestudio.errors import GenerationFailed, StudioError
+from imagestudio.studio.contracts import (
+    JobFields,
+    OperationModule,
+    Outcome,
+    Priced,
+    RunOutput,
+    UnitEvent,
+    UnitListener,
+    UnitOutcome,
+)
+from imagestudio.video.render import Clip
+from imagestudio.video.schemas import TransformRequest, TransformResult, VideoPublic
+from imagestudio.video.service import VideoPlan, VideoService, video_file
+
+SCOPE = "image-studio.transform"
+Transform = OperationModule[TransformRequest, VideoPlan, TransformResult]
+log = logging.getLogger("imagestudio.studio")
+
+
+def charge_of(plan: VideoPlan) -> Operation:
+    return Operation(
+        kind="video", quantity=1, per_unit_micros=plan.price_micros, quality=None,
+        provider=plan.model.provider, model=plan.model.id,
+        pixels=plan.target.width * plan.target.height,
+    )
+
+
+class VideoPlanner:
+    def __init__(self, service: VideoService) -> None:
+        self._service = service
+
+    def plan(self, request: TransformRequest) -> Priced[VideoPlan]:
+        plan = self._service.plan(request)
+        job = JobFields(
+            provider=plan.model.provider, model=plan.model.id, template_id=None,
+            request=request.model_dump(mode="json", exclude_defaults=True)
+            | {"image_sha256": request.image_sha256},
+            warnings=plan.fitted.warnings,
+        )
+        return Priced(plan, charge_of(plan), job)
+
+
+class VideoRunner:
+    def __init__(self, service: VideoService) -> None:
+        self._service = service
+
+    async def run(
+        self, plan: VideoPlan, *, on_unit: UnitListener | None = None
+    ) -> RunOutput[TransformResult]:
+        loop = asyncio.get_running_loop()
+        message = f"{plan.request.preset} · {plan.target.id} · {plan.fitted.duration_s:g} s"
+
+        def on_frame(done: int, total: int) -> None:  # called on the render thread
+            if on_unit is not None:
+                event = UnitEvent(0, "started", 0, 1, message, progress=done / total)
+                loop.call_soon_threadsafe(on_unit, event)
+
+        if on_unit is not None:
+            on_unit(UnitEvent(0, "started", 0, 1, message, progress=0.0))
+        try:
+            clip = await self._service.run(plan, on_frame)
+        except StudioError as exc:
+            return self._failed(plan, on_unit, exc.code, exc.message)
+        except Exception:  # noqa: BLE001 - a render fault fails the unit, costs nothing
+            log.exception("rendering a %s clip failed", plan.request.preset)
+            return self._failed(plan, on_unit, "render_failed", "the clip could not be rendered")
+        await asyncio.sleep(0)  # let queued progress events run before the last one
+        if on_unit is not None:
+            on_unit(UnitEvent(0, "succeeded", 1, 1, message, progress=1.0))
+        unit = UnitOutcome(0, video_file(plan, clip), plan.price_micros, plan.model.id,
+                           provider=plan.model.provider,
+                           note="" if plan.model.ai_model else "local motion preset (not AI)")
+        return RunOutput(_result(plan, clip), [unit])
+
+    def _failed(self, plan: VideoPlan, on_unit: UnitListener | None, code: str,
+                message: str) -> RunOutput[TransformResult]:
+        if on_unit is not None:
+            on_unit(UnitEvent(0, "failed", 1, 1, message))
+        unit = UnitOutcome(0, None, provider=plan.model.provider, error_code=code,
+                           error_message=message)
+        return RunOutput(_result(plan, None, error=message), [unit])
+
+
+def _result(plan: VideoPlan, clip: Clip | None, error: str | None = None) -> TransformResult:
+    video = None
+    warnings = list(plan.fitted.warnings)
+    if clip is not None:
+        warnings = list(clip.warnings)
+        video = VideoPublic(
+            width=clip.width, height=clip.height, fps=clip.fps, frame_count=clip.frame_count,
+            duration_s=clip.duration_s, codec=clip.codec, size_bytes=len(clip.data),
+            has_audio=clip.has_audio,
+        )
+    return TransformResult(
+        success=clip is not None, model=plan.model.id, provider=plan.model.provider,
+        target=plan.target.id, preset=plan.request.preset, ai_generated=plan.model.ai_model,
+        label=plan.label, cost_micros=plan.price_micros if clip is not None else 0,
+        warnings=warnings, video=video, error=error,
+    )
+
+
+def failure(outcome: Outcome[Any]) -> StudioError | None:
+    result: TransformResult = outcome.result
+    if result.success:
+        return None
+    return GenerationFailed(f"the clip could not be made: {result.error}",
+                            details={"generation_id": outcome.job_id})
+
+
+def transform(service: VideoService) -> Transform:
+    return OperationModule(
+        kind="video", scope=SCOPE, planner=VideoPlanner(service), runner=VideoRunner(service),
+        result_type=TransformResult, failure=failure,
+    )

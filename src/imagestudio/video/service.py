@@ -1,0 +1,105 @@
+"""The transform as the studio sees it: plan (validate and price, no side effects) and
+run (render, off the event loop). Local presets only so far; vendor models come later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from imagestudio.catalog.loader import Catalog
+from imagestudio.catalog.video_targets import VideoModel, VideoTarget, resolution_of
+from imagestudio.errors import InvalidRequest
+from imagestudio.video.motion import DEFAULT_EASE, Motion
+from imagestudio.video.render import Clip, ClipSpec, Conformed, conform, render_clip
+from imagestudio.video.schemas import NOT_AI_LABEL, TransformRequest
+
+MAX_SOURCE_PIXELS = 40_000_000
+FrameListener = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class VideoPlan:
+    request: TransformRequest
+    target: VideoTarget
+    model: VideoModel
+    spec: ClipSpec
+    fitted: Conformed
+    price_micros: int
+
+    @property
+    def label(self) -> str:
+        return NOT_AI_LABEL if not self.model.ai_model else f"made by {self.model.name}"
+
+
+@dataclass(frozen=True)
+class VideoFile:
+    """A rendered clip as the recorder stores it (with its poster frame beside it)."""
+
+    data: bytes
+    poster: bytes
+    width: int
+    height: int
+    metadata: dict[str, Any]
+    media_type: str = "video/mp4"
+    extension: str = "mp4"
+
+
+class VideoService:
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def plan(self, request: TransformRequest) -> VideoPlan:
+        """Validate ``request`` against the catalog and price it (raises InvalidRequest)."""
+        target = self._catalog.find_video_target(request.target)
+        if target is None:
+            known = ", ".join(self._catalog.video_targets)
+            raise InvalidRequest(f"target: unknown video target {request.target!r} "
+                                 f"(known: {known})", field="target")
+        model = self._catalog.video_models.get(request.model)
+        if model is None:
+            raise InvalidRequest(f"model: unknown video model {request.model!r}", field="model")
+        _check_image(request.image)
+        motion = Motion(request.preset, request.ease or DEFAULT_EASE[request.preset],
+                        (request.focal_x, request.focal_y))
+        spec = ClipSpec(target, motion, request.duration, request.fps, request.headline,
+                        request.cta, request.fade_in, request.fade_out, request.audio)
+        fitted = conform(spec)
+        price = model.price_micros(resolution_of(target.width, target.height),
+                                   fitted.frame_count, fitted.fps)
+        if price is None:
+            raise InvalidRequest(f"target: {model.id} does not render {target.id}'s size",
+                                 field="target")
+        return VideoPlan(request, target, model, spec, fitted, price)
+
+    async def run(self, plan: VideoPlan, on_frame: FrameListener | None = None) -> Clip:
+        """Render the clip on a worker thread (CPU-bound)."""
+        image = Image.open(io.BytesIO(plan.request.image))
+        return await asyncio.to_thread(render_clip, image, plan.spec, on_frame)
+
+
+def video_file(plan: VideoPlan, clip: Clip) -> VideoFile:
+    return VideoFile(
+        data=clip.data, poster=clip.poster, width=clip.width, height=clip.height,
+        metadata={
+            "provider": plan.model.provider, "model": plan.model.id,
+            "platform": plan.target.platform, "prompt": plan.request.headline,
+            "duration_ms": round(clip.duration_s * 1000), "codec": clip.codec,
+        },
+    )
+
+
+def _check_image(data: bytes) -> None:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InvalidRequest("image: not a readable image file", field="image") from exc
+    if width * height > MAX_SOURCE_PIXELS:
+        raise InvalidRequest(f"image: {width}x{height} is over {MAX_SOURCE_PIXELS:,} pixels",
+                             field="image")

@@ -1,0 +1,124 @@
+"""POST /api/image-studio/transform through the real app (SQLite and PostgreSQL): the
+clip lands in the library as a video asset with its facts and poster, downloads honour
+Range, the library filters by media type, the video quota counts, and bad input is
+refused before anything is held."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import pytest
+from PIL import Image
+from tests.credits.conftest import Studio
+
+from imagestudio.video.probe import probe
+
+pytest.importorskip("av")
+TRANSFORM = "/api/image-studio/transform"
+
+
+def _png(size: tuple[int, int] = (640, 480)) -> bytes:
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def _transform(studio: Studio, headers: dict[str, str], *, image: bytes | None = None,
+                     **form: Any) -> Any:
+    fields = {"preset": "pan-right", "duration": "1", "target": "youtube_shorts",
+              "fps": "24", **{k: str(v) for k, v in form.items()}}
+    files = {"image": ("still.png", image if image is not None else _png(), "image/png")}
+    if "asset_id" in form:
+        files = {}
+    return await studio.client.post(TRANSFORM, data=fields, files=files or None,
+                                    headers=headers)
+
+
+async def test_a_clip_becomes_a_video_asset(studio: Studio) -> None:
+    ann = await studio.user("ann", plan="free")
+    response = await _transform(studio, ann, headline="Summer sale", fade_in="0.25")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] and body["ai_generated"] is False and body["cost_micros"] == 0
+    assert body["label"] == "motion preset rendered from your image; no AI model was used"
+    assert body["video"] == {"width": 1080, "height": 1920, "fps": 24, "frame_count": 24,
+                             "duration_s": 1.0, "codec": "h264", "has_audio": False,
+                             "size_bytes": body["video"]["size_bytes"]}
+    asset = (await studio.client.get(f"/api/image-studio/assets/{body['asset_id']}",
+                                     headers=ann)).json()
+    assert asset["media_type"] == "video/mp4" and asset["duration_ms"] == 1000
+    assert (asset["codec"], asset["width"], asset["height"]) == ("h264", 1080, 1920)
+    assert asset["has_poster"] and asset["provider"] == "local"
+    assert asset["model"] == "local/motion-presets" and asset["prompt"] == "Summer sale"
+
+    content = f"/api/image-studio/assets/{body['asset_id']}/content"
+    whole = await studio.client.get(content, headers=ann)
+    assert whole.status_code == 200 and whole.headers["content-type"] == "video/mp4"
+    assert probe(whole.content).frame_count == 24
+    part = await studio.client.get(content, headers={**ann, "Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == whole.content[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(whole.content)}"
+    signed = await studio.client.get(body["url"], headers={"Range": "bytes=0-7"})
+    assert signed.status_code == 206 and signed.content == whole.content[:8]
+
+    poster = await studio.client.get(f"/api/image-studio/assets/{body['asset_id']}/poster",
+                                     headers=ann)
+    assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(poster.content)).size == (1080, 1920)
+
+    exported = await studio.client.post("/api/image-studio/assets/export", headers=ann,
+                                        json={"asset_ids": [body["asset_id"]]})
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        [name] = archive.namelist()
+        assert name.endswith(".mp4") and archive.read(name) == whole.content
+
+    usage = await studio.usage(ann)
+    assert usage["quotas"]["video"] == {"limit": 2, "used": 1, "remaining": 1}
+
+
+async def test_the_library_filters_by_media_type(studio: Studio) -> None:
+    bob = await studio.user("bob")
+    uploaded = await studio.client.post("/api/image-studio/assets", headers=bob,
+                                        files={"file": ("a.png", _png(), "image/png")})
+    assert uploaded.status_code == 201, uploaded.text
+    made = await _transform(studio, bob, asset_id=uploaded.json()["id"])
+    assert made.status_code == 200, made.text
+    assets = "/api/image-studio/assets"
+    videos = (await studio.client.get(assets, params={"media": "video"}, headers=bob)).json()
+    images = (await studio.client.get(assets, params={"media": "image"}, headers=bob)).json()
+    assert [a["id"] for a in videos["items"]] == [made.json()["asset_id"]]
+    assert [a["id"] for a in images["items"]] == [uploaded.json()["id"]]
+    bad = await studio.client.get(assets, params={"media": "audio"}, headers=bob)
+    assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(("form", "image", "field", "message"), [
+    ({"target": "instagram_reel", "duration": "2"}, None, "duration",
+     "duration: 2 s is under instagram_reel's minimum of 3 s"),
+    ({"target": "myspace"}, None, "target", "target: unknown video target 'myspace'"),
+    ({"duration": "61"}, None, "duration", "duration: Input should be less than or equal to 60"),
+    ({}, b"not an image", "image", "image: not a readable image file"),
+    ({"fps": "120"}, None, "fps", "fps: 120 is outside youtube_shorts's 24-60"),
+])
+async def test_bad_input_is_refused_before_anything_is_held(
+    studio: Studio, form: dict[str, str], image: bytes | None, field: str, message: str
+) -> None:
+    cy = await studio.user("cy", plan="free")
+    response = await _transform(studio, cy, image=image, **form)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["details"]["field"] == field and error["message"].startswith(message)
+    assert (await studio.usage(cy))["quotas"]["video"]["used"] == 0
+
+
+async def test_the_video_quota_is_enforced(studio: Studio) -> None:
+    dee = await studio.user("dee", plan="free")
+    for _ in range(2):
+        assert (await _transform(studio, dee)).status_code == 200
+    refused = await _transform(studio, dee)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "quota_exceeded"
+    assert "video" in refused.json()["error"]["message"]

@@ -1,0 +1,101 @@
+"""A transformed clip plays to its end in Chromium (Debian's, through Playwright): the
+MP4 the studio serves (signed URL, Range requests) is one a browser decodes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from tests.web.harness import Studio, require_browser, running_studio
+
+require_browser()
+pytest.importorskip("av")
+
+from playwright.sync_api import expect  # noqa: E402
+from tests.web.conftest import OpenPage  # noqa: E402
+from tests.web.flows import sign_in  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+    """A studio of its own, so these videos stay out of the other modules' libraries."""
+    with running_studio(tmp_path_factory.mktemp("video-studio")) as running:
+        yield running
+
+PLAY = """async (src) => {
+  const video = document.createElement("video");
+  video.muted = true;
+  video.preload = "auto";
+  document.body.append(video);
+  const ended = new Promise((resolve, reject) => {
+    video.addEventListener("ended", () => resolve({
+      ended: video.ended, duration: video.duration, width: video.videoWidth,
+      height: video.videoHeight, currentTime: video.currentTime}));
+    video.addEventListener("error", () => reject(new Error("media error " +
+      (video.error && video.error.code))));
+  });
+  video.src = src;
+  await video.play();
+  return await ended;
+}"""
+
+
+def transform(studio: Studio) -> dict[str, Any]:
+    """Make a clip through the public API (setup; the browser's playback is under test)."""
+
+
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize((400, 300)).convert("RGB").save(buffer, "PNG")
+    response = httpx.post(
+        f"{studio.base_url}/api/image-studio/transform",
+        data={"preset": "ken-burns", "duration": "1.5", "target": "youtube_shorts",
+              "headline": "Plays in a browser", "fade_out": "0.5"},
+        files={"image": ("still.png", buffer.getvalue(), "image/png")},
+        headers={"Authorization": f"Bearer {studio.key}"}, timeout=120,
+    )
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_the_clip_plays_to_the_end(studio: Studio, open_page: OpenPage) -> None:
+    made = transform(studio)
+    page, _watch = open_page()
+    page.goto(studio.base_url + "/")
+    played = page.evaluate(PLAY, made["url"])
+    assert played["ended"] is True
+    assert (played["width"], played["height"]) == (1080, 1920)
+    assert played["duration"] == pytest.approx(1.5, abs=0.05)
+
+
+def test_the_library_shows_the_clip_and_its_player_plays_it(
+    studio: Studio, open_page: OpenPage
+) -> None:
+    transform(studio)
+    page, _watch = open_page()
+    sign_in(page, studio.base_url, studio.key)
+    page.get_by_role("link", name="Library").click()
+    page.get_by_label("Search your library").fill("plays in a browser")
+    card = page.locator(".asset-card", has_text="Plays in a browser").first
+    expect(card.locator("video")).to_have_attribute("aria-label", "Video 1.5 s: Plays in a browser")
+    card.get_by_role("button", name="Open details of Plays in a browser").click()
+    detail = page.locator("dialog.detail")
+    expect(detail.get_by_text("1.50 s (h264)")).to_be_visible()
+    expect(detail.get_by_text("ken-burns (no AI model)")).to_be_visible()
+    expect(detail.get_by_role("button", name="Generate again with these settings")).to_be_hidden()
+    player = detail.locator("video.detail-video")
+    expect(player).to_have_attribute("controls", "")
+    ended = player.evaluate("""async (video) => {
+      video.muted = true;
+      const done = new Promise(
+        (resolve) => video.addEventListener("ended", () => resolve(video.ended)));
+      await video.play();
+      return await done;
+    }""")
+    assert ended is True
