@@ -18,7 +18,8 @@ from imagestudio.accounts.auth import Authenticator
 from imagestudio.api.config import ServerSettings, url_secret
 from imagestudio.api.deps import ApiState
 from imagestudio.api.errors import install_error_handlers
-from imagestudio.api.middleware import BodySizeLimit, CatchAll
+from imagestudio.api.middleware import AllowOptions, BodySizeLimit, CatchAll
+from imagestudio.api.openapi import install_openapi
 from imagestudio.api.routes import (
     assets,
     catalog,
@@ -89,6 +90,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
 
     def limit_for(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
@@ -96,6 +98,7 @@ def create_app(
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    app.add_middleware(AllowOptions, routes=lambda: app.router.routes)
     app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, assets, health, credits, catalog, collections):
