@@ -45,10 +45,11 @@ StorableText = Annotated[str, AfterValidator(storable)]
 
 
 class PublicInput(BaseModel):
-    """Base of the public request shapes: unknown fields are refused, surrounding
-    whitespace is stripped and every string (nested ones too) must be :func:`storable`."""
+    """Base of the public request shapes: unknown fields are refused, types are strict
+    (no ``"3"`` or ``true`` for a number, no ``0`` for a boolean), surrounding whitespace
+    is stripped and every string (nested ones too) must be :func:`storable`."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -62,6 +63,8 @@ _LOCATIONS = ("body", "query", "path", "header", "form", "cookie")
 def field_of(loc: tuple[Any, ...]) -> str:
     """The dotted field name of an error location."""
     # Only a leading location is dropped: a parameter may itself be called "query".
+    if len(loc) == 1 and loc[0] in _LOCATIONS:
+        return str(loc[0])  # the whole body (or query …) is wrong
     parts = [str(p) for p in (loc[1:] if loc and loc[0] in _LOCATIONS else loc)]
     return ".".join(parts) or "request"
 
@@ -91,6 +94,9 @@ def describe_error(error: Any) -> str:
             else f"{field} must be at least {ctx.get('min_length')} characters"
         ),
         "missing": lambda: f"{field} is required",
+        "model_attributes_type": lambda: f"{field} must be a JSON object",
+        "dict_type": lambda: f"{field} must be a JSON object",
+        "model_type": lambda: f"{field} must be a JSON object",
         "extra_forbidden": lambda: f"{field} is not a known field",
         "text_unstorable": lambda: (
             f"{field} must not contain {ctx.get('char')} (found at position {ctx.get('position')})"

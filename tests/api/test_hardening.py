@@ -207,3 +207,86 @@ async def test_ledger_ids_are_opaque_and_per_user(api: Api) -> None:
         else:
             assert response.status_code == 422
             assert _error(response.json())["details"]["field"] == "before"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/api/image-studio/create", {"prompt": "x", "num_variations": "3"},
+         "num_variations"),
+        ("POST", "/api/image-studio/create", {"prompt": "x", "num_variations": True},
+         "num_variations"),
+        ("POST", "/api/image-studio/preflight", {"prompt": "x", "seed": 1.5}, "seed"),
+        ("POST", "/api/image-studio/preflight", {"prompt": "x", "enhance_prompt": 1},
+         "enhance_prompt"),
+        ("POST", "/api/image-studio/estimate-cost", {"num_images": "2"}, "num_images"),
+        ("POST", "/api/image-studio/collections", {"name": 5}, "name"),
+        ("PATCH", "/api/image-studio/assets/ASSET", {"favourite": 0}, "favourite"),
+        ("PATCH", "/api/image-studio/assets/ASSET", {"title": 12}, "title"),
+    ],
+)
+async def test_public_schemas_do_not_coerce_types(
+    api: Api, method: str, path: str, body: dict[str, object], field: str
+) -> None:
+    if "ASSET" in path:
+        made = await api.create(api.alice)
+        path = path.replace("ASSET", str(made["variations"][0]["asset_id"]))  # type: ignore[index]
+    response = await api.client.request(method, path, json=body, headers=api.alice)
+    assert response.status_code == 422, response.text
+    assert _error(response.json())["details"]["field"] == field  # type: ignore[index]
+
+
+async def test_query_dates_are_iso_8601_only(api: Api) -> None:
+    for value in ("0.5", "1700000000", "1e9"):
+        response = await api.client.get(f"/api/image-studio/assets?created_before={value}",
+                                        headers=api.alice)
+        assert response.status_code == 422, response.text
+        assert _error(response.json())["details"]["field"] == "created_before"  # type: ignore[index]
+    ok = await api.client.get("/api/image-studio/assets?created_before=2030-01-01&favourite=true",
+                              headers=api.alice)
+    assert ok.status_code == 200, ok.text
+    assert (await api.create(api.alice, focal_point=[0.2, 0.8]))["success"] is True
+
+
+async def test_malformed_bodies_get_one_documented_answer_on_every_route(api: Api) -> None:
+    schema = api.app.openapi()
+    assert "HTTPValidationError" not in str(schema)
+    with_body = [
+        (path, method) for path, ops in schema["paths"].items()
+        for method, op in ops.items() if "requestBody" in op
+    ]
+    assert len(with_body) >= 8
+    for path, method in with_body:
+        op = schema["paths"][path][method]
+        documented = op["responses"]["422"]["content"]["application/json"]["schema"]
+        assert documented == {"$ref": "#/components/schemas/ErrorResponse"}, path
+        concrete = path.replace("{collection_id}", "c").replace("{asset_id}", "a")
+        kinds = op["requestBody"]["content"]
+        kind = "multipart/form-data; boundary=z" if "multipart/form-data" in kinds else (
+            "application/json")
+        response = await api.client.request(
+            method.upper(), concrete, content=b"{not json", headers={**api.alice,
+                                                                    "Content-Type": kind}
+        )
+        assert response.status_code == 422, (path, response.text)
+        assert _error(response.json())["details"]["field"] == "body", (path, response.text)
+
+
+async def test_file_routes_are_documented_as_images(api: Api) -> None:
+    paths = api.app.openapi()["paths"]
+    for path in ("/api/image-studio/files/{name}", "/api/image-studio/assets/{asset_id}/content"):
+        content = paths[path]["get"]["responses"]["200"]["content"]
+        assert set(content) == {"image/png", "image/jpeg", "image/webp", "image/gif"}, path
+
+
+async def test_options_answers_allow_instead_of_405(api: Api) -> None:
+    for path, allow in (
+        ("/api/image-studio/create", "POST, OPTIONS"),
+        ("/api/image-studio/assets/abc", "GET, PATCH, DELETE, OPTIONS"),
+        ("/api/image-studio/collections", "GET, POST, OPTIONS"),
+    ):
+        response = await api.client.options(path, headers={"Origin": "https://evil.example"})
+        assert response.status_code == 204 and response.headers["allow"] == allow, path
+        assert "access-control-allow-origin" not in response.headers
+    missing = await api.client.options("/api/image-studio/nope")
+    assert missing.status_code == 404 and _error(missing.json())["code"] == "not_found"

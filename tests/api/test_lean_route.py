@@ -83,8 +83,8 @@ async def test_the_key_is_checked_before_the_body() -> None:
         (b'{"name": "toolong"}', "application/json", "name", "characters; the limit is 5"),
         (b'{"count": 1}', "application/json", "name", "name is required"),
         (b"{broken", "application/json", "body", "not valid JSON"),
-        (b"", "application/json", "request", "required"),
-        (b'{"name": "a"}', "text/plain", "request", "must be JSON"),
+        (b"", "application/json", "body", "required"),
+        (b'{"name": "a"}', "text/plain", "body", "must be JSON"),
     ],
 )
 async def test_bad_bodies_get_the_studio_422(

@@ -18,8 +18,9 @@ from imagestudio.accounts.auth import Authenticator
 from imagestudio.api.config import ServerSettings, url_secret
 from imagestudio.api.deps import ApiState
 from imagestudio.api.errors import install_error_handlers
-from imagestudio.api.middleware import BodySizeLimit, CatchAll
+from imagestudio.api.middleware import AllowOptions, BodySizeLimit, CatchAll
 from imagestudio.api.openai_errors import install_openai_errors
+from imagestudio.api.openapi import install_openapi
 from imagestudio.api.routes import (
     assets,
     catalog,
@@ -94,6 +95,7 @@ def create_app(
     )
     install_error_handlers(app)
     install_openai_errors(app)  # after: /v1 answers in OpenAI's error shape
+    install_openapi(app)
 
     def limit_for(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
@@ -103,6 +105,7 @@ def create_app(
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    app.add_middleware(AllowOptions, routes=lambda: app.router.routes)
     app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, transform, assets, health, credits, catalog,

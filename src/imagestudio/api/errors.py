@@ -112,8 +112,11 @@ async def _pydantic(_: Request, exc: Exception) -> JSONResponse:
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
-    code = _CODES.get(status, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    if status == 400:  # a body that cannot be parsed (multipart): one answer, as for JSON
+        problem = f"request body is malformed: {message.rstrip('.')}"
+        return render_studio_error(InvalidRequest(problem, field="body"))
+    code = _CODES.get(status, "http_error")
     return error_response(status, code, message, headers=dict(exc.headers or {}))
 
 

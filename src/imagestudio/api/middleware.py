@@ -7,8 +7,10 @@ chunked body is counted as it streams and cut off when it crosses the limit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imagestudio.api.errors import error_response, log_unexpected
@@ -127,3 +129,33 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return declared
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+class AllowOptions:
+    """``OPTIONS`` answers 204 with ``Allow`` (RFC 9110 §9.3.7) for any path a route
+    serves, 404 otherwise. No ``Access-Control-*`` headers: the API grants no cross-origin
+    access (the web UI is served from the same origin), so browsers' preflights fail."""
+
+    def __init__(self, app: ASGIApp, routes: Callable[[], Sequence[BaseRoute]]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        routes = self.routes()
+        allowed = [
+            method for method in _METHODS
+            if any(route.matches({**scope, "method": method})[0] == Match.FULL
+                   for route in routes)
+        ]
+        if allowed:
+            allow = ", ".join([*allowed, "OPTIONS"])
+            response: ASGIApp = Response(status_code=204, headers={"Allow": allow})
+        else:
+            response = error_response(404, "not_found", "Not Found")
+        await response(scope, receive, send)

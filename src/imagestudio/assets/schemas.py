@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from imagestudio.validation import PublicInput
 
@@ -24,6 +24,14 @@ def _normal_tag(tag: str) -> str:
 
 
 Tag = Annotated[str, AfterValidator(_normal_tag)]
+_NUMBER_RE = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_only(value: object) -> object:
+    # pydantic reads "0.5" as a Unix time; a date filter takes ISO 8601 only.
+    if isinstance(value, str) and _NUMBER_RE.fullmatch(value):
+        raise ValueError("must be an ISO 8601 date or date-time, such as 2026-12-01")
+    return value
 SortField = Literal["created_at", "updated_at", "size_bytes", "title"]
 
 
@@ -74,7 +82,10 @@ class AssetUpdate(PublicInput):
 
 
 class AssetQuery(PublicInput):
-    """Filters, search and order for listing assets."""
+    """Filters, search and order for listing assets (query strings: numbers and booleans
+    are parsed from text; dates must be ISO 8601, never bare numbers)."""
+
+    model_config = ConfigDict(strict=False)
 
     platform: str | None = Field(default=None, max_length=50)
     template: str | None = Field(default=None, max_length=100)
@@ -84,8 +95,8 @@ class AssetQuery(PublicInput):
     media: Literal["image", "video"] | None = Field(default=None, description="Media type.")
     tag: Tag | None = None
     collection: str | None = Field(default=None, max_length=32)
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
+    created_after: Annotated[dt.datetime | None, BeforeValidator(_iso_only)] = None
+    created_before: Annotated[dt.datetime | None, BeforeValidator(_iso_only)] = None
     q: str | None = Field(default=None, max_length=200, description="Words in prompt/title/tags.")
     sort: SortField = "created_at"
     order: Literal["asc", "desc"] = "desc"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from imagestudio.catalog.schemas import OutputFormat, QualityTier
 from imagestudio.money import Money
@@ -23,6 +23,12 @@ MAX_SIDE = 4096
 SEED_MAX = 4_294_967_294
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _array_as_tuple(value: object) -> object:
+    # A JSON array arrives as a list when FastAPI validates a parsed body (strict mode
+    # would refuse it as a tuple); its items are still checked strictly.
+    return tuple(value) if isinstance(value, list) else value
 
 
 class CreateRequest(PublicInput):
@@ -52,7 +58,7 @@ class CreateRequest(PublicInput):
     overlay_text: str | None = Field(default=None, max_length=OVERLAY_TEXT_MAX_CHARS)
     output_format: OutputFormat = "png"
     strip_metadata: bool = False
-    focal_point: tuple[Unit, Unit] = Field(
+    focal_point: Annotated[tuple[Unit, Unit], BeforeValidator(_array_as_tuple)] = Field(
         default=(0.5, 0.5), description="Crop centre as (x, y) fractions."
     )
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Annotated, Protocol, runtime_checkable
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse, StreamingResponse
@@ -116,7 +115,18 @@ async def delete_asset(asset_id: PathId, user: UserDep, state: StateDep) -> Resp
     return Response(status_code=204)
 
 
-@router.get("/assets/{asset_id}/content", responses=_OWNED)
+_IMAGE = {"schema": {"type": "string", "format": "binary"}}
+_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The image file.",
+          "content": {t: _IMAGE for t in ("image/png", "image/jpeg", "image/webp", "image/gif")}},
+    206: {"description": "The requested byte range (`Range`).",
+          "content": {t: _IMAGE for t in ("image/png", "image/jpeg", "image/webp", "image/gif")}},
+    304: {"description": "Not modified (`If-None-Match` matched the ETag)."},
+}
+
+
+@router.get("/assets/{asset_id}/content", response_class=Response,
+            responses={**_FILE_RESPONSES, **error_responses(401, 404, 416, 422)})
 async def asset_content(
     asset_id: PathId, http: Request, user: UserDep, state: StateDep
 ) -> Response:
@@ -125,7 +135,8 @@ async def asset_content(
     return await _send(state, http, asset, _PRIVATE_CACHE, _CONTENT_REDIRECT_S)
 
 
-@router.get("/files/{name}", responses=error_responses(403, 404, 416, 422))
+@router.get("/files/{name}", response_class=Response,
+            responses={**_FILE_RESPONSES, **error_responses(403, 404, 416, 422)})
 async def signed_file(
     name: PathId,
     http: Request,
