@@ -87,7 +87,6 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    install_openai_errors(app)  # after: /v1 answers in OpenAI's error shape
 
     def limit_for(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
@@ -95,6 +94,7 @@ def create_app(
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    install_openai_errors(app)  # /v1 answers in OpenAI's error shape, crashes included
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, assets, health, credits, catalog, collections):
         app.include_router(module.router)

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imagestudio.api.errors import invalid_request_from
 from imagestudio.errors import (
@@ -164,7 +165,9 @@ def _from_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return openai_error(status, message, kind, headers=dict(exc.headers or {}))
 
 
-def _openai_response(request: Request, exc: Exception) -> JSONResponse:
+def _openai_response(request: Request, exc: Exception) -> JSONResponse | None:
+    """OpenAI's answer to ``exc``; None for what the studio's handler should answer
+    (a client disconnect, an unexpected crash: see :class:`ServerErrors`)."""
     if isinstance(exc, StudioError):
         return render(exc)
     if isinstance(exc, RequestValidationError):
@@ -173,8 +176,7 @@ def _openai_response(request: Request, exc: Exception) -> JSONResponse:
         return render(invalid_request(exc))
     if isinstance(exc, StarletteHTTPException):
         return _from_http(request, exc)
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return openai_error(500, SERVER_ERROR, "server_error")
+    return None
 
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
@@ -183,15 +185,46 @@ Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 def _routed(studio: Handler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
         if is_v1(request.url.path):
-            return _openai_response(request, exc)
+            ours = _openai_response(request, exc)
+            if ours is not None:
+                return ours
         answer = studio(request, exc)
         return await answer if inspect.isawaitable(answer) else answer
 
     return handler
 
 
+class ServerErrors:
+    """ASGI middleware: an unhandled exception under ``/v1`` is OpenAI's 500 ``server_error``
+    (logged, nothing internal revealed, the connection kept). One raised after the response
+    started, or on another path, is passed on to the studio's last resort."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_v1(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if started:
+                raise
+            log.error("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
+            await openai_error(500, SERVER_ERROR, "server_error")(scope, receive, send)
+
+
 def install_openai_errors(app: FastAPI) -> None:
-    """Route every installed exception handler through the ``/v1`` check (call it after
-    the studio's handlers are installed)."""
+    """Route every installed exception handler through the ``/v1`` check and add
+    :class:`ServerErrors` (call it after the studio's handlers and body limit)."""
     for key, studio in list(app.exception_handlers.items()):
         app.exception_handlers[key] = _routed(studio)
+    app.add_middleware(ServerErrors)
