@@ -310,3 +310,14 @@ async def test_an_unexpected_crash_under_v1_is_an_openai_500(api: Api) -> None:
     assert studio.status_code == 500 and set(studio.json()["error"]) == {
         "code", "message", "details"
     }
+
+
+@pytest.mark.parametrize("field", ["user", "safety_identifier", "model", "size"])
+async def test_unstorable_text_in_an_openai_field_is_a_400_naming_it(
+    api: Api, field: str
+) -> None:
+    response = await api.client.post(
+        URL, json={"prompt": "x", "model": "local", field: "a\u0000b"}, headers=api.alice
+    )
+
+    assert openai_error(response, 400).param == field

@@ -164,7 +164,9 @@ def _from_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return openai_error(status, message, kind, headers=dict(exc.headers or {}))
 
 
-def _openai_response(request: Request, exc: Exception) -> JSONResponse:
+def _openai_response(request: Request, exc: Exception) -> JSONResponse | None:
+    """OpenAI's answer to ``exc``; None for what the studio's handler should answer
+    (a client disconnect; an unexpected crash is CatchAll's)."""
     if isinstance(exc, StudioError):
         return render(exc)
     if isinstance(exc, RequestValidationError):
@@ -173,8 +175,7 @@ def _openai_response(request: Request, exc: Exception) -> JSONResponse:
         return render(invalid_request(exc))
     if isinstance(exc, StarletteHTTPException):
         return _from_http(request, exc)
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return openai_error(500, SERVER_ERROR, "server_error")
+    return None
 
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
@@ -183,7 +184,9 @@ Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 def _routed(studio: Handler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
         if is_v1(request.url.path):
-            return _openai_response(request, exc)
+            ours = _openai_response(request, exc)
+            if ours is not None:
+                return ours
         answer = studio(request, exc)
         return await answer if inspect.isawaitable(answer) else answer
 
@@ -192,6 +195,7 @@ def _routed(studio: Handler) -> Handler:
 
 def install_openai_errors(app: FastAPI) -> None:
     """Route every installed exception handler through the ``/v1`` check (call it after
-    the studio's handlers are installed)."""
+    the studio's handlers). An unexpected crash under ``/v1`` is answered by
+    :class:`imagestudio.api.middleware.CatchAll` in OpenAI's shape."""
     for key, studio in list(app.exception_handlers.items()):
         app.exception_handlers[key] = _routed(studio)

@@ -12,9 +12,10 @@ png or webp output, as at OpenAI.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from imagestudio.catalog.schemas import QualityTier
 from imagestudio.errors import InvalidRequest, UnsupportedByModel
@@ -31,25 +32,39 @@ QUALITY_NAMES: dict[QualityTier, Literal["low", "medium", "high"]] = {
     "draft": "low", "standard": "medium", "premium": "high",
 }
 _SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")  # ASCII digits only: str.isdigit takes "²"
+# NUL (PostgreSQL refuses it) and lone surrogates (no UTF-8 form): refused at the boundary.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-class SvgReasoning(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+def _storable(value: Any) -> Any:
+    if isinstance(value, str) and (found := _UNSTORABLE.search(value)) is not None:
+        raise PydanticCustomError(
+            "text_unstorable", "contains {char} at position {position}, which cannot be stored",
+            {"char": f"U+{ord(found.group()):04X}", "position": found.start()},
+        )
+    return value
 
+
+class _OpenAIBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)  # "2" is not 2, as at OpenAI
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _storable(value)
+
+
+class SvgReasoning(_OpenAIBody):
     effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
 
 
-class SvgOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
+class SvgOptions(_OpenAIBody):
     model: str = Field(max_length=100)
     reasoning: SvgReasoning | None = None
 
 
-class ImageGenerateRequest(BaseModel):
+class ImageGenerateRequest(_OpenAIBody):
     """The OpenAI ``images.generate`` body (``openai.types.ImageGenerateParams``)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)  # "2" is not 2, as at OpenAI
 
     prompt: str = Field(min_length=1, max_length=32000)
     model: str | None = Field(default=None, max_length=100, description="Studio model or alias.")

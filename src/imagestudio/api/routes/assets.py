@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any, Protocol, runtime_checkable
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
