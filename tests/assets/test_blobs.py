@@ -198,3 +198,24 @@ def test_the_gc_command_removes_unused_files(cli_with: object, tmp_path: object)
     removed = CliRunner().invoke(app, ["assets", "gc", "--grace", "0"])
     assert removed.exit_code == 0 and "removed 1 unused file(s)" in removed.output
     assert not (data / "assets" / stray.key).exists()
+
+
+async def test_serve_collects_periodically_in_the_sweepers_loop(studio: Studio) -> None:
+    from imagestudio.assets.recorder import AssetRecorder
+    from imagestudio.studio.sweeper import Sweeper
+
+    persistence = studio.persistence
+    orphan = await persistence.blobs.put(_png(9), extension="png")
+    collector = BlobCollector(persistence.blobs, grace_s=GRACE_S, interval_s=0.05)
+    sweeper = Sweeper(persistence.credits.service, AssetRecorder(persistence.blobs),
+                      interval_s=3600, blobs=collector)
+    async with sweeper.running():
+        await asyncio.sleep(0.3)
+        assert await persistence.store.exists(orphan.key)  # within the grace (clock)
+        studio.clock.advance(seconds=GRACE_S + 1)
+        for _ in range(100):
+            if not await persistence.store.exists(orphan.key):
+                break
+            await asyncio.sleep(0.05)
+    assert not await persistence.store.exists(orphan.key)
+    assert await _blob_keys(studio) == set()

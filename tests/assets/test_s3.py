@@ -160,3 +160,30 @@ async def test_downloads_redirect_to_presigned_urls_when_configured(
     assert httpx.get(location).content == data
     forged = await studio.client.get(asset["url"].replace("signature=", "signature=x"))
     assert forged.status_code in (403, 422)
+
+
+def test_the_environment_chooses_the_bucket(monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+                                            s3_url: str, s3_endpoint: str) -> None:
+    from imagestudio.assets.store import LocalAssetStore
+    from imagestudio.container import build_store
+    from imagestudio.settings import Settings
+
+    assert isinstance(build_store(Settings(_env_file=None, data_dir=tmp_path)), LocalAssetStore)
+    for name, value in {"IMAGESTUDIO_STORAGE_URL": s3_url,
+                        "IMAGESTUDIO_S3_ENDPOINT_URL": s3_endpoint,
+                        "IMAGESTUDIO_S3_ACCESS_KEY_ID": KEY,
+                        "IMAGESTUDIO_S3_SECRET_ACCESS_KEY": KEY,
+                        "IMAGESTUDIO_STORAGE_DOWNLOADS": "redirect"}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    assert settings.storage_downloads == "redirect"
+    store = build_store(settings)
+    assert isinstance(store, S3AssetStore)
+    import asyncio
+
+    key = "cd/cd" + "1" * 62 + ".png"
+    asyncio.run(store.write(key, b"bytes"))
+    assert asyncio.run(_store(s3_url, s3_endpoint).read(key)) == b"bytes"
+    monkeypatch.setenv("IMAGESTUDIO_STORAGE_URL", "https://not-a-bucket")
+    with pytest.raises(ValueError, match="storage_url"):
+        Settings(_env_file=None, data_dir=tmp_path)

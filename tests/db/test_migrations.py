@@ -74,3 +74,31 @@ async def test_datetimes_come_back_timezone_aware_utc(database_url: str) -> None
 
 def test_head_constant_matches_the_migration_scripts() -> None:
     assert head_revision() == HEAD_REVISION
+
+
+async def test_blob_storage_claims_every_file_the_rows_reference(database_url: str) -> None:
+    """0004_blob_storage: files referenced before the upgrade get a blob row (a claim)."""
+    from sqlalchemy import insert
+
+    from imagestudio.db.base import table_of
+    from imagestudio.db.models import Asset, Blob
+
+    db = Database.connect(database_url)
+    try:
+        await upgrade(db.engine, "0003_studio_core")
+        key = "ab/ab" + "0" * 62 + ".png"
+        row = {"id": "a1", "owner_id": "u1", "file_key": key, "sha256": "ab" + "0" * 62,
+               "size_bytes": 3, "media_type": "image/png", "width": 1, "height": 1,
+               "favourite": False, "created_at": utcnow(), "updated_at": utcnow()}
+        async with db.engine.begin() as conn:
+            await conn.execute(insert(table_of(User)), {"id": "u1", "name": "old", "plan": "free",
+                                                        "disabled": False,
+                                                        "created_at": utcnow()})
+            await conn.execute(insert(table_of(Asset)), [row, {**row, "id": "a2"}])
+        await upgrade(db.engine)
+        async with db.engine.connect() as conn:
+            blobs = (await conn.execute(select(Blob.key, Blob.touched_at))).all()
+        assert [k for k, _ in blobs] == [key]
+        assert abs((blobs[0][1] - utcnow()).total_seconds()) < 300
+    finally:
+        await db.aclose()

@@ -35,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from imagestudio.assets.store import INLINE_WRITE_BYTES, AssetStore, StoredFile, content_key
 from imagestudio.db.base import table_of
 from imagestudio.db.models import Asset, Blob, Delivery
+from imagestudio.db.prepared import Prepared
 from imagestudio.db.session import Database, is_sqlite
 
 log = logging.getLogger("imagestudio.assets")
@@ -46,22 +47,29 @@ _DELIVERIES = table_of(Delivery)
 BATCH = 500
 
 
+def _upsert(dialect: str) -> Any:
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_BLOBS)
+    return insert.on_conflict_do_update(
+        index_elements=[_BLOBS.c.key], set_={"touched_at": insert.excluded.touched_at}
+    )
+
+
+# Compiled once: a claim runs on every stored batch (see db/prepared.py for why).
+_CLAIMS = {name: Prepared(_upsert(name), ("key", "touched_at"))
+           for name in ("sqlite", "postgresql")}
+
+
 def touch_statement(dialect: str, keys: Iterable[str], now: dt.datetime) -> tuple[Any, list[
         dict[str, Any]]]:
     """The upsert that claims ``keys`` at ``now`` and its rows (sorted: no deadlocks)."""
     rows = [{"key": key, "touched_at": now} for key in sorted(set(keys))]
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_BLOBS)
-    statement = insert.on_conflict_do_update(
-        index_elements=[_BLOBS.c.key], set_={"touched_at": insert.excluded.touched_at}
-    )
-    return statement, rows
+    return _CLAIMS[dialect].statement, rows
 
 
 def touch(conn: Connection, keys: Iterable[str], now: dt.datetime) -> None:
     """Claim ``keys`` at ``now`` in the caller's transaction."""
-    statement, rows = touch_statement(conn.dialect.name, keys, now)
-    if rows:
-        conn.execute(statement, rows)
+    rows = [{"key": key, "touched_at": now} for key in sorted(set(keys))]
+    _CLAIMS[conn.dialect.name].run_many(conn, rows)
 
 
 class Blobs:
