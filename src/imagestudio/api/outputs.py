@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
@@ -41,10 +40,11 @@ class InlineImages:
     def render(self, model: BaseModel, *, exclude_none: bool = False) -> bytes:
         """``model`` as JSON bytes with every placeholder replaced."""
         text = model.model_dump_json(exclude_none=exclude_none).encode()
-        parts = re.split(b'"' + self._token.encode() + rb'-(\d+)"', text)
-        out = [parts[0]]
-        for i in range(1, len(parts), 2):
-            out += (b'"', pybase64.b64encode(self._images[int(parts[i])]), b'"', parts[i + 1])
+        first, *rest = text.split(b'"' + self._token.encode() + b"-")
+        out = [first]
+        for part in rest:  # each starts with the image's index and the closing quote
+            index, _, tail = part.partition(b'"')
+            out += (b'"', pybase64.b64encode(self._images[int(index)]), b'"', tail)
         return b"".join(out)
 
     def response(self, model: BaseModel, *, exclude_none: bool = False) -> Response:
