@@ -110,6 +110,21 @@ def test_not_enough_credit_says_what_to_do(
     expect(page.locator("#generate")).to_be_enabled()
 
 
+def test_single_user_mode_says_how_to_add_credit(
+    tmp_path_factory: pytest.TempPathFactory, stability: Emulated, open_page: OpenPage
+) -> None:
+    env = {**stability.env, **FAST}
+    with running_studio(tmp_path_factory.mktemp("local"), "--single-user", env=env) as local:
+        page, _ = open_page()
+        page.goto(local.base_url + "/")
+        page.get_by_role("button", name="Continue as local user").click()
+        expect(page.get_by_role("heading", name="Create Studio")).to_be_visible()
+        with_stability(page, "A paid image on the owner's machine")
+        box = page.locator(".preflight")
+        expect(box).to_contain_text("Not enough credit")
+        expect(box).to_contain_text("imagestudio credits grant local 10")
+
+
 def test_auto_says_when_it_moves_from_the_free_draft_to_a_paid_model(
     vendor_studio: Studio, open_page: OpenPage
 ) -> None:
