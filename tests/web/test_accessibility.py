@@ -13,6 +13,7 @@ from tests.web.flows import (  # noqa: E402
     IMAGES_WITHOUT_ALT,
     PHONE,
     UNLABELLED_CONTROLS,
+    assert_axe_clean,
     generate,
     pick_template,
     set_variations,
@@ -41,6 +42,7 @@ def assert_labelled(page: Page, where: str) -> None:
     assert page.evaluate(UNLABELLED_CONTROLS) == [], where
     assert page.evaluate(IMAGES_WITHOUT_ALT) == [], where
     assert page.evaluate(UNNAMED_BUTTONS) == [], where
+    assert_axe_clean(page, where)
 
 
 def test_phone_width_has_no_horizontal_scroll(studio: Studio, open_page: OpenPage) -> None:

@@ -173,12 +173,17 @@ def test_history_survives_a_reload_and_runs_again(studio: Studio, open_page: Ope
     item.get_by_role("button", name="Restore settings").click()
     expect(page.get_by_label("Prompt", exact=True)).to_have_value(prompt)
     page.get_by_label("Prompt", exact=True).fill("Something else again")
+    first_run = item.get_attribute("data-generation-id")
     item.get_by_role("button", name="Run again").click()
     expect(page.locator(".run")).to_have_count(1)
     latest = page.locator(".run").first.locator(".var-card img")
     expect(latest).to_have_count(1, timeout=60_000)
     assert prompt in (latest.first.get_attribute("alt") or "")
-    expect(history.locator(".history-item")).to_have_count(2, timeout=10_000)
+    newest = history.locator(".history-item").first
+    expect(newest).not_to_have_attribute("data-generation-id", first_run or "", timeout=10_000)
+    expect(newest).to_contain_text(prompt)
+    expect(history.locator(".history-item").nth(1)).to_have_attribute(
+        "data-generation-id", first_run or "")
 
 
 def test_phone_shows_the_images_after_generate(studio: Studio, open_page: OpenPage) -> None:

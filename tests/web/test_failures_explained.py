@@ -5,8 +5,10 @@ change of model when a vendor key appears."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from tests.web.harness import (
     Emulated,
@@ -110,6 +112,21 @@ def test_not_enough_credit_says_what_to_do(
     expect(page.locator("#generate")).to_be_enabled()
 
 
+def test_single_user_mode_says_how_to_add_credit(
+    tmp_path_factory: pytest.TempPathFactory, stability: Emulated, open_page: OpenPage
+) -> None:
+    env = {**stability.env, **FAST}
+    with running_studio(tmp_path_factory.mktemp("local"), "--single-user", env=env) as local:
+        page, _ = open_page()
+        page.goto(local.base_url + "/")
+        page.get_by_role("button", name="Continue as local user").click()
+        expect(page.get_by_role("heading", name="Create Studio")).to_be_visible()
+        with_stability(page, "A paid image on the owner's machine")
+        box = page.locator(".preflight")
+        expect(box).to_contain_text("Not enough credit")
+        expect(box).to_contain_text("imagestudio credits grant local 10")
+
+
 def test_auto_says_when_it_moves_from_the_free_draft_to_a_paid_model(
     vendor_studio: Studio, open_page: OpenPage
 ) -> None:
@@ -151,23 +168,37 @@ def test_a_cooldown_is_shown_before_generate_with_other_choices(
     expect(page.locator("#generate")).to_be_enabled()
 
 
-def test_a_running_generation_can_be_cancelled(
+def test_cancel_stops_the_run_and_releases_its_credit(
     vendor_studio: Studio, stability: Emulated, open_page: OpenPage
 ) -> None:
+    key = create_user(vendor_studio.data_dir, "canceller", plan="pro", credit_usd="5")
     page, watch = open_page()
-    sign_in(page, vendor_studio.base_url, vendor_studio.key)
-    with_stability(page, "A slow vendor, then a change of mind")
-    stability.emulator.latency_s = 3.0
+    sign_in(page, vendor_studio.base_url, key, user="canceller")
+    with_stability(page, "A slow vendor, then a change of mind", 2)
+    stability.emulator.latency_s = 4.0
     try:
-        page.get_by_role("button", name="Generate 1 image").click()
+        page.get_by_role("button", name="Generate 2 images").click()
         run = page.locator(".run").first
+        page.wait_for_timeout(800)  # the vendor calls are under way
         run.get_by_role("button", name="Cancel").click()
         expect(run.locator(".run-status")).to_have_text("Cancelled.")
-        expect(run.locator(".explain")).to_contain_text("You stopped waiting")
+        expect(run.locator(".explain")).to_contain_text("You cancelled this generation")
         expect(run.get_by_role("button", name="Cancel")).to_have_count(0)
-        expect(page.get_by_role("button", name="Generate 1 image")).to_be_enabled()
+        expect(page.get_by_role("button", name="Generate 2 images")).to_be_enabled()
     finally:
         stability.emulator.latency_s = 0.0
+    headers = {"Authorization": f"Bearer {key}"}
+    api = vendor_studio.base_url + "/api/image-studio"
+    deadline = time.monotonic() + 15
+    while True:  # the server notices the disconnect within a poll
+        usage = httpx.get(f"{api}/usage", headers=headers).json()
+        runs = httpx.get(f"{api}/ui/history", headers=headers).json()["items"]
+        if runs and runs[0]["status"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert usage["held"]["micros"] == 0
+    assert usage["balance"]["usd"] == "$5.00"
+    assert runs[0]["status"] == "failed" and runs[0]["assets"] == []
     assert watch.console_errors == []
 
 

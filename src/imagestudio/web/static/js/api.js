@@ -99,7 +99,8 @@ export class Api {
   estimate(body) { return this.call("POST", "/estimate-cost", { body }); }
   preflight(body) { return this.call("POST", "/preflight", { body }); }
   usage() { return this.call("GET", "/usage"); }
-  create(body, signal = null) { return this.call("POST", "/create", { body, signal }); }
+  /** POST /ui/create: as POST /create, and aborting `signal` cancels what has not finished. */
+  create(body, signal = null) { return this.call("POST", "/ui/create", { body, signal }); }
 
   // Library
   assets(query) { return this.call("GET", "/assets", { query }); }

@@ -15,12 +15,11 @@ import { QuotePanel } from "./quote.js";
 import { Results } from "./results.js";
 import { Store, capabilitiesOf, createBody, estimateBody, initialState, stateFromRecipe } from "./state.js";
 import { TemplatePicker } from "./templates.js";
-import { vendorState } from "./vendor.js";
+import { AutoNotes, vendorState } from "./vendor.js";
 
 const QUOTE_KEYS = ["template", "quality", "provider", "model", "variations", "sizeMode", "ratio", "width", "height"];
 const PREVIEW_KEYS = [...QUOTE_KEYS, "prompt", "enhance", "style"];
 const CONTROL_KEYS = ["template", "quality", "provider", "model", "style", "variations", "sizeMode", "ratio"];
-const AUTO_MODEL = "imagestudio.autoModel.";
 
 function touches(patch, keys) {
   return keys.some((key) => key in patch);
@@ -79,6 +78,7 @@ export class CreatePage {
     for (const p of this.providers) session.providerNames.set(p.id, p.name.replace(/ \(.*\)$/, ""));
     this.models = new Map(this.providers.flatMap((p) => p.models.map((m) => [m.id, m])));
     this.planLimits = usage ? usage.limits : null;
+    this.autoNotes = new AutoNotes((id) => (this.models.get(id) ? this.models.get(id).name : id));
     const state = initialState();
     if (this.planLimits) state.quality = allowedTier(state.quality, this.planLimits) || state.quality;
     this.store = new Store(state);
@@ -194,18 +194,6 @@ export class CreatePage {
     this.prompt.setModelLimit(model ? model.max_prompt_chars : null, model ? model.name : "");
   }
 
-  /** When Auto picks another model than last time for this quality: {from, to, per_image}. */
-  autoChange(quote) {
-    if (this.store.state.provider !== "auto") return null;
-    const key = AUTO_MODEL + quote.quality;
-    const before = localStorage.getItem(key);
-    localStorage.setItem(key, quote.model);
-    if (!before || before === quote.model) return this.lastChange && this.lastChange.key === key ? this.lastChange : null;
-    const name = (id) => (this.models.get(id) ? this.models.get(id).name : id);
-    this.lastChange = { key, from: name(before), to: name(quote.model), per_image: quote.per_image.usd };
-    return this.lastChange;
-  }
-
   async refreshQuote() {
     const seq = ++this.quoteSeq;
     const sizeError = this.controls.sizeError(this.store.state);
@@ -222,7 +210,7 @@ export class CreatePage {
       if (seq !== this.quoteSeq) return;
       this.quote = quote;
       this.quoteError = null;
-      this.quotePanel.showQuote(quote, this.autoChange(quote));
+      this.quotePanel.showQuote(quote, this.autoNotes.seen(quote, this.store.state.provider));
       this.updateCaps();
       this.refreshVendor();
     } catch (error) {

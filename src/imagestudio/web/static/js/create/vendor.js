@@ -27,3 +27,24 @@ export function vendorState(quote, status, providers, models) {
     alternatives,
   };
 }
+
+const AUTO_MODEL = "imagestudio.autoModel.";
+
+/** Remembers (per browser) which model Auto picked for each quality, to say when it changes. */
+export class AutoNotes {
+  constructor(modelName) {
+    this.modelName = modelName;
+    this.last = null;
+  }
+
+  /** {from, to, per_image} when Auto now picks another model than last time, else null. */
+  seen(quote, provider) {
+    if (provider !== "auto") return null;
+    const key = AUTO_MODEL + quote.quality;
+    const before = localStorage.getItem(key);
+    localStorage.setItem(key, quote.model);
+    if (!before || before === quote.model) return this.last && this.last.key === key ? this.last : null;
+    this.last = { key, from: this.modelName(before), to: this.modelName(quote.model), per_image: quote.per_image.usd };
+    return this.last;
+  }
+}

@@ -116,8 +116,8 @@ export const ERROR_TEXT = {
     next: "Your settings are kept; the page reconnects by itself when the studio is back.",
   },
   aborted: {
-    say: "You stopped waiting for this generation.",
-    next: "Images already under way may still finish: they then appear in your History and Library. Press Generate to start again.",
+    say: "You cancelled this generation.",
+    next: "Images that were not finished are not charged. Press Generate to start again.",
   },
   internal_error: {
     say: "Something went wrong inside the studio.",
