@@ -131,6 +131,10 @@ class RenditionEngine(Protocol):
         sharpened; encode it with :meth:`encode`."""
         ...
 
+    def enlarged(self, source: Source, width: int, height: int) -> Source:
+        """``source`` upscaled (Lanczos3 + sharpen) to ``width × height``, as a source."""
+        ...
+
 
 @dataclass(frozen=True)
 class Placement:
