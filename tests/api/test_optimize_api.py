@@ -215,3 +215,22 @@ async def test_upscale_to_platform_enlarges_the_source_once_first(api: Api) -> N
         assert image.size == (2560, 1440)
     usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
     assert usage["quotas"]["optimize"]["used"] == 2 and usage["quotas"]["upscale"]["used"] == 0
+
+
+async def test_a_vendor_mode_without_its_key_is_refused_before_anything(api: Api) -> None:
+    source = await _upload(api, api.alice)
+    before = await _count(api, api.alice)
+    response = await api.client.post("/api/image-studio/upscale", headers=api.alice,
+                                     json={"asset_id": "x" * 8, "mode": "stability/fast"})
+    assert response.status_code == 404  # not your asset: nothing else is looked at
+    small = (await api.client.post(
+        A, files={"file": ("s.jpg", _photo_jpeg(400, 300), "image/jpeg")}, headers=api.alice,
+    )).json()["id"]
+    response = await api.client.post("/api/image-studio/upscale", headers=api.alice,
+                                     json={"asset_id": small, "mode": "stability/fast"})
+    assert response.status_code == 503, response.text
+    assert "STABILITY_API_KEY" in response.json()["error"]["message"]
+    assert await _count(api, api.alice) == before + 1  # only the upload
+    usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
+    assert usage["quotas"]["upscale"]["used"] == 0 and usage["held"]["micros"] == 0
+    assert source
