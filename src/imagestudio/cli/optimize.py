@@ -72,7 +72,8 @@ def optimize(
     table = Table("template", "size", "format", "bytes", "quality", "safe zone", "asset")
     for r in made.renditions:
         table.add_row(r.template_id, f"{r.width}x{r.height}", r.format, f"{r.bytes:,}",
-                      str(r.quality or "-"), "ok" if r.subject_in_safe_zone else "check",
+                      str(r.quality or "-"),
+                      {True: "ok", False: "check", None: "-"}[r.subject_in_safe_zone],
                       r.asset_id or "-")
     console.print(table)
     for warning in made.warnings:
