@@ -195,3 +195,42 @@ async def test_wavespeed_upscale_is_charged_its_price(api: Api) -> None:
     usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
     assert usage["balance"]["micros"] == 10_000_000 - body["cost_micros"]
     assert body["cost_micros"] == 10_000
+
+
+async def test_upscale_to_platform_enlarges_the_source_once_first(api: Api) -> None:
+    source = await _upload(api, api.alice)  # 1600x1200; channel art is 2560x1440
+    body = {"asset_id": source, "templates": ["youtube_channel_art", "email_banner"]}
+    plain = (await api.client.post(OPT, json=body, headers=api.alice)).json()
+    assert any("youtube_channel_art: the source has fewer pixels" in w
+               for w in plain["warnings"])
+    upscaled = await api.client.post(OPT, json={**body, "upscale": "local"}, headers=api.alice)
+    assert upscaled.status_code == 200, upscaled.text
+    made = upscaled.json()
+    assert made["warnings"][0].startswith("the source was upscaled locally ×1.60")
+    assert not any("fewer pixels" in w for w in made["warnings"])
+    art = made["renditions"][0]
+    asset = (await api.client.get(f"{A}/{art['asset_id']}", headers=api.alice)).json()
+    assert asset["parameters"]["upscaled"] == 1.6
+    with Image.open(io.BytesIO((await api.client.get(art["url"])).content)) as image:
+        assert image.size == (2560, 1440)
+    usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
+    assert usage["quotas"]["optimize"]["used"] == 2 and usage["quotas"]["upscale"]["used"] == 0
+
+
+async def test_a_vendor_mode_without_its_key_is_refused_before_anything(api: Api) -> None:
+    source = await _upload(api, api.alice)
+    before = await _count(api, api.alice)
+    response = await api.client.post("/api/image-studio/upscale", headers=api.alice,
+                                     json={"asset_id": "x" * 8, "mode": "stability/fast"})
+    assert response.status_code == 404  # not your asset: nothing else is looked at
+    small = (await api.client.post(
+        A, files={"file": ("s.jpg", _photo_jpeg(400, 300), "image/jpeg")}, headers=api.alice,
+    )).json()["id"]
+    response = await api.client.post("/api/image-studio/upscale", headers=api.alice,
+                                     json={"asset_id": small, "mode": "stability/fast"})
+    assert response.status_code == 503, response.text
+    assert "STABILITY_API_KEY" in response.json()["error"]["message"]
+    assert await _count(api, api.alice) == before + 1  # only the upload
+    usage = (await api.client.get("/api/image-studio/usage", headers=api.alice)).json()
+    assert usage["quotas"]["upscale"]["used"] == 0 and usage["held"]["micros"] == 0
+    assert source

@@ -141,12 +141,21 @@ def test_entropy_strategy_also_finds_the_subject(engine):
 
 
 def test_a_subject_too_big_for_the_safe_zone_warns(engine):
-    data = _subject_image(1200, 1200, centre=(0.5, 0.5), radius=560)
+    data = _subject_image(1200, 1200, centre=(0.5, 0.5), radius=330)
     source = engine.load(data, max_pixels=MAX_PIXELS)
     spec = RenditionSpec("banner", 1500, 500, "jpeg", safe_zone=(0.2, 0.2, 0.1, 0.1))
     [out] = render_set(engine, source, [spec], RenderOptions())
     assert out.subject_in_safe_zone is False
     assert out.warnings and "safe zone" in out.warnings[0]
+
+
+def test_an_image_without_a_distinct_subject_gets_no_safe_zone_verdict(engine):
+    y, x = np.mgrid[0:900, 0:1200]
+    texture = np.stack([x % 256, y % 256, (x + y) % 256], axis=-1).astype(np.uint8)
+    source = engine.load(_jpeg(texture), max_pixels=MAX_PIXELS)
+    spec = RenditionSpec("banner", 1500, 500, "jpeg", safe_zone=(0.2, 0.2, 0.1, 0.1))
+    [out] = render_set(engine, source, [spec], RenderOptions())
+    assert out.subject_in_safe_zone is None and not out.warnings
 
 
 @pytest.mark.parametrize(("focal", "edge"), [((0.05, 0.5), "left"), ((0.95, 0.5), "right"),

@@ -48,6 +48,9 @@ def optimize(
     background: Annotated[str, Opt("--background", help="pad: blur | #rrggbb")] = "blur",
     strategy: Annotated[str, Opt("--strategy", help="attention | entropy | centre")] = "attention",
     focal: Annotated[str | None, Opt("--focal", help="Focal point 'x,y' in 0..1.")] = None,
+    upscale: Annotated[str, Opt("--upscale", help=(
+        "none | local: upscale the source first when a target needs more pixels "
+        "(Lanczos3 + sharpen, up to x4, free, not AI)"))] = "none",
     out: Annotated[Path | None, Opt("--out", "-o", help="Also write the files here.")] = None,
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
@@ -59,7 +62,7 @@ def optimize(
     data = path.read_bytes() if path.is_file() else None
     fields = {"platforms": _names(platforms), "templates": _names(templates),
               "all": all_templates, "fit": fit, "background": background,
-              "strategy": strategy, "focal": point}
+              "strategy": strategy, "focal": point, "upscale": upscale}
     made, files = run_database_command(_run(image, data, fields))
     if out is not None:
         _write(made, files, out)
@@ -69,7 +72,8 @@ def optimize(
     table = Table("template", "size", "format", "bytes", "quality", "safe zone", "asset")
     for r in made.renditions:
         table.add_row(r.template_id, f"{r.width}x{r.height}", r.format, f"{r.bytes:,}",
-                      str(r.quality or "-"), "ok" if r.subject_in_safe_zone else "check",
+                      str(r.quality or "-"),
+                      {True: "ok", False: "check", None: "-"}[r.subject_in_safe_zone],
                       r.asset_id or "-")
     console.print(table)
     for warning in made.warnings:

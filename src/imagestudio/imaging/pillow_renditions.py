@@ -104,6 +104,10 @@ class PillowRenditions:
         return scaled.filter(ImageFilter.UnsharpMask(radius=1.0, percent=50, threshold=2))
 
 
+    def enlarged(self, source: Any, width: int, height: int) -> PillowSource:
+        return PillowSource(self.upscale(source, width, height, sharpen=True))
+
+
 def _clamped(box: Box, image: Image.Image) -> Box:
     return (max(box[0], 0.0), max(box[1], 0.0),
             min(box[2], float(image.width)), min(box[3], float(image.height)))

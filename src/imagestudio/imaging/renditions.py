@@ -26,6 +26,9 @@ Subsampling = Literal["4:4:4", "4:2:0"]
 Box = tuple[float, float, float, float]
 Rgb = tuple[int, int, int]
 SALIENCY_SIDE = 192  # the analysis thumbnail's long side: a few ms, stable boxes
+# A "subject" box this large (fraction of the image) means no distinct subject (a
+# texture, a landscape): crops still centre on the focus, but no safe-zone verdict.
+DIFFUSE_SUBJECT = 0.6
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,10 @@ class RenditionEngine(Protocol):
         sharpened; encode it with :meth:`encode`."""
         ...
 
+    def enlarged(self, source: Source, width: int, height: int) -> Source:
+        """``source`` upscaled (Lanczos3 + sharpen) to ``width × height``, as a source."""
+        ...
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -176,7 +183,18 @@ def place_crop(
     spec: RenditionSpec, src_w: int, src_h: int, focus: Focus, *, user_focal: bool
 ) -> Placement:
     """Where the target's crop (or padded image) goes, and whether the subject then
-    lies inside the target's safe zone (with a warning when not)."""
+    lies inside the target's safe zone (with a warning when not; None when the image
+    has no distinct subject)."""
+    placed = _place(spec, src_w, src_h, focus, user_focal=user_focal)
+    x0, y0, x1, y1 = focus.box
+    if not user_focal and (x1 - x0) * (y1 - y0) >= DIFFUSE_SUBJECT:
+        return Placement(placed.crop, placed.inner, None)
+    return placed
+
+
+def _place(
+    spec: RenditionSpec, src_w: int, src_h: int, focus: Focus, *, user_focal: bool
+) -> Placement:
     top, bottom, left, right = spec.safe_zone
     sx0, sy0, sx1, sy1 = (focus.box[0] * src_w, focus.box[1] * src_h,
                           focus.box[2] * src_w, focus.box[3] * src_h)

@@ -154,6 +154,10 @@ class VipsRenditions:
         return _unsharp(_vips(), scaled)
 
 
+    def enlarged(self, source: Any, width: int, height: int) -> VipsSource:
+        return VipsSource(self.upscale(source, width, height, sharpen=True).copy_memory())
+
+
 def _unsharp(pyvips: Any, image: Any) -> Any:
     """A light unsharp mask (3×3, amount 0.5): crisper edges without halos."""
     mask = pyvips.Image.new_from_array(

@@ -43,6 +43,11 @@ class OptimizeRequest(BaseModel):
                     "Omitted: the asset's remembered point, if any.",
     )
     remember_focal: bool = Field(default=True, description="Store `focal` on the asset.")
+    upscale: Literal["none", "local"] = Field(
+        default="none",
+        description="When a target needs more pixels than the source has: 'local' upscales "
+                    "the source first (Lanczos3 + sharpen, up to ×4, free, not AI); "
+                    "'none' enlarges per target and warns.")
 
 
 class SourceImage(BaseModel):

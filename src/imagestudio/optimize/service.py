@@ -55,6 +55,9 @@ class OptimizePlan:
     call: OptimizeCall
     targets: tuple[Target, ...]
     warnings: tuple[str, ...]
+    upscale_factor: float | None = None  # the source is upscaled locally by this first
+
+MAX_UPSCALE = 4.0
 
 
 class OptimizerService:
@@ -95,22 +98,36 @@ class OptimizerService:
                 f"the source is {source.width}x{source.height}; the optimizer takes at most "
                 f"{self._max_pixels} pixels", field="asset_id",
             )
-        warnings = []
+        short: dict[str, float] = {}  # template → how much it enlarges the source
         for t in targets:
             cw, ch = cover_size(source.width, source.height, t.template.width, t.template.height)
             if request.fit == "crop" and (cw < t.template.width or ch < t.template.height):
-                warnings.append(
-                    f"{t.template.id}: the source has fewer pixels than "
-                    f"{t.template.width}x{t.template.height}; it is enlarged (upscale it first "
-                    "for more detail)"
-                )
-        return OptimizePlan(call, tuple(targets), tuple(warnings))
+                short[t.template.id] = max(t.template.width / cw, t.template.height / ch)
+        factor = None
+        if short and request.upscale == "local":
+            room = (self._max_pixels / (source.width * source.height)) ** 0.5
+            factor = round(min(max(short.values()), MAX_UPSCALE, room), 3)
+        warnings = [
+            f"{tid}: the source has fewer pixels than the target; it is enlarged ×{need:.2f}"
+            + (" (upscale: local, or upscale it first, for more pixels)" if factor is None
+               else f" (×{factor:.2f} of that by the local upscale)")
+            for tid, need in short.items() if factor is None or need > factor + 1e-3
+        ]
+        if factor is not None:
+            warnings.insert(0, f"the source was upscaled locally ×{factor:.2f} (Lanczos3 + "
+                               "sharpen: more pixels, no new detail; not AI) for "
+                               + ", ".join(short))
+        return OptimizePlan(call, tuple(targets), tuple(warnings), factor)
 
     def render(self, plan: OptimizePlan) -> tuple[OptimizeResult, list[OutputFile]]:
         """Every target of ``plan`` rendered; one output file per target, in order."""
         started = time.perf_counter()
         call = plan.call
         source = self._engine.load(call.source.data, max_pixels=self._max_pixels)
+        if plan.upscale_factor is not None:
+            f = plan.upscale_factor
+            source = self._engine.enlarged(source, round(source.width * f),
+                                           round(source.height * f))
         provenance = {"source_asset": call.source.asset_id, "operation": "optimize"}
         specs = [self._spec(call, t, source.has_alpha, provenance) for t in plan.targets]
         renditions = render_set(self._engine, source, specs, self._options(call), self._pool)
@@ -124,7 +141,7 @@ class OptimizerService:
                     "template_id": target.template.id, "platform": target.platform.id,
                     "provider": "local", "model": f"optimize/{self._engine.name}",
                     "parent_id": call.source.asset_id, "operation": "optimize",
-                    "parameters": _parameters(call, r),
+                    "parameters": {**_parameters(call, r), "upscaled": plan.upscale_factor},
                 },
             ))
         result = OptimizeResult(
