@@ -45,7 +45,7 @@ export class Api {
     this.onUnauthorized = onUnauthorized;
   }
 
-  async call(method, path, { body, query, key, raw = false } = {}) {
+  async call(method, path, { body, form, query, key, raw = false } = {}) {
     const headers = { Accept: raw ? "*/*" : "application/json" };
     const bearer = key || this.getKey();
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
@@ -54,6 +54,7 @@ export class Api {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
+    if (form !== undefined) init.body = form; // multipart: the browser sets the boundary
     let response;
     try {
       response = await fetch(BASE + path + queryString(query), init);
@@ -88,6 +89,14 @@ export class Api {
   preflight(body) { return this.call("POST", "/preflight", { body }); }
   usage() { return this.call("GET", "/usage"); }
   create(body) { return this.call("POST", "/create", { body }); }
+  videoTargets() { return this.call("GET", "/video-targets"); }
+  transform(fields) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) {
+      if (value !== null && value !== undefined && value !== "") form.append(name, String(value));
+    }
+    return this.call("POST", "/transform", { form });
+  }
 
   // Library
   assets(query) { return this.call("GET", "/assets", { query }); }

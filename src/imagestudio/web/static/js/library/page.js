@@ -237,6 +237,7 @@ export class LibraryPage {
         this.refreshCollections();
       },
       onGenerateAgain: (recipe) => this.ctx.navigate("create", recipe),
+      onAdded: () => this.load(true),
     });
   }
 }
