@@ -122,3 +122,16 @@ async def test_the_video_quota_is_enforced(studio: Studio) -> None:
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "quota_exceeded"
     assert "video" in refused.json()["error"]["message"]
+
+
+async def test_a_keyed_retry_replays_the_first_clip(studio: Studio) -> None:
+    eve = await studio.user("eve", plan="free")
+    keyed = {**eve, "Idempotency-Key": "clip-1"}
+    first = await _transform(studio, keyed)
+    again = await _transform(studio, keyed)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["generation_id"] == first.json()["generation_id"]
+    assert again.json()["asset_id"] == first.json()["asset_id"]
+    assert (await studio.usage(eve))["quotas"]["video"]["used"] == 1
+    other = await _transform(studio, keyed, image=_png((300, 300)))  # another still
+    assert other.status_code == 409
