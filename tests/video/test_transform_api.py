@@ -135,3 +135,16 @@ async def test_a_keyed_retry_replays_the_first_clip(studio: Studio) -> None:
     assert (await studio.usage(eve))["quotas"]["video"]["used"] == 1
     other = await _transform(studio, keyed, image=_png((300, 300)))  # another still
     assert other.status_code == 409
+
+
+async def test_deleting_a_clip_removes_its_file_and_poster(studio: Studio) -> None:
+    gus = await studio.user("gus")
+    made = (await _transform(studio, gus)).json()
+    root = studio.persistence.store.root
+    files = {p.suffix for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert {".mp4", ".jpg"} <= files
+    deleted = await studio.client.delete(f"/api/image-studio/assets/{made['asset_id']}",
+                                         headers=gus)
+    assert deleted.status_code == 204
+    left = {p.suffix for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert ".mp4" not in left and ".jpg" not in left

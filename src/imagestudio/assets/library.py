@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imagestudio.assets import querying
@@ -97,16 +97,22 @@ class AssetLibrary:
             return asset
 
     async def delete(self, owner_id: str, asset_id: str) -> None:
-        """Delete the record; remove its file when no other record references it."""
+        """Delete the record; remove its files (a video's poster too) when no other record
+        references them."""
         async with self._db.sessions() as session:
             asset = await _owned(session, owner_id, asset_id)
-            key = asset.file_key
+            keys = [k for k in (asset.file_key, asset.poster_key) if k is not None]
             await session.delete(asset)
             await session.commit()
-            others = await session.scalar(
-                select(func.count()).select_from(Asset).where(Asset.file_key == key)
-            )
-        if not others:
+            unused = []
+            for key in keys:
+                others = await session.scalar(
+                    select(func.count()).select_from(Asset)
+                    .where(or_(Asset.file_key == key, Asset.poster_key == key))
+                )
+                if not others:
+                    unused.append(key)
+        for key in unused:
             await self.store.delete(key)
 
     async def upload(
