@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from tests.credits.conftest import Studio
 
+from imagestudio.assets.blobs import BlobCollector
 from imagestudio.video.probe import probe
 
 pytest.importorskip("av")
@@ -122,3 +123,35 @@ async def test_the_video_quota_is_enforced(studio: Studio) -> None:
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "quota_exceeded"
     assert "video" in refused.json()["error"]["message"]
+
+
+async def test_a_keyed_retry_replays_the_first_clip(studio: Studio) -> None:
+    eve = await studio.user("eve", plan="free")
+    keyed = {**eve, "Idempotency-Key": "clip-1"}
+    first = await _transform(studio, keyed)
+    again = await _transform(studio, keyed)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["generation_id"] == first.json()["generation_id"]
+    assert again.json()["asset_id"] == first.json()["asset_id"]
+    assert (await studio.usage(eve))["quotas"]["video"]["used"] == 1
+    other = await _transform(studio, keyed, image=_png((300, 300)))  # another still
+    assert other.status_code == 409
+
+
+async def test_the_collector_removes_a_deleted_clips_file_and_poster(studio: Studio) -> None:
+    gus = await studio.user("gus")
+    made = (await _transform(studio, gus)).json()
+    root = studio.persistence.store.root
+    files = {p.suffix for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert {".mp4", ".jpg"} <= files
+    deleted = await studio.client.delete(f"/api/image-studio/assets/{made['asset_id']}",
+                                         headers=gus)
+    assert deleted.status_code == 204
+    kept = {p.suffix for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert {".mp4", ".jpg"} <= kept  # no request deletes a file: the collector does
+    collector = BlobCollector(studio.persistence.blobs, grace_s=3600)
+    assert (await collector.collect()).removed == 0  # within the grace period
+    studio.clock.advance(seconds=3601)
+    assert (await collector.collect()).removed == 2
+    left = {p.suffix for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert ".mp4" not in left and ".jpg" not in left

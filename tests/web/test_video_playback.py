@@ -99,3 +99,39 @@ def test_the_library_shows_the_clip_and_its_player_plays_it(
       return await done;
     }""")
     assert ended is True
+
+
+def test_make_a_video_from_an_image_in_the_library(studio: Studio, open_page: OpenPage) -> None:
+    made = httpx.post(
+        f"{studio.base_url}/api/image-studio/create",
+        json={"prompt": "Lighthouse at dusk", "template_id": "instagram_story"},
+        headers={"Authorization": f"Bearer {studio.key}"}, timeout=60,
+    )
+    made.raise_for_status()
+    page, _watch = open_page()
+    sign_in(page, studio.base_url, studio.key)
+    page.get_by_role("link", name="Library").click()
+    page.get_by_label("Search your library").fill("lighthouse")
+    page.get_by_role("button", name="Open details of Lighthouse at dusk").first.click()
+    detail = page.locator("dialog.detail")
+    form = detail.get_by_role("form", name="Make a short video")
+    expect(form).to_contain_text("free, no AI model")
+    form.get_by_label("Motion").select_option("push")
+    form.get_by_label("Video target").select_option("youtube_shorts")
+    form.get_by_label("Seconds").fill("1")
+    form.get_by_label("Headline (optional)").fill("See the light")
+    form.get_by_role("button", name="Make video").click()
+    expect(form.get_by_role("status")).to_contain_text(
+        "Video ready: 1 s, 1080×1920", timeout=120_000)
+    ended = form.locator("video").evaluate("""async (video) => {
+      video.muted = true;
+      const done = new Promise(
+        (resolve) => video.addEventListener("ended", () => resolve(video.ended)));
+      await video.play();
+      return await done;
+    }""")
+    assert ended is True
+    videos = httpx.get(f"{studio.base_url}/api/image-studio/assets",
+                       params={"media": "video", "q": "see the light"},
+                       headers={"Authorization": f"Bearer {studio.key}"}).json()
+    assert len(videos["items"]) == 1 and videos["items"][0]["duration_ms"] == 1000

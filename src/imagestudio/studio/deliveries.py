@@ -39,9 +39,16 @@ def delivery_row(
         "id": new_id(), "user_id": user_id, "generation_id": job_id, "hold_id": hold_id,
         "variation": index, "file_key": file.key, "sha256": file.sha256,
         "size_bytes": file.size, "media_type": output.media_type, "width": output.width,
-        "height": output.height, "details": dict(output.metadata) if with_details else None,
+        "height": output.height, "details": _details(output, file) if with_details else None,
         "created_at": now,
     }
+
+
+def _details(output: ImageFile, file: StoredFile) -> dict[str, Any]:
+    details = dict(output.metadata)
+    if file.poster_key is not None:  # a video's poster frame, stored beside it
+        details["poster_key"] = file.poster_key
+    return details
 
 
 def insert_deliveries(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -79,7 +86,9 @@ async def record_deliveries(
 
 
 def _asset(row: Any, now: dt.datetime, *, with_details: bool) -> NewAsset:
-    stored = StoredFile(key=row["file_key"], sha256=row["sha256"], size=row["size_bytes"])
+    poster = (row["details"] or {}).get("poster_key") if with_details else None
+    stored = StoredFile(key=row["file_key"], sha256=row["sha256"], size=row["size_bytes"],
+                        poster_key=poster if isinstance(poster, str) else None)
     asset = new_asset(
         row["user_id"], row["generation_id"], row["variation"], stored,
         media_type=row["media_type"], width=row["width"], height=row["height"],

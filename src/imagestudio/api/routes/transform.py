@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
 from imagestudio.api.downloads import NOSNIFF, read_stored, safe_filename
@@ -101,6 +101,29 @@ def _request(fields: dict[str, object]) -> TransformRequest:
         error = exc.errors()[0]
         name = ".".join(str(part) for part in error["loc"]) or "request"
         raise InvalidRequest(f"{name}: {error['msg']}", field=name) from exc
+
+
+class VideoTargetPublic(BaseModel):
+    id: str
+    name: str
+    platform: str
+    width: int
+    height: int
+    min_duration_s: float
+    max_duration_s: float
+    fps: int
+
+
+@router.get("/video-targets", response_model=list[VideoTargetPublic],
+            responses=error_responses(401))
+async def video_targets(_user: UserDep, state: StateDep) -> list[VideoTargetPublic]:
+    """Where a clip can go: each target's size, duration range and default frame rate."""
+    return [
+        VideoTargetPublic(id=t.id, name=t.name, platform=t.platform, width=t.width,
+                          height=t.height, min_duration_s=t.duration.min_s,
+                          max_duration_s=t.duration.max_s, fps=t.fps.default)
+        for t in state.services.catalog.video_targets.values()
+    ]
 
 
 @router.get("/assets/{asset_id}/poster", responses=error_responses(401, 404, 422))

@@ -47,7 +47,7 @@ export class Api {
     this.onUnauthorized = onUnauthorized;
   }
 
-  async call(method, path, { body, query, key, raw = false, signal = null } = {}) {
+  async call(method, path, { body, form, query, key, raw = false, signal = null } = {}) {
     const headers = { Accept: raw ? "*/*" : "application/json" };
     const bearer = key || this.getKey();
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
@@ -57,6 +57,7 @@ export class Api {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
+    if (form !== undefined) init.body = form; // multipart: the browser sets the boundary
     let response;
     try {
       response = await fetch(BASE + path + queryString(query), init);
@@ -101,6 +102,14 @@ export class Api {
   usage() { return this.call("GET", "/usage"); }
   /** POST /ui/create: as POST /create, and aborting `signal` cancels what has not finished. */
   create(body, signal = null) { return this.call("POST", "/ui/create", { body, signal }); }
+  videoTargets() { return this.call("GET", "/video-targets"); }
+  transform(fields) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) {
+      if (value !== null && value !== undefined && value !== "") form.append(name, String(value));
+    }
+    return this.call("POST", "/transform", { form });
+  }
 
   // Library
   assets(query) { return this.call("GET", "/assets", { query }); }

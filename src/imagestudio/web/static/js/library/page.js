@@ -262,6 +262,7 @@ export class LibraryPage {
         this.refreshCollections();
       },
       onGenerateAgain: (recipe) => this.ctx.navigate("create", recipe),
+      onAdded: () => this.load(true),
     });
   }
 }
