@@ -33,6 +33,8 @@ from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.registry import build_providers
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
+from imagestudio.studio.job_kinds import image_generation_job
+from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.sweeper import Sweeper
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
@@ -178,4 +180,15 @@ def build_services(
             if with_persistence
             else None
         ),
+    )
+
+
+def build_jobs(services: Services, persistence: Persistence) -> JobRunner:
+    """The in-process job runner over ``persistence`` for every operation kind served."""
+    kind = image_generation_job(services.image_generation)
+    return JobRunner(
+        persistence.workflow,
+        persistence.credits.service,
+        {kind.name: kind},
+        concurrency=services.settings.job_concurrency,
     )

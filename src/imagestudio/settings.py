@@ -121,6 +121,9 @@ class Settings(_VendorSettings):
     credits_sweep_interval_s: float = Field(
         default=60.0, gt=0, description="How often a running server sweeps abandoned holds."
     )
+    job_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Asynchronous jobs a serving process runs at once."
+    )
     idempotency_ttl_s: float = Field(
         default=86_400.0, gt=0, description="How long a completed Idempotency-Key is replayed."
     )

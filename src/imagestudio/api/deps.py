@@ -15,6 +15,7 @@ from imagestudio.api.config import ServerSettings
 from imagestudio.api.lean_route import lean_route_class
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Persistence, Services
+from imagestudio.studio.jobs import JobRunner
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class ApiState:
     server: ServerSettings
     auth: Authenticator
     signer: UrlSigner
+    jobs: JobRunner
 
     def base_url(self, request: Request) -> str:
         if self.server.public_url:
@@ -96,4 +98,8 @@ IdempotencyKeyDep = Annotated[
         alias="Idempotency-Key",
         description="Retry-safe key: a retry with it returns the first result, charged once.",
     ),
+]
+PreferDep = Annotated[
+    str | None,
+    Header(alias="Prefer", description="'respond-async' runs the request as a job (202)."),
 ]
