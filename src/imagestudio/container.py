@@ -36,6 +36,7 @@ from imagestudio.studio.image_generation import ImageGeneration, image_generatio
 from imagestudio.studio.job_kinds import image_generation_job
 from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.sweeper import Sweeper
+from imagestudio.studio.webhooks import Webhooks
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
 
@@ -183,7 +184,14 @@ def build_services(
     )
 
 
-def build_jobs(services: Services, persistence: Persistence) -> JobRunner:
+def build_webhooks(settings: Settings, persistence: Persistence) -> Webhooks:
+    credits = persistence.credits.service
+    return Webhooks(credits.db, credits.clock, development=settings.webhook_development)
+
+
+def build_jobs(
+    services: Services, persistence: Persistence, webhooks: Webhooks | None = None
+) -> JobRunner:
     """The in-process job runner over ``persistence`` for every operation kind served."""
     kind = image_generation_job(services.image_generation)
     return JobRunner(
@@ -191,4 +199,5 @@ def build_jobs(services: Services, persistence: Persistence) -> JobRunner:
         persistence.credits.service,
         {kind.name: kind},
         concurrency=services.settings.job_concurrency,
+        webhooks=webhooks,
     )

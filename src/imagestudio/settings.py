@@ -124,6 +124,11 @@ class Settings(_VendorSettings):
     job_concurrency: int = Field(
         default=4, ge=1, le=64, description="Asynchronous jobs a serving process runs at once."
     )
+    webhook_development: bool = Field(
+        default=False,
+        description="Development settings for webhooks: http to loopback hosts and private "
+        "addresses allowed (production: https to public addresses only).",
+    )
     idempotency_ttl_s: float = Field(
         default=86_400.0, gt=0, description="How long a completed Idempotency-Key is replayed."
     )

@@ -27,9 +27,16 @@ from imagestudio.api.routes import (
     openai_compat,
     studio,
     ui,
+    webhooks,
 )
 from imagestudio.api.signing import UrlSigner
-from imagestudio.container import Services, build_jobs, build_persistence, build_services
+from imagestudio.container import (
+    Services,
+    build_jobs,
+    build_persistence,
+    build_services,
+    build_webhooks,
+)
 from imagestudio.db.migrate import prepare_database
 from imagestudio.db.session import is_sqlite
 from imagestudio.settings import Settings, get_settings
@@ -65,7 +72,8 @@ def create_app(
                 config.data_dir.mkdir(parents=True, exist_ok=True)
             auto = server.auto_migrate if server.auto_migrate is not None else is_sqlite(url)
             await prepare_database(persistence.db, auto_migrate=auto)
-            runner = build_jobs(built, persistence)
+            hooks = build_webhooks(config, persistence)
+            runner = build_jobs(built, persistence, hooks)
             app.state.api = ApiState(
                 services=built,
                 persistence=persistence,
@@ -75,9 +83,10 @@ def create_app(
                     url_secret(server, config.data_dir), ttl_s=server.signed_url_ttl_s
                 ),
                 jobs=runner,
+                webhooks=hooks,
             )
             # Jobs first: they resume or settle their own holds before the sweep looks.
-            async with runner.running(), persistence.sweeper.running():
+            async with runner.running(), hooks.running(), persistence.sweeper.running():
                 yield
         finally:
             if services is None:
@@ -98,7 +107,8 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     # The two create routes first: every request is matched against the routers in order.
-    for module in (studio, openai_compat, assets, health, credits, catalog, collections, jobs):
+    for module in (studio, openai_compat, assets, health, credits, catalog, collections, jobs,
+                   webhooks):
         app.include_router(module.router)
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)

@@ -16,6 +16,7 @@ from imagestudio.api.lean_route import lean_route_class
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Persistence, Services
 from imagestudio.studio.jobs import JobRunner
+from imagestudio.studio.webhooks import Webhooks
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class ApiState:
     auth: Authenticator
     signer: UrlSigner
     jobs: JobRunner
+    webhooks: Webhooks
 
     def base_url(self, request: Request) -> str:
         if self.server.public_url:

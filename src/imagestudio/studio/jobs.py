@@ -38,6 +38,7 @@ from imagestudio.studio import job_rows, runs
 from imagestudio.studio.job_kinds import JobKind
 from imagestudio.studio.job_live import JobLive
 from imagestudio.studio.job_rows import JobRow
+from imagestudio.studio.webhooks import Webhooks
 from imagestudio.studio.workflow import Started, UnrecordedOutcome, Workflow
 
 log = logging.getLogger("imagestudio.jobs")
@@ -57,13 +58,14 @@ class JobRunner:
 
     def __init__(self, workflow: Workflow, credits: CreditsService,
                  kinds: Mapping[str, JobKind], *, concurrency: int = 4,
-                 grace_s: float = 10.0) -> None:
+                 grace_s: float = 10.0, webhooks: Webhooks | None = None) -> None:
         self._workflow = workflow
         self._credits = credits
         self._db, self._clock = credits.db, credits.clock
         self._kinds = dict(kinds)
         self._concurrency = concurrency
         self._grace_s = grace_s
+        self._webhooks = webhooks
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._queued: dict[str, _Entry] = {}
         self._running: dict[str, _Entry] = {}
@@ -193,9 +195,11 @@ class JobRunner:
             job_rows.request_cancel(conn, job_id)
             job_rows.end(conn, job_id, "cancelled", now, error=CANCELLED)
             live.write_pending(conn, events, units)
+            self._notify_webhooks(conn, (entry.started.user_id, entry.kind.name), job_id,
+                                  "cancelled", CANCELLED)
 
         await self._credits.abort(entry.started.hold, also=also)
-        self._changed(job_id)
+        self._ended(job_id)
 
     # ---- run ---------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -239,7 +243,7 @@ class JobRunner:
 
     async def _run(self, entry: _Entry) -> None:
         started, live, module = entry.started, entry.live, entry.kind.module
-        job_id = started.job_id
+        job_id, owner = started.job_id, (started.user_id, entry.kind.name)
         await self._db.write(lambda conn: job_rows.mark_running(conn, job_id, self._clock()))
         live.start()
         state, result = "failed", None
@@ -253,7 +257,7 @@ class JobRunner:
         except StudioError as exc:
             error = {"code": exc.code, "message": exc.message}
         except asyncio.CancelledError:  # shutting down: the workflow released the hold
-            await self._finish(live, job_id, "failed", None, INTERRUPTED)
+            await self._finish(live, owner, "failed", None, INTERRUPTED)
             raise
         else:
             failure = module.failure(outcome)
@@ -262,20 +266,39 @@ class JobRunner:
             result = _result(outcome)
         if live.cancelled:
             state = "cancelled"
-        await self._finish(live, job_id, state, result, error)
+        await self._finish(live, owner, state, result, error)
 
-    async def _finish(self, live: JobLive, job_id: str, state: str,
+    async def _finish(self, live: JobLive, owner: tuple[str, str], state: str,
                       result: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
+        """End the job (``owner`` is its user and kind) with its terminal event and its
+        webhook deliveries, in one transaction."""
         await live.close()
+        job_id = live.job_id
         events, units = live.take_terminal(state, {"state": state, "error": error})
         now = self._clock()
 
         def work(conn: Any) -> None:
             if job_rows.end(conn, job_id, state, now, result=result, error=error):
                 live.write_pending(conn, events, units)
+                self._notify_webhooks(conn, owner, job_id, state, error)
 
         await self._db.write(work)
+        self._ended(job_id)
+
+    def _notify_webhooks(self, conn: Any, owner: tuple[str, str], job_id: str, state: str,
+                         error: dict[str, Any] | None) -> None:
+        if self._webhooks is None:
+            return
+        user_id, kind = owner
+        self._webhooks.enqueue(conn, user_id, f"job.{state}", {
+            "id": job_id, "kind": kind, "state": state, "error": error,
+            "links": {"self": f"/api/image-studio/jobs/{job_id}"},
+        })
+
+    def _ended(self, job_id: str) -> None:
         self._changed(job_id)
+        if self._webhooks is not None:
+            self._webhooks.wake()
 
     # ---- recover -----------------------------------------------------------------
     async def recover(self) -> int:
@@ -300,7 +323,7 @@ class JobRunner:
         if hold is None:  # settled already (recorded, or swept): end it from its operation
             state = ("cancelled" if row.cancel_requested
                      else "succeeded" if row.num_succeeded else "failed")
-            await self._finish(live, row.id, state, None, INTERRUPTED)
+            await self._finish(live, (row.user_id, row.kind), state, None, INTERRUPTED)
             return
         kind = self._kinds.get(row.kind)
         held = Hold(HoldRow(*hold), None)
@@ -311,7 +334,7 @@ class JobRunner:
         except StudioError as exc:
             error = {"code": exc.code, "message": exc.message}
             await self._credits.abort(held, also=lambda c: runs.fail(c, row.id, error))
-            await self._finish(live, row.id, "failed", None, error)
+            await self._finish(live, (row.user_id, row.kind), "failed", None, error)
             return
         started = Started(row.id, row.user_id, priced, held)
         assert kind is not None
