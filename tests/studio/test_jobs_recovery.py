@@ -10,7 +10,7 @@ from tests.api.conftest import Api, api
 
 from imagestudio.accounts.auth import Principal
 from imagestudio.container import build_jobs
-from imagestudio.db.job_models import JobUnit
+from imagestudio.db.job_models import Job, JobUnit
 from imagestudio.generation.schemas import CreateRequest
 from imagestudio.studio.job_rows import JobRow
 from imagestudio.studio.jobs import JobRunner
@@ -71,6 +71,8 @@ async def test_a_job_whose_hold_was_settled_meanwhile_is_ended_not_rerun(api: Ap
     row, _ = await dead.submit(
         "image_generation", alice, CreateRequest(prompt="a kite", **QWEN)
     )
+    async with persistence.db.engine.begin() as conn:  # it had started running
+        await conn.execute(update(Job).where(Job.id == row.id).values(state="running"))
     report = await persistence.sweeper.sweep(older_than_s=-1)  # the sweep got there first
     assert report.holds == 1
     submitted = len(api.wavespeed.jobs)
@@ -84,3 +86,22 @@ async def test_a_job_whose_hold_was_settled_meanwhile_is_ended_not_rerun(api: Ap
     assert len(api.wavespeed.jobs) == submitted
     events = await restarted.events(row.id, 0)
     assert [e.type for e in events] == ["queued", "failed"]
+
+
+async def test_a_job_queued_past_its_hold_timeout_ends_expired_uncharged(api: Api) -> None:
+    persistence = api.app.state.api.persistence
+    alice = await _alice(api)
+    before = await persistence.credits.reports.usage(alice.user_id, alice.plan)
+    queue = build_jobs(api.services, persistence)  # workers not started yet: it waits
+    row, _ = await queue.submit("image_generation", alice, CreateRequest(prompt="a kite", **QWEN))
+    assert (await persistence.sweeper.sweep(older_than_s=-1)).holds == 1
+    submitted = len(api.wavespeed.jobs)
+
+    async with queue.running():
+        ended = await _until_ended(queue, alice.user_id, row.id)
+
+    assert ended.state == "failed" and ended.error is not None
+    assert ended.error["code"] == "expired"
+    assert len(api.wavespeed.jobs) == submitted  # never sent
+    after = await persistence.credits.reports.usage(alice.user_id, alice.plan)
+    assert after.balance.micros == before.balance.micros and after.held.micros == 0

@@ -44,6 +44,8 @@ from imagestudio.studio.workflow import Started, UnrecordedOutcome, Workflow
 log = logging.getLogger("imagestudio.jobs")
 INTERRUPTED = {"code": "interrupted", "message": "the server stopped before this job finished"}
 CANCELLED = {"code": "cancelled", "message": "cancelled before it started"}
+EXPIRED = {"code": "expired", "message": "queued longer than the credit hold timeout; "
+           "its hold was released and nothing was charged: submit it again"}
 
 
 @dataclass
@@ -244,6 +246,11 @@ class JobRunner:
     async def _run(self, entry: _Entry) -> None:
         started, live, module = entry.started, entry.live, entry.kind.module
         job_id, owner = started.job_id, (started.user_id, entry.kind.name)
+        async with self._db.engine.connect() as conn:
+            held = await conn.run_sync(lambda c: job_rows.open_hold(c, job_id))
+        if held is None:  # queued past the hold timeout: the sweep released it
+            await self._finish(live, owner, "failed", None, EXPIRED)
+            return
         await self._db.write(lambda conn: job_rows.mark_running(conn, job_id, self._clock()))
         live.start()
         state, result = "failed", None
@@ -323,7 +330,8 @@ class JobRunner:
         if hold is None:  # settled already (recorded, or swept): end it from its operation
             state = ("cancelled" if row.cancel_requested
                      else "succeeded" if row.num_succeeded else "failed")
-            await self._finish(live, (row.user_id, row.kind), state, None, INTERRUPTED)
+            why = EXPIRED if row.state == "queued" else INTERRUPTED
+            await self._finish(live, (row.user_id, row.kind), state, None, why)
             return
         kind = self._kinds.get(row.kind)
         held = Hold(HoldRow(*hold), None)
