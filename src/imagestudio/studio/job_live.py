@@ -5,6 +5,7 @@ and its unit journal (what was sent to which vendor, the vendor's job ids, cance
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from imagestudio.studio.job_rows import Event, UnitRow
 
 log = logging.getLogger("imagestudio.jobs")
 Notify = Callable[[str], None]
+BATCH_S = 0.05
 _UNIT_EVENTS = {"started": "unit_started", "succeeded": "unit_done", "failed": "unit_failed"}
 _UNIT_STATES = {"started": "running", "succeeded": "succeeded", "failed": "failed"}
 
@@ -43,6 +45,7 @@ class JobLive:
         self._kick = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+        self._writing = False
         # A unit a previous process sent without a vendor job id: its outcome is unknown.
         self._unknown = {u.index for u in units if u.sent_to and not u.vendor_job_id}
         self._resume = {(u.index, u.sent_to): u.vendor_job_id for u in units
@@ -74,7 +77,10 @@ class JobLive:
         self._closing = True
         self._kick.set()
         if self._writer is not None:
-            await self._writer
+            if not self._writing:  # waiting or batching: nothing half-written to lose
+                self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
         await self.flush()
 
     def take_terminal(self, type_: str, data: dict[str, Any]) -> tuple[list[Event], list[Any]]:
@@ -106,11 +112,19 @@ class JobLive:
     async def _write_loop(self) -> None:
         while not self._closing:
             await self._kick.wait()
+            # Events of the next few ms share one transaction (a short job's all go into
+            # its ending one): SSE hears them BATCH_S later, the database writes less.
+            await asyncio.sleep(BATCH_S)
             self._kick.clear()
+            if self._closing:
+                return
+            self._writing = True
             try:
                 await self.flush()
             except Exception:  # the next flush (or close) writes the rest
                 log.exception("job %s: writing events failed", self.job_id)
+            finally:
+                self._writing = False
 
     # ---- the unit journal (imagestudio.providers.journal.UnitJournal) -------------
     def refusal(self, unit: int) -> Exception | None:  # noqa: ARG002 - any unit alike

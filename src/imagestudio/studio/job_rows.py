@@ -120,10 +120,15 @@ def set_unit(conn: Connection, job_id: str, index: int, **values: Any) -> None:
                  .values(**values))
 
 
-def mark_running(conn: Connection, job_id: str, now: dt.datetime) -> None:
-    conn.execute(update(JOBS).where(JOBS.c.id == job_id, JOBS.c.state.in_(ACTIVE)).values(
-        state="running", started_at=func.coalesce(JOBS.c.started_at, now)
-    ))
+def mark_running(conn: Connection, job_id: str, now: dt.datetime) -> bool:
+    """Mark an active job whose hold is still open ``running``; False if its hold is
+    gone (the sweep released it) or the job has ended."""
+    held = (select(CreditHold.id)
+            .where(CreditHold.generation_id == job_id, CreditHold.status == "open").exists())
+    done = conn.execute(update(JOBS).where(JOBS.c.id == job_id, JOBS.c.state.in_(ACTIVE), held)
+                        .values(state="running",
+                                started_at=func.coalesce(JOBS.c.started_at, now)))
+    return bool(done.rowcount)
 
 
 def request_cancel(conn: Connection, job_id: str) -> None:

@@ -246,12 +246,10 @@ class JobRunner:
     async def _run(self, entry: _Entry) -> None:
         started, live, module = entry.started, entry.live, entry.kind.module
         job_id, owner = started.job_id, (started.user_id, entry.kind.name)
-        async with self._db.engine.connect() as conn:
-            held = await conn.run_sync(lambda c: job_rows.open_hold(c, job_id))
-        if held is None:  # queued past the hold timeout: the sweep released it
-            await self._finish(live, owner, "failed", None, EXPIRED)
+        now = self._clock()
+        if not await self._db.write(lambda conn: job_rows.mark_running(conn, job_id, now)):
+            await self._finish(live, owner, "failed", None, EXPIRED)  # the sweep released it
             return
-        await self._db.write(lambda conn: job_rows.mark_running(conn, job_id, self._clock()))
         live.start()
         state, result = "failed", None
         error: dict[str, str] | None = INTERRUPTED
