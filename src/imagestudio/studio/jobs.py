@@ -103,7 +103,14 @@ class JobRunner:
             raise
         assert isinstance(started, Started)  # no key reaches the workflow: never a replay
         self._enqueue(_Entry(kind, started, self._live(job_id, last_seq=1)))
-        row = await self.get(principal.user_id, job_id)
+        row = JobRow(  # as committed (no read back: the answer to a submit is on the hot path)
+            id=job_id, user_id=principal.user_id, kind=kind.name, state="queued",
+            request=stored, idempotency_key=key.key if key else None,
+            request_hash=key.request_hash if key else None, units_total=units,
+            cancel_requested=False, result=None, error=None, created_at=now, started_at=None,
+            finished_at=None, quote_micros=priced.charge.total_micros, cost_micros=0,
+            warnings=list(priced.job.warnings), num_succeeded=0, generation_status="running",
+        )
         return row, True
 
     async def _by_key(self, user_id: str, key: str, request_hash: str) -> JobRow | None:

@@ -20,7 +20,7 @@ from imagestudio.api.errors import error_responses
 from imagestudio.api.job_schemas import JobPublic, JobsPublic, JobState, job_public
 from imagestudio.api.routes._json import json_response
 from imagestudio.errors import InvalidRequest
-from imagestudio.studio.job_rows import TERMINAL, Event
+from imagestudio.studio.job_rows import TERMINAL, Event, UnitRow
 
 router = APIRouter(prefix="/api/image-studio", tags=["jobs"])
 KEEPALIVE_S = 15.0
@@ -37,8 +37,11 @@ def wants_async(prefer: str | None) -> bool:
 async def submit(state: ApiState, http: Request, user: Principal, kind: str, body: BaseModel,
                  idempotency_key: str | None) -> Response:
     """Queue ``body`` as a job: 202 with the job and its ``Location``."""
-    row, _created = await state.jobs.submit(kind, user, body, idempotency_key=idempotency_key)
-    units = await state.jobs.units(row.id)
+    row, created = await state.jobs.submit(kind, user, body, idempotency_key=idempotency_key)
+    if created:
+        units = [UnitRow(i, "pending", "", None, None) for i in range(row.units_total)]
+    else:
+        units = await state.jobs.units(row.id)
     response = json_response(job_public(state, http, row, units), status_code=202)
     response.headers["Location"] = f"/api/image-studio/jobs/{row.id}"
     response.headers["Preference-Applied"] = "respond-async"
