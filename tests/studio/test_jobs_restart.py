@@ -104,6 +104,24 @@ def _show(settings: Settings) -> CreditsSummary:
     return asyncio.run(go())
 
 
+def _events(client: httpx.Client, url: str, headers: dict[str, str],
+            stop_after: int | None = None) -> list[tuple[int, str]]:
+    """(id, type) of the SSE events read live from ``url``, until the stream ends or
+    ``stop_after`` events came."""
+    events: list[tuple[int, str]] = []
+    seq = 0
+    with client.stream("GET", url, headers=headers) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith("id: "):
+                seq = int(line.removeprefix("id: "))
+            elif line.startswith("event: "):
+                events.append((seq, line.removeprefix("event: ")))
+                if stop_after is not None and len(events) >= stop_after:
+                    break
+    return events
+
+
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         proc = subprocess.Popen(
@@ -153,6 +171,7 @@ def test_killed_server_resumes_every_job_without_resubmitting(
                   and {client.get(f"{base}/jobs/{i}", headers=headers).json()["state"]
                        for i in ids} == {"running"},
                   lambda: f"{len(emulator.jobs)} jobs; {(tmp_path / 'serve.log').read_text()}")
+            before = _events(client, f"{base}/jobs/{ids[2]}/events", headers, stop_after=2)
         finally:
             server.send_signal(signal.SIGKILL)
             server.wait()
@@ -163,6 +182,10 @@ def test_killed_server_resumes_every_job_without_resubmitting(
 
         server = _serve(env, port, tmp_path / "serve.log")
         try:
+            # Followed live across the restart: the stream resumes after the last id seen.
+            after = _events(client, f"{base}/jobs/{ids[2]}/events",
+                            {**headers, "Last-Event-ID": str(before[-1][0])})
+
             def ended() -> bool:
                 return all(
                     client.get(f"{base}/jobs/{i}", headers=headers).json()["state"]
@@ -185,6 +208,9 @@ def test_killed_server_resumes_every_job_without_resubmitting(
         assert job["cost"]["micros"] == n * IDEOGRAM_MICROS
         assert all(v["url"] for v in job["result"]["variations"])
     assert "event: succeeded" in events
+    assert [t for _, t in before] == ["queued", "unit_started"]
+    assert [i for i, _ in after] == list(range(before[-1][0] + 1, before[-1][0] + 1 + len(after)))
+    assert after[-1][1] == "succeeded" and [t for _, t in after].count("unit_done") == 3
     shown = _show(settings)
     assert shown.open_holds == 0 and shown.usage.held.micros == 0
     assert shown.usage.balance.micros == CREDIT - sum(VARIATIONS) * IDEOGRAM_MICROS
