@@ -11,7 +11,9 @@ from tests.api.conftest import Api, api
 from imagestudio.accounts.auth import Principal
 from imagestudio.container import build_jobs
 from imagestudio.db.job_models import Job, JobUnit
+from imagestudio.db.session import Database
 from imagestudio.generation.schemas import CreateRequest
+from imagestudio.studio.job_lock import JobsLock
 from imagestudio.studio.job_rows import JobRow
 from imagestudio.studio.jobs import JobRunner
 
@@ -49,7 +51,8 @@ async def test_a_unit_sent_before_the_restart_is_never_sent_again(api: Api) -> N
                            .values(sent_to="wavespeed"))
 
     restarted = build_jobs(api.services, persistence)
-    async with restarted.running():
+    async with restarted.running():  # the app's runner holds the jobs lock: recover by hand
+        await restarted.recover()
         ended = await _until_ended(restarted, alice.user_id, row.id)
     units = await restarted.units(row.id)
 
@@ -79,6 +82,7 @@ async def test_a_job_whose_hold_was_settled_meanwhile_is_ended_not_rerun(api: Ap
 
     restarted = build_jobs(api.services, persistence)
     async with restarted.running():
+        await restarted.recover()
         ended = await _until_ended(restarted, alice.user_id, row.id)
 
     assert ended.state == "failed" and ended.error is not None
@@ -98,6 +102,7 @@ async def test_a_job_queued_past_its_hold_timeout_ends_expired_uncharged(api: Ap
     submitted = len(api.wavespeed.jobs)
 
     async with queue.running():
+        await queue.recover()
         ended = await _until_ended(queue, alice.user_id, row.id)
 
     assert ended.state == "failed" and ended.error is not None
@@ -105,3 +110,29 @@ async def test_a_job_queued_past_its_hold_timeout_ends_expired_uncharged(api: Ap
     assert len(api.wavespeed.jobs) == submitted  # never sent
     after = await persistence.credits.reports.usage(alice.user_id, alice.plan)
     assert after.balance.micros == before.balance.micros and after.held.micros == 0
+
+
+async def test_only_the_lock_holder_recovers_and_a_second_process_waits(api: Api) -> None:
+    persistence = api.app.state.api.persistence
+    alice = await _alice(api)
+    dead = build_jobs(api.services, persistence)
+    row, _ = await dead.submit("image_generation", alice, CreateRequest(prompt="a kite", **QWEN))
+    second = build_jobs(api.services, persistence)  # the app's runner holds the lock
+    async with second.running():
+        await asyncio.sleep(0.2)
+        assert (await second.get(alice.user_id, row.id)).state == "queued"  # not resumed
+    mine = JobsLock(persistence.db)
+    assert not await mine.acquire()
+
+
+async def test_the_jobs_lock_is_exclusive_until_released(database_url: str) -> None:
+    first, second = Database.connect(database_url), Database.connect(database_url)
+    try:
+        one, two = JobsLock(first), JobsLock(second)
+        assert await one.acquire() and not await two.acquire()
+        await one.release()
+        assert await two.acquire()
+        await two.release()
+    finally:
+        await first.aclose()
+        await second.aclose()

@@ -37,6 +37,7 @@ from imagestudio.providers.journal import journal_scope
 from imagestudio.studio import job_rows, runs
 from imagestudio.studio.job_kinds import JobKind
 from imagestudio.studio.job_live import JobLive
+from imagestudio.studio.job_lock import JobsLock
 from imagestudio.studio.job_rows import JobRow
 from imagestudio.studio.webhooks import Webhooks
 from imagestudio.studio.workflow import Started, UnrecordedOutcome, Workflow
@@ -60,7 +61,8 @@ class JobRunner:
 
     def __init__(self, workflow: Workflow, credits: CreditsService,
                  kinds: Mapping[str, JobKind], *, concurrency: int = 4,
-                 grace_s: float = 10.0, webhooks: Webhooks | None = None) -> None:
+                 grace_s: float = 10.0, webhooks: Webhooks | None = None,
+                 lock_retry_s: float = 30.0) -> None:
         self._workflow = workflow
         self._credits = credits
         self._db, self._clock = credits.db, credits.clock
@@ -68,6 +70,7 @@ class JobRunner:
         self._concurrency = concurrency
         self._grace_s = grace_s
         self._webhooks = webhooks
+        self._lock_retry_s = lock_retry_s
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._queued: dict[str, _Entry] = {}
         self._running: dict[str, _Entry] = {}
@@ -213,15 +216,22 @@ class JobRunner:
     # ---- run ---------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[JobRunner]:
-        """Recover what a stopped process left, then run workers until the block ends
+        """Recover what a stopped process left (when this process holds the jobs lock;
+        otherwise once it can take it over), then run workers until the block ends
         (running jobs get ``grace_s`` to finish; the rest fail, their holds released)."""
-        await self.recover()
+        lock = JobsLock(self._db)
+        if await lock.acquire():
+            await self.recover()
         busy: dict[asyncio.Task[None], str | None] = {}
         workers = [asyncio.create_task(self._work(busy), name=f"job-worker-{i}")
                    for i in range(self._concurrency)]
+        if not lock.held:  # another serve process recovers; take over if it goes away
+            log.warning("another process holds the jobs lock: it recovers unfinished jobs")
+            workers.append(asyncio.create_task(self._take_over(lock), name="job-lock"))
         try:
             yield self
         finally:
+            await lock.release()
             for task in workers:
                 if busy.get(task) is None:
                     task.cancel()
@@ -231,6 +241,12 @@ class JobRunner:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _take_over(self, lock: JobsLock) -> None:
+        while not await lock.acquire():
+            await asyncio.sleep(self._lock_retry_s)
+        log.warning("took over the jobs lock: recovering unfinished jobs")
+        await self.recover()
 
     async def _work(self, busy: dict[asyncio.Task[None], str | None]) -> None:
         task = asyncio.current_task()
@@ -316,7 +332,8 @@ class JobRunner:
     async def recover(self) -> int:
         """Resume or settle every job left queued or running; how many were found."""
         async with self._db.engine.connect() as conn:
-            active = await conn.run_sync(job_rows.active_jobs)
+            found = await conn.run_sync(job_rows.active_jobs)
+        active = [r for r in found if r.id not in self._queued and r.id not in self._running]
         for row in active:
             try:
                 await self._recover(row)
