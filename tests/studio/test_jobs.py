@@ -207,3 +207,16 @@ async def test_a_job_whose_every_unit_fails_ends_failed_and_costs_nothing(
     assert [e["event"] for e in await sse(studio, fay, job["id"])][-2:] == [
         "unit_failed", "failed"]
     assert (await studio.usage(fay))["balance"]["micros"] == 10 * FLUX_MICROS
+
+
+async def test_a_bad_last_event_id_or_state_filter_is_a_422(studio: Studio) -> None:
+    gus = await studio.user("gus", credit=10 * FLUX_MICROS)
+    job = await submit(studio, gus)
+    await until(studio, gus, job["id"])
+    response = await studio.client.get(f"/api/image-studio/jobs/{job['id']}/events",
+                                       headers={**gus, "Last-Event-ID": "yesterday"})
+    assert response.status_code == 422 and "Last-Event-ID" in response.text
+    listed = await studio.client.get("/api/image-studio/jobs", params={"state": "done"},
+                                     headers=gus)
+    assert listed.status_code == 422
+    assert (await sse(studio, gus, job["id"], last=10_000)) == []  # past the end: nothing
