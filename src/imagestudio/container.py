@@ -41,10 +41,13 @@ from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
+from imagestudio.studio.job_kinds import image_generation_job
+from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.optimize import Optimization, optimization
 from imagestudio.studio.sweeper import Sweeper
 from imagestudio.studio.upscale import Upscaling, upscaling
 from imagestudio.studio.video import Transform, transform
+from imagestudio.studio.webhooks import Webhooks
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
 from imagestudio.video.service import VideoService
@@ -248,4 +251,23 @@ def build_services(
             if with_persistence
             else None
         ),
+    )
+
+
+def build_webhooks(settings: Settings, persistence: Persistence) -> Webhooks:
+    credits = persistence.credits.service
+    return Webhooks(credits.db, credits.clock, development=settings.webhook_development)
+
+
+def build_jobs(
+    services: Services, persistence: Persistence, webhooks: Webhooks | None = None
+) -> JobRunner:
+    """The in-process job runner over ``persistence`` for every operation kind served."""
+    kind = image_generation_job(services.image_generation)
+    return JobRunner(
+        persistence.workflow,
+        persistence.credits.service,
+        {kind.name: kind},
+        concurrency=services.settings.job_concurrency,
+        webhooks=webhooks,
     )

@@ -150,6 +150,14 @@ class Settings(_VendorSettings):
     blob_gc_interval_s: float = Field(
         default=600.0, gt=0, description="How often a running server collects unused files."
     )
+    job_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Asynchronous jobs a serving process runs at once."
+    )
+    webhook_development: bool = Field(
+        default=False,
+        description="Development settings for webhooks: http to loopback hosts and private "
+        "addresses allowed (production: https to public addresses only).",
+    )
     idempotency_ttl_s: float = Field(
         default=86_400.0, gt=0, description="How long a completed Idempotency-Key is replayed."
     )

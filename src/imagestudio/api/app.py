@@ -27,15 +27,23 @@ from imagestudio.api.routes import (
     collections,
     credits,
     health,
+    jobs,
     openai_compat,
     optimize,
     studio,
     transform,
     ui,
     upscale,
+    webhooks,
 )
 from imagestudio.api.signing import UrlSigner
-from imagestudio.container import Services, build_persistence, build_services
+from imagestudio.container import (
+    Services,
+    build_jobs,
+    build_persistence,
+    build_services,
+    build_webhooks,
+)
 from imagestudio.credits.ledger_ids import LedgerIds
 from imagestudio.db.migrate import prepare_database
 from imagestudio.db.session import is_sqlite
@@ -73,6 +81,8 @@ def create_app(
             auto = server.auto_migrate if server.auto_migrate is not None else is_sqlite(url)
             await prepare_database(persistence.db, auto_migrate=auto)
             secret = url_secret(server, config.data_dir)
+            hooks = build_webhooks(config, persistence)
+            runner = build_jobs(built, persistence, hooks)
             app.state.api = ApiState(
                 services=built,
                 persistence=persistence,
@@ -80,8 +90,11 @@ def create_app(
                 auth=Authenticator(persistence.db, ttl_s=server.auth_cache_ttl_s),
                 signer=UrlSigner(secret, ttl_s=server.signed_url_ttl_s),
                 ledger_ids=LedgerIds(hmac.new(secret, b"ledger ids", hashlib.sha256).digest()),
+                jobs=runner,
+                webhooks=hooks,
             )
-            async with persistence.sweeper.running():  # settles what interrupted creates left
+            # Jobs first: they resume or settle their own holds before the sweep looks.
+            async with runner.running(), hooks.running(), persistence.sweeper.running():
                 yield
         finally:
             if services is None:
@@ -109,7 +122,7 @@ def create_app(
     app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, transform, assets, health, credits, catalog,
-                   collections, optimize, upscale):
+                   collections, optimize, upscale, jobs, webhooks):
         app.include_router(module.router)
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)

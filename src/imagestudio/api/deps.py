@@ -16,6 +16,8 @@ from imagestudio.api.lean_route import lean_route_class
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Persistence, Services
 from imagestudio.credits.ledger_ids import LedgerIds
+from imagestudio.studio.jobs import JobRunner
+from imagestudio.studio.webhooks import Webhooks
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class ApiState:
     auth: Authenticator
     signer: UrlSigner
     ledger_ids: LedgerIds
+    jobs: JobRunner
+    webhooks: Webhooks
 
     def base_url(self, request: Request) -> str:
         """The origin of absolute URLs: ``public_url``, else the request's own when its
@@ -113,4 +117,8 @@ IdempotencyKeyDep = Annotated[
         alias="Idempotency-Key",
         description="Retry-safe key: a retry with it returns the first result, charged once.",
     ),
+]
+PreferDep = Annotated[
+    str | None,
+    Header(alias="Prefer", description="'respond-async' runs the request as a job (202)."),
 ]

@@ -30,6 +30,7 @@ from imagestudio.imaging.engine import ImageEngine
 from imagestudio.money import Money
 from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.errors import ProviderError, ProviderNotConfigured
+from imagestudio.providers.journal import unit_refusal, unit_scope
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,13 @@ class GenerationService:
 
         async def one(index: int, seed: int) -> _Variation:
             async with limit:
-                report(index, "started", "")
-                variation = await self._variation(plan, index, seed)
+                with unit_scope(index):  # a job's journal sees which unit calls a vendor
+                    refused = unit_refusal()
+                    if isinstance(refused, StudioError):  # e.g. its job was cancelled
+                        variation = _Variation(_failed(index, seed, refused), None)
+                    else:
+                        report(index, "started", "")
+                        variation = await self._variation(plan, index, seed)
                 error = variation.public.error
                 report(index, variation.public.status, error.message if error else "")
                 return variation

@@ -11,6 +11,7 @@ import httpx
 from imagestudio.providers._http import json_body, sanitize, send
 from imagestudio.providers.base import ProviderRequest, ProviderStatus
 from imagestudio.providers.errors import ProviderBadRequest, ProviderNotConfigured
+from imagestudio.providers.journal import before_paid_send
 from imagestudio.settings import ProviderSettings
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -92,6 +93,8 @@ class HttpProvider:
     async def _send(
         self, request: httpx.Request, *, creates_work: bool, follow_redirects: bool = False
     ) -> httpx.Response:
+        if creates_work:  # a job's journal stores the send first (or refuses it)
+            await before_paid_send(self.name)
         return await send(
             self._client,
             request,

@@ -40,6 +40,7 @@ from imagestudio.providers.errors import (
     ProviderProtocolError,
     ProviderUnavailable,
 )
+from imagestudio.providers.journal import record_vendor_job, resumable_job
 
 NAME = "wavespeed"
 MAX_CONSECUTIVE_ERRORS = 5
@@ -226,12 +227,11 @@ class WaveSpeedProvider(HttpProvider):
     async def generate(self, request: ProviderRequest) -> ProviderResult:
         """Submit once, poll until done, download and verify every output."""
         key = self._api_key()
-        response = await self._send(
-            _build_request(request, base_url=self._base, api_key=key), creates_work=True
-        )
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
-        job = _parse_job(_envelope(self._json(response), secret=self._settings.api_key))
+        resumed = resumable_job(NAME)
+        if resumed is not None:  # a previous process submitted it: poll, never re-submit
+            job = _Job(resumed, "processing", [], [], "", None)
+        else:
+            job = await self._submit(request, key)
         budget = _Budget(job.id, timeout_s=self._poll_timeout_s, sleep=self._sleep)
         job = await self._until_done(job, key, budget)
         images = await self._download_all(job, request.seed, budget)
@@ -245,6 +245,16 @@ class WaveSpeedProvider(HttpProvider):
                 "nsfw_dropped": len(job.outputs) - len(images),
             },
         )
+
+    async def _submit(self, request: ProviderRequest, key: str) -> _Job:
+        response = await self._send(
+            _build_request(request, base_url=self._base, api_key=key), creates_work=True
+        )
+        if response.status_code != 200:
+            raise _map_error(response, secret=self._settings.api_key)
+        job = _parse_job(_envelope(self._json(response), secret=self._settings.api_key))
+        await record_vendor_job(NAME, job.id)  # stored before polling (a job resumes it)
+        return job
 
     async def _until_done(self, job: _Job, key: str, budget: _Budget) -> _Job:
         # Poll URL built from our own base URL, never from data.urls.get: the key must only

@@ -137,17 +137,21 @@ class Workflow:
         idempotency_key: str | None = None,
         scope: str | None = None,
         also: HoldWork | None = None,
+        priced: Priced[PlanT] | None = None,
+        job_id: str | None = None,
     ) -> Started[PlanT] | Outcome[ResultT]:
         """Plan, check and hold: commits the hold, the ``running`` job row and ``also``.
 
+        ``priced`` is ``request``'s plan when the caller made it already (a job stores
+        what it fixed, e.g. the seeds); ``job_id`` names the job (``also`` may need it).
         Returns the stored first outcome instead when the key was used before.
         """
         key = keyed(principal.user_id, idempotency_key, scope or module.scope, request)
         replay = await self._credits.replay(key)
         if replay is not None:
             return await self._replayed(module, principal, replay)
-        priced = module.planner.plan(request)
-        job_id, now, charge = new_id(), self._clock(), priced.charge
+        priced = priced or module.planner.plan(request)
+        job_id, now, charge = job_id or new_id(), self._clock(), priced.charge
 
         def subject(conn: Connection) -> None:
             runs.insert_running(conn, job_id, principal.user_id, priced.job,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep, lean_post
+from imagestudio.api.deps import IdempotencyKeyDep, PreferDep, StateDep, UserDep, lean_post
 from imagestudio.api.errors import error_responses
 from imagestudio.api.outputs import with_links
 from imagestudio.api.routes._json import json_response
+from imagestudio.api.routes.jobs import submit, wants_async
 from imagestudio.api.schemas import CreateResponse, EstimatePublic, StudioCreateRequest
 from imagestudio.generation.schemas import EstimateRequest
 
@@ -17,7 +18,10 @@ router = APIRouter(prefix="/api/image-studio", tags=["studio"])
 @lean_post(
     router, "/create",
     response_model=CreateResponse,
-    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    responses={
+        **error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+        202: {"description": "Accepted as a job (Prefer: respond-async); see /jobs/{id}."},
+    },
 )
 async def create(
     body: StudioCreateRequest,
@@ -25,8 +29,15 @@ async def create(
     user: UserDep,
     state: StateDep,
     idempotency_key: IdempotencyKeyDep = None,
+    prefer: PreferDep = None,
 ) -> Response:
-    """Generate images; each comes back as a signed URL (base64 on request)."""
+    """Generate images; each comes back as a signed URL (base64 on request).
+
+    With ``Prefer: respond-async`` the request becomes a job: 202 with the job and its
+    ``Location`` (follow it at ``/jobs/{id}`` or ``/jobs/{id}/events``).
+    """
+    if wants_async(prefer):
+        return await submit(state, http, user, "image_generation", body, idempotency_key)
     outcome = await state.persistence.workflow.execute(
         state.services.image_generation, user, body, idempotency_key=idempotency_key
     )

@@ -11,6 +11,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import imagestudio.db.credit_models  # noqa: F401  (registers the credit tables)
+import imagestudio.db.job_models  # noqa: F401  (registers the job tables)
 import imagestudio.db.models  # noqa: F401  (registers the tables)
 from imagestudio.db.base import Base
 from imagestudio.db.session import create_engine

@@ -1,0 +1,156 @@
+"""One running job's live state: its event stream (persisted in order by one writer task)
+and its unit journal (what was sent to which vendor, the vendor's job ids, cancellation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from imagestudio.credits.periods import Clock
+from imagestudio.db.session import Database
+from imagestudio.errors import StudioError
+from imagestudio.providers.errors import ProviderOutcomeUnknown
+from imagestudio.studio import job_rows
+from imagestudio.studio.contracts import UnitEvent
+from imagestudio.studio.job_rows import Event, UnitRow
+
+log = logging.getLogger("imagestudio.jobs")
+Notify = Callable[[str], None]
+BATCH_S = 0.05
+_UNIT_EVENTS = {"started": "unit_started", "succeeded": "unit_done", "failed": "unit_failed"}
+_UNIT_STATES = {"started": "running", "succeeded": "succeeded", "failed": "failed"}
+
+
+class UnitCancelled(StudioError):
+    code = "cancelled"
+    http_status = 409
+
+
+class JobLive:
+    """Events and journal of one job run; ``start()`` before the run, ``close()`` after."""
+
+    def __init__(self, job_id: str, db: Database, clock: Clock, notify: Notify, *,
+                 last_seq: int, units: Sequence[UnitRow] = (), cancelled: bool = False) -> None:
+        self.job_id = job_id
+        self.cancelled = cancelled
+        self._db, self._clock, self._notify = db, clock, notify
+        self._seq = last_seq
+        self._pending: list[tuple[Event, dict[str, Any] | None]] = []
+        self._kick = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+        self._writing = False
+        # A unit a previous process sent without a vendor job id: its outcome is unknown.
+        self._unknown = {u.index for u in units if u.sent_to and not u.vendor_job_id}
+        self._resume = {(u.index, u.sent_to): u.vendor_job_id for u in units
+                        if u.sent_to and u.vendor_job_id}
+        self._sent: set[int] = set()
+
+    # ---- events ------------------------------------------------------------------
+    def emit(self, type_: str, data: dict[str, Any], unit: dict[str, Any] | None = None) -> Event:
+        """Queue an event (and a unit row update) for the writer; returns it."""
+        self._seq += 1
+        event = Event(self._seq, type_, {"job_id": self.job_id, **data})
+        self._pending.append((event, unit))
+        self._kick.set()
+        return event
+
+    def on_unit(self, step: UnitEvent) -> None:
+        data = {"index": step.index, "done": step.done, "total": step.total,
+                "message": step.message}
+        unit = {"index": step.index, "state": _UNIT_STATES[step.status],
+                "message": step.message[:500]}
+        self.emit(_UNIT_EVENTS[step.status], data, unit)
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._write_loop(), name=f"job-events-{self.job_id}")
+
+    async def close(self) -> None:
+        """Persist what is queued and stop the writer (never mid-write: a cancelled
+        write would roll its events back)."""
+        self._closing = True
+        self._kick.set()
+        if self._writer is not None:
+            if not self._writing:  # waiting or batching: nothing half-written to lose
+                self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        await self.flush()
+
+    def take_terminal(self, type_: str, data: dict[str, Any]) -> tuple[list[Event], list[Any]]:
+        """The queued events plus a terminal one, for the caller's ending transaction."""
+        self.emit(type_, data)
+        pending, self._pending = self._pending, []
+        return [e for e, _ in pending], [u for _, u in pending if u is not None]
+
+    def write_pending(self, conn: Connection, events: Sequence[Event],
+                      units: Sequence[dict[str, Any]]) -> None:
+        job_rows.append_events(conn, self.job_id, events, self._clock())
+        for unit in units:
+            job_rows.set_unit(conn, self.job_id, unit["index"], state=unit["state"],
+                              message=unit["message"])
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        events = [e for e, _ in pending]
+        units = [u for _, u in pending if u is not None]
+        try:
+            await self._db.write(lambda conn: self.write_pending(conn, events, units))
+        except BaseException:
+            self._pending[:0] = pending  # in order, ahead of what came meanwhile
+            raise
+        self._notify(self.job_id)
+
+    async def _write_loop(self) -> None:
+        while not self._closing:
+            await self._kick.wait()
+            # Events of the next few ms share one transaction (a short job's all go into
+            # its ending one): SSE hears them BATCH_S later, the database writes less.
+            await asyncio.sleep(BATCH_S)
+            self._kick.clear()
+            if self._closing:
+                return
+            self._writing = True
+            try:
+                await self.flush()
+            except Exception:  # the next flush (or close) writes the rest
+                log.exception("job %s: writing events failed", self.job_id)
+            finally:
+                self._writing = False
+
+    # ---- the unit journal (imagestudio.providers.journal.UnitJournal) -------------
+    def refusal(self, unit: int) -> Exception | None:  # noqa: ARG002 - any unit alike
+        if self.cancelled:
+            return UnitCancelled("the job was cancelled before this unit started")
+        return None
+
+    async def sending(self, unit: int, provider: str) -> None:
+        if self.cancelled:
+            raise UnitCancelled("the job was cancelled before this unit was sent")
+        if unit in self._unknown:
+            raise ProviderOutcomeUnknown(
+                f"sent to {provider} before the server restarted and its outcome is unknown; "
+                "it is not sent again (and not charged)", provider=provider,
+            )
+        if unit in self._sent:  # a retry within this run after a definite failure
+            return
+        await self._db.write(
+            lambda conn: job_rows.set_unit(conn, self.job_id, unit, sent_to=provider)
+        )
+        self._sent.add(unit)
+
+    async def vendor_job(self, unit: int, provider: str, job_id: str) -> None:
+        await self._db.write(lambda conn: job_rows.set_unit(
+            conn, self.job_id, unit, sent_to=provider, vendor_job_id=job_id[:200]
+        ))
+
+    def resume_job(self, unit: int, provider: str) -> str | None:
+        return self._resume.pop((unit, provider), None)
