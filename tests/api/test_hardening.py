@@ -258,6 +258,9 @@ async def test_malformed_bodies_get_one_documented_answer_on_every_route(api: Ap
     assert len(with_body) >= 8
     for path, method in with_body:
         op = schema["paths"][path][method]
+        if path.startswith("/v1/"):  # OpenAI's statuses: tests/api/test_openai_compat.py
+            assert "422" not in op["responses"], path
+            continue
         documented = op["responses"]["422"]["content"]["application/json"]["schema"]
         assert documented == {"$ref": "#/components/schemas/ErrorResponse"}, path
         concrete = path.replace("{collection_id}", "c").replace("{asset_id}", "a")
