@@ -38,7 +38,7 @@ async def history(
         assets = list(await db.scalars(
             select(Asset)
             .where(Asset.owner_id == user.user_id, Asset.generation_id.in_(ids))
-            .order_by(Asset.created_at, Asset.id)
+            .order_by(Asset.variation, Asset.created_at, Asset.id)
         )) if ids else []
     by_run: dict[str, list[HistoryAssetPublic]] = {}
     for asset in assets:
