@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -42,6 +42,7 @@ from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
 from imagestudio.studio.job_kinds import image_generation_job
+from imagestudio.studio.job_queue import Housekeeping, build_app, conninfo, defer_in
 from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.optimize import Optimization, optimization
 from imagestudio.studio.sweeper import Sweeper
@@ -53,6 +54,9 @@ from imagestudio.vendors import VENDOR_IDS, VENDORS
 from imagestudio.video.service import VideoService
 
 OPTIMIZE_MAX_PIXELS = 40_000_000  # a source the optimizer decodes (≈ 160 MB as RGBA)
+
+if TYPE_CHECKING:
+    import procrastinate
 
 
 @dataclass(frozen=True)
@@ -264,10 +268,29 @@ def build_jobs(
 ) -> JobRunner:
     """The in-process job runner over ``persistence`` for every operation kind served."""
     kind = image_generation_job(services.image_generation)
+    queued = uses_queue(services.settings)
     return JobRunner(
         persistence.workflow,
         persistence.credits.service,
         {kind.name: kind},
         concurrency=services.settings.job_concurrency,
         webhooks=webhooks,
+        defer=defer_in if queued else None,
     )
+
+
+def uses_queue(settings: Settings) -> bool:
+    """Jobs go to Procrastinate workers (``imagestudio worker``), not the serve process."""
+    return settings.job_queue == "procrastinate"
+
+
+def build_queue_worker(
+    services: Services, persistence: Persistence, client: httpx.AsyncClient
+) -> procrastinate.App:
+    """A Procrastinate worker's app (``imagestudio worker``): the job runner over
+    ``persistence`` and the deployment's periodic tasks; ``client`` posts webhooks."""
+    settings = services.settings
+    hooks = build_webhooks(settings, persistence)
+    chores = Housekeeping(persistence.sweeper, hooks, settings.job_stalled_s)
+    return build_app(conninfo(settings.resolved_database_url),
+                     build_jobs(services, persistence, hooks), chores, client)

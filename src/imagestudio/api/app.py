@@ -43,11 +43,13 @@ from imagestudio.container import (
     build_persistence,
     build_services,
     build_webhooks,
+    uses_queue,
 )
 from imagestudio.credits.ledger_ids import LedgerIds
 from imagestudio.db.migrate import prepare_database
 from imagestudio.db.session import is_sqlite
 from imagestudio.settings import Settings, get_settings
+from imagestudio.studio.job_queue import conninfo, ensure_schema
 from imagestudio.web import mount as mount_web_ui
 
 log = logging.getLogger("imagestudio.api")
@@ -93,6 +95,11 @@ def create_app(
                 jobs=runner,
                 webhooks=hooks,
             )
+            if uses_queue(config):  # workers run jobs and the periodic tasks
+                await ensure_schema(conninfo(url))
+                async with runner.running():
+                    yield
+                return
             # Jobs first: they resume or settle their own holds before the sweep looks.
             async with runner.running(), hooks.running(), persistence.sweeper.running():
                 yield

@@ -69,6 +69,9 @@ def serve(
         settings = settings.model_copy(update={"single_user": True})
     elif settings.single_user and not is_loopback_host(host):
         raise fail("single-user mode (IMAGESTUDIO_SINGLE_USER) needs a loopback --host")
+    if settings.job_queue == "procrastinate" and is_sqlite(settings.resolved_database_url):
+        raise fail("IMAGESTUDIO_JOB_QUEUE=procrastinate needs PostgreSQL "
+                   "(IMAGESTUDIO_DATABASE_URL); with SQLite jobs run in serve (embedded)")
     try:
         asyncio.run(_check_database(settings, server))
     except SchemaOutdated as exc:
