@@ -22,8 +22,9 @@ from imagestudio.assets.store import AssetStore, LocalAssetStore
 from imagestudio.catalog import Catalog, load_catalog
 from imagestudio.credits.periods import Clock
 from imagestudio.credits.plans import PlanTable
+from imagestudio.credits.shared_rate import SharedRateLimiter
 from imagestudio.credits.wiring import Credits, build_credits
-from imagestudio.db.session import Database
+from imagestudio.db.session import Database, is_sqlite
 from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.generation.service import GenerationService
@@ -91,7 +92,8 @@ def build_persistence(
     """
     db = Database.connect(settings.resolved_database_url)
     store = build_store(settings)
-    credits = build_credits(db, settings, clock=clock, catalog=catalog, plans=plans)
+    credits = build_credits(db, settings, clock=clock, catalog=catalog, plans=plans,
+                            rate_limiter=shared_rate_limiter(settings, db))
     blobs = Blobs(db, store, credits.service.clock)
     recorder = AssetRecorder(blobs)
     return Persistence(
@@ -113,6 +115,12 @@ def build_persistence(
                                 interval_s=settings.blob_gc_interval_s),
         ),
     )
+
+
+def shared_rate_limiter(settings: Settings, db: Database) -> SharedRateLimiter | None:
+    """The rate limit in PostgreSQL when several processes serve (None: in-process)."""
+    wanted = settings.rate_limit_shared or uses_queue(settings)
+    return SharedRateLimiter(db) if wanted and not is_sqlite(db.url) else None
 
 
 def build_store(settings: Settings) -> AssetStore:

@@ -159,6 +159,12 @@ class Settings(_VendorSettings):
         "'procrastinate' (PostgreSQL only: `imagestudio worker` processes run them, and the "
         "hold sweep, webhook retries and blob collection run once per deployment).",
     )
+    rate_limit_shared: bool = Field(
+        default=False,
+        description="Share the per-user request rate limit between processes through "
+        "PostgreSQL (on by itself with `serve --workers N` and with the Procrastinate "
+        "queue; SQLite keeps it in the one serving process).",
+    )
     job_stalled_s: float = Field(
         default=30.0, ge=2, le=3600,
         description="With the Procrastinate queue: a job whose worker sent no heartbeat for "

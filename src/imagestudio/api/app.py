@@ -134,3 +134,8 @@ def create_app(
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``serve --workers N`` process: settings from the environment."""
+    return create_app(get_settings(), server=ServerSettings())

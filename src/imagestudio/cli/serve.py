@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ctypes
 import gc
+import os
 import sys
 from typing import Annotated
 
@@ -59,6 +60,11 @@ def serve(
             help="Let a browser on this machine sign in as the user 'local' without a key.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="API processes (PostgreSQL only above 1; they "
+                     "share the request rate limit through it)."),
+    ] = 1,
 ) -> None:
     """Serve the REST API and the web UI at / (SQLite databases are migrated automatically)."""
     _limit_malloc_arenas()
@@ -72,12 +78,23 @@ def serve(
     if settings.job_queue == "procrastinate" and is_sqlite(settings.resolved_database_url):
         raise fail("IMAGESTUDIO_JOB_QUEUE=procrastinate needs PostgreSQL "
                    "(IMAGESTUDIO_DATABASE_URL); with SQLite jobs run in serve (embedded)")
+    if workers > 1 and is_sqlite(settings.resolved_database_url):
+        raise fail("--workers above 1 needs PostgreSQL (IMAGESTUDIO_DATABASE_URL); "
+                   "SQLite is served by one process")
     try:
         asyncio.run(_check_database(settings, server))
     except SchemaOutdated as exc:
         raise fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
         raise fail(f"cannot open the database: {first_line(exc)}") from None
+    if workers > 1:  # each process builds its app from the environment
+        os.environ["IMAGESTUDIO_RATE_LIMIT_SHARED"] = "true"
+        if settings.single_user:
+            os.environ["IMAGESTUDIO_SINGLE_USER"] = "true"
+        uvicorn.run("imagestudio.api.app:app_from_environment", factory=True,
+                    workers=workers, host=host, port=port, access_log=access_log,
+                    log_level=log_level)
+        return
     app = create_app(settings, server=server)
     # What is loaded by now lives as long as the process; frozen, the cyclic collector's
     # full passes no longer walk it (they otherwise stall requests for milliseconds).
