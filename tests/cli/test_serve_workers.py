@@ -17,12 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import POSTGRES_ENV, _postgres_database
+from tests.studio.test_jobs_restart import EXE, _port, _wait
 
 from imagestudio.container import build_persistence
 from imagestudio.db.migrate import upgrade
 from imagestudio.settings import Settings
-from tests.conftest import POSTGRES_ENV, _postgres_database
-from tests.studio.test_jobs_restart import EXE, _port, _wait
 
 pytestmark = pytest.mark.postgres
 
