@@ -15,10 +15,12 @@ from starlette.types import Scope
 
 from imagestudio import __version__
 from imagestudio.accounts.auth import Authenticator
+from imagestudio.api import observability
 from imagestudio.api.config import ServerSettings, url_secret
 from imagestudio.api.deps import ApiState
 from imagestudio.api.errors import install_error_handlers
 from imagestudio.api.middleware import AllowOptions, BodySizeLimit, CatchAll
+from imagestudio.api.observability import Observe
 from imagestudio.api.openai_errors import install_openai_errors
 from imagestudio.api.openapi import install_openapi
 from imagestudio.api.routes import (
@@ -126,6 +128,10 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     app.add_middleware(AllowOptions, routes=lambda: app.router.routes)
+    token = server.metrics_token.get_secret_value() if server.metrics_token else None
+    if token is not None or server.log_format == "json":
+        app.add_middleware(Observe, metrics=token is not None)
+    observability.install(app, token)
     app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, transform, assets, health, credits, catalog,

@@ -14,6 +14,7 @@ import typer
 import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
+from imagestudio import logs
 from imagestudio.api.app import create_app
 from imagestudio.api.config import ServerSettings
 from imagestudio.cli.db import fail, first_line, open_database
@@ -87,13 +88,15 @@ def serve(
         raise fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
         raise fail(f"cannot open the database: {first_line(exc)}") from None
+    logs.configure(server.log_format, log_level)
+    log_config = None if server.log_format == "json" else uvicorn.config.LOGGING_CONFIG
     if workers > 1:  # each process builds its app from the environment
         os.environ["IMAGESTUDIO_RATE_LIMIT_SHARED"] = "true"
         if settings.single_user:
             os.environ["IMAGESTUDIO_SINGLE_USER"] = "true"
         uvicorn.run("imagestudio.api.app:app_from_environment", factory=True,
                     workers=workers, host=host, port=port, access_log=access_log,
-                    log_level=log_level)
+                    log_level=log_level, log_config=log_config)
         return
     app = create_app(settings, server=server)
     # What is loaded by now lives as long as the process; frozen, the cyclic collector's
@@ -101,7 +104,8 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level=log_level)
+    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level=log_level,
+                log_config=log_config)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from imagestudio import logs
+from imagestudio.api.config import ServerSettings
 from imagestudio.cli.db import fail, first_line
 from imagestudio.container import build_queue_worker, build_services
 from imagestudio.db.migrate import SchemaOutdated, prepare_database
@@ -38,6 +40,7 @@ def worker(
     """Run asynchronous jobs and the periodic tasks from the Procrastinate queue
     (IMAGESTUDIO_DATABASE_URL must be PostgreSQL; start several for more throughput)."""
     settings = get_settings()
+    logs.configure(ServerSettings().log_format)
     if is_sqlite(settings.resolved_database_url):
         raise fail("imagestudio worker needs PostgreSQL: set IMAGESTUDIO_DATABASE_URL "
                    "(with SQLite, `imagestudio serve` runs the jobs itself)")

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from imagestudio import logs
 from imagestudio.accounts.auth import Principal
 from imagestudio.credits.idempotency import keyed
 from imagestudio.credits.repository import HoldRow
@@ -278,6 +279,13 @@ class JobRunner:
                 busy[task] = None
 
     async def _run(self, entry: _Entry) -> None:
+        token = logs.job_id.set(entry.started.job_id)  # every record logged meanwhile
+        try:
+            await self._run_logged(entry)
+        finally:
+            logs.job_id.reset(token)
+
+    async def _run_logged(self, entry: _Entry) -> None:
         started, live, module = entry.started, entry.live, entry.kind.module
         job_id, owner = started.job_id, (started.user_id, entry.kind.name)
         now = self._clock()
