@@ -20,7 +20,8 @@ from imagestudio.studio.job_queue import conninfo, ensure_schema, run_worker, we
 
 
 async def _work(settings: Settings, concurrency: int) -> None:
-    services = build_services(settings)
+    services = build_services(settings,
+                              instant_provider=ServerSettings().enable_instant_provider)
     try:
         assert services.persistence is not None
         await prepare_database(services.persistence.db, auto_migrate=False)
