@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.studio.test_jobs_restart import (
     CREDIT,
     EXE,
     IDEOGRAM_MICROS,
+    _events,
     _port,
     _serve,
     _setup,
@@ -104,8 +106,21 @@ def test_worker_runs_jobs_and_a_killed_worker_is_replaced(
             _wait(lambda: state(client, first) == "queued")
             time.sleep(1.5)
             assert state(client, first) == "queued" and not emulator.jobs
+            streamed: list[tuple[int, str]] = []  # followed live from serve's SSE
+
+            def follow() -> None:
+                with httpx.Client(timeout=30) as own:
+                    streamed.extend(_events(own, f"{base}/jobs/{first}/events", headers))
+
+            reader = threading.Thread(target=follow)
+            reader.start()
             procs.append(_worker(env, logs))
             _wait(lambda: state(client, first) in TERMINAL, lambda: logs.read_text())
+            reader.join(10)  # well inside the 15 s keep-alive: serve saw the worker's events
+            assert not reader.is_alive()
+            types = [t for _, t in streamed]
+            assert types[0] == "queued" and types[-1] == "succeeded", streamed
+            assert sorted(types[1:-1]) == ["unit_done"] * 2 + ["unit_started"] * 2, streamed
             job = client.get(f"{base}/jobs/{first}", headers=headers).json()
             assert job["state"] == "succeeded", job
             assert job["cost"]["micros"] == 2 * IDEOGRAM_MICROS

@@ -171,7 +171,11 @@ class JobRunner:
             return await conn.run_sync(lambda c: job_rows.events_after(c, job_id, after))
 
     async def wait_change(self, job_id: str, timeout_s: float) -> None:
-        """Return when new events of ``job_id`` were written here, or after ``timeout_s``."""
+        """Return when new events of ``job_id`` were written here (with a queue: by any
+        process, polled), or after ``timeout_s``."""
+        if self._defer is not None:
+            await self._poll_change(job_id, timeout_s)
+            return
         event = asyncio.Event()
         self._watchers.setdefault(job_id, set()).add(event)
         try:
@@ -183,6 +187,18 @@ class JobRunner:
                 watchers.discard(event)
                 if not watchers:
                     del self._watchers[job_id]
+
+    async def _poll_change(self, job_id: str, timeout_s: float, every_s: float = 0.25) -> None:
+        async def last() -> int:
+            async with self._db.engine.connect() as conn:
+                return await conn.run_sync(lambda c: job_rows.last_seq(c, job_id))
+
+        loop = asyncio.get_running_loop()
+        deadline, seen = loop.time() + timeout_s, await last()
+        while loop.time() < deadline:
+            await asyncio.sleep(min(every_s, max(0.0, deadline - loop.time())))
+            if await last() != seen:
+                return
 
     def _changed(self, job_id: str) -> None:
         for event in self._watchers.get(job_id, ()):
