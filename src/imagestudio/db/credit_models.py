@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from imagestudio.db.base import Base, UTCDateTime, utcnow
@@ -130,4 +130,4 @@ class RateHit(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    at: Mapped[float] = mapped_column(nullable=False)
+    at: Mapped[float] = mapped_column(Float(), nullable=False)
