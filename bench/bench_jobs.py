@@ -11,12 +11,13 @@ The same run then sends ``--n`` synchronous creates with the same clients, for t
 measures the queue's own delay rather than a backlog.
 
     python bench/bench_jobs.py [--n 300] [--clients 8] [--accounts 20] [--postgres URL]
+                               [--queue-workers 2]
 
 With ``--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test`` it runs on a fresh
 database created on that server for the run and dropped after it (default: SQLite).
-
-The Procrastinate engine (several worker processes) is not built yet: only the
-in-process runner is measured.
+``--queue-workers N`` (PostgreSQL) defers the jobs to Procrastinate and starts N
+``imagestudio worker`` processes (``--worker-concurrency``, 4 each) to run them; the synchronous
+creates still run in the app, against the same database.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +46,49 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+@contextlib.contextmanager
+def queue_workers(count: int, concurrency: int, database_url: str,
+                  data_dir: Path) -> Iterator[None]:
+    """``count`` ``imagestudio worker`` processes over the run's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGESTUDIO_")}
+    env.update({"IMAGESTUDIO_DATABASE_URL": database_url, "IMAGESTUDIO_DATA_DIR": str(data_dir),
+                "IMAGESTUDIO_JOB_QUEUE": "procrastinate",
+                "IMAGESTUDIO_ENABLE_INSTANT_PROVIDER": "true"})
+    procs = [subprocess.Popen([sys.executable, "-m", "imagestudio", "worker", "--concurrency",
+                               str(concurrency)], env=env, stdout=subprocess.DEVNULL)
+             for _ in range(count)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+
+
+async def _workers_up(db: Any, count: int) -> None:
+    from sqlalchemy import text
+
+    while True:
+        async with db.engine.connect() as conn:
+            up = (await conn.execute(text("SELECT count(*) FROM procrastinate_workers"))).scalar()
+        if up is not None and up >= count:
+            return
+        await asyncio.sleep(0.1)
+
+
 async def run(n: int, clients: int, accounts: int, database_url: str | None,
-              rate: float | None = None) -> dict[str, Any]:
+              rate: float | None = None, workers: int = 0,
+              concurrency: int = 4) -> dict[str, Any]:
+    with contextlib.ExitStack() as stack:
+        return await _run(n, clients, accounts, database_url, rate, (workers, concurrency),
+                          stack)
+
+
+async def _run(n: int, clients: int, accounts: int, database_url: str | None,
+               rate: float | None, queue: tuple[int, int],
+               stack: contextlib.ExitStack) -> dict[str, Any]:
+    workers, concurrency = queue
     import httpx
     from sqlalchemy import select
 
@@ -55,6 +100,9 @@ async def run(n: int, clients: int, accounts: int, database_url: str | None,
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-jobs-"))
     extra: dict[str, Any] = {"database_url": database_url} if database_url else {}
+    if workers:
+        assert database_url is not None, "--queue-workers needs --postgres"
+        extra["job_queue"] = "procrastinate"
     settings = Settings(_env_file=None, data_dir=data_dir, **extra)
     services = build_services(settings, instant_provider=True)
     server = ServerSettings(_env_file=None, url_secret="bench", auto_migrate=True,
@@ -63,6 +111,9 @@ async def run(n: int, clients: int, accounts: int, database_url: str | None,
     async with app.router.lifespan_context(app):
         persistence = services.persistence
         assert persistence is not None
+        if workers and database_url:  # after the app migrated the database
+            stack.enter_context(queue_workers(workers, concurrency, database_url, data_dir))
+            await _workers_up(persistence.db, workers)
         keys = []
         for i in range(accounts):
             created = await persistence.accounts.create_user(f"bench{i}", plan="enterprise")
@@ -103,6 +154,8 @@ async def run(n: int, clients: int, accounts: int, database_url: str | None,
         "failed": sum(r.state != "succeeded" for r in rows),
         "start_ms_p50": round(statistics.median(waits), 2),
         "start_ms_p99": round(percentile(waits, 0.99), 2),
+        "run_ms_p50": round(statistics.median(
+            (r.finished_at - r.started_at).total_seconds() * 1000 for r in rows), 2),
         "jobs_per_s": round(len(rows) / span, 1),
         "submit_per_s": round(n / submit_s, 1),
         "sync_creates_per_s": round(n / sync_s, 1),
@@ -137,7 +190,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     if args.postgres is None:
         return await run(args.n, args.clients, args.accounts, None, args.rate)
     async with fresh_postgres(args.postgres) as url:
-        return await run(args.n, args.clients, args.accounts, url, args.rate)
+        return await run(args.n, args.clients, args.accounts, url, args.rate,
+                         args.queue_workers, args.worker_concurrency)
 
 
 def main() -> None:
@@ -148,6 +202,11 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="a PostgreSQL server URL")
     parser.add_argument("--rate", type=float, default=None,
                         help="submit this many jobs/s (open loop; default: as fast as they go)")
+    parser.add_argument("--queue-workers", type=int, default=0,
+                        help="run the jobs on Procrastinate with this many worker processes "
+                        "(needs --postgres)")
+    parser.add_argument("--worker-concurrency", type=int, default=4,
+                        help="jobs each queue worker runs at once")
     args = parser.parse_args()
     result = asyncio.run(measure(args))
     for key, value in result.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -22,8 +22,9 @@ from imagestudio.assets.store import AssetStore, LocalAssetStore
 from imagestudio.catalog import Catalog, load_catalog
 from imagestudio.credits.periods import Clock
 from imagestudio.credits.plans import PlanTable
+from imagestudio.credits.shared_rate import SharedRateLimiter
 from imagestudio.credits.wiring import Credits, build_credits
-from imagestudio.db.session import Database
+from imagestudio.db.session import Database, is_sqlite
 from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.generation.service import GenerationService
@@ -42,6 +43,7 @@ from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
 from imagestudio.studio.job_kinds import image_generation_job
+from imagestudio.studio.job_queue import Housekeeping, build_app, conninfo, defer_in
 from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.optimize import Optimization, optimization
 from imagestudio.studio.sweeper import Sweeper
@@ -53,6 +55,9 @@ from imagestudio.vendors import VENDOR_IDS, VENDORS
 from imagestudio.video.service import VideoService
 
 OPTIMIZE_MAX_PIXELS = 40_000_000  # a source the optimizer decodes (≈ 160 MB as RGBA)
+
+if TYPE_CHECKING:
+    import procrastinate
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,8 @@ def build_persistence(
     """
     db = Database.connect(settings.resolved_database_url)
     store = build_store(settings)
-    credits = build_credits(db, settings, clock=clock, catalog=catalog, plans=plans)
+    credits = build_credits(db, settings, clock=clock, catalog=catalog, plans=plans,
+                            rate_limiter=shared_rate_limiter(settings, db))
     blobs = Blobs(db, store, credits.service.clock)
     recorder = AssetRecorder(blobs)
     return Persistence(
@@ -109,6 +115,12 @@ def build_persistence(
                                 interval_s=settings.blob_gc_interval_s),
         ),
     )
+
+
+def shared_rate_limiter(settings: Settings, db: Database) -> SharedRateLimiter | None:
+    """The rate limit in PostgreSQL when several processes serve (None: in-process)."""
+    wanted = settings.rate_limit_shared or uses_queue(settings)
+    return SharedRateLimiter(db) if wanted and not is_sqlite(db.url) else None
 
 
 def build_store(settings: Settings) -> AssetStore:
@@ -264,10 +276,29 @@ def build_jobs(
 ) -> JobRunner:
     """The in-process job runner over ``persistence`` for every operation kind served."""
     kind = image_generation_job(services.image_generation)
+    queued = uses_queue(services.settings)
     return JobRunner(
         persistence.workflow,
         persistence.credits.service,
         {kind.name: kind},
         concurrency=services.settings.job_concurrency,
         webhooks=webhooks,
+        defer=defer_in if queued else None,
     )
+
+
+def uses_queue(settings: Settings) -> bool:
+    """Jobs go to Procrastinate workers (``imagestudio worker``), not the serve process."""
+    return settings.job_queue == "procrastinate"
+
+
+def build_queue_worker(
+    services: Services, persistence: Persistence, client: httpx.AsyncClient
+) -> procrastinate.App:
+    """A Procrastinate worker's app (``imagestudio worker``): the job runner over
+    ``persistence`` and the deployment's periodic tasks; ``client`` posts webhooks."""
+    settings = services.settings
+    hooks = build_webhooks(settings, persistence)
+    chores = Housekeeping(persistence.sweeper, hooks, settings.job_stalled_s)
+    return build_app(conninfo(settings.resolved_database_url),
+                     build_jobs(services, persistence, hooks), chores, client)

@@ -153,6 +153,23 @@ class Settings(_VendorSettings):
     job_concurrency: int = Field(
         default=4, ge=1, le=64, description="Asynchronous jobs a serving process runs at once."
     )
+    job_queue: Literal["embedded", "procrastinate"] = Field(
+        default="embedded",
+        description="Where asynchronous jobs run: 'embedded' (in the serve process) or "
+        "'procrastinate' (PostgreSQL only: `imagestudio worker` processes run them, and the "
+        "hold sweep, webhook retries and blob collection run once per deployment).",
+    )
+    rate_limit_shared: bool = Field(
+        default=False,
+        description="Share the per-user request rate limit between processes through "
+        "PostgreSQL (on by itself with `serve --workers N` and with the Procrastinate "
+        "queue; SQLite keeps it in the one serving process).",
+    )
+    job_stalled_s: float = Field(
+        default=30.0, ge=2, le=3600,
+        description="With the Procrastinate queue: a job whose worker sent no heartbeat for "
+        "this long is handed to another worker (which resumes it, never re-sends paid work).",
+    )
     webhook_development: bool = Field(
         default=False,
         description="Development settings for webhooks: http to loopback hosts and private "

@@ -63,3 +63,15 @@ def test_single_user_from_the_environment_also_needs_loopback(
     assert code == 1
     assert "IMAGESTUDIO_SINGLE_USER" in output
     assert started == []
+
+
+def test_the_procrastinate_queue_on_sqlite_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, started: list[dict[str, Any]]
+) -> None:
+    monkeypatch.setenv("IMAGESTUDIO_JOB_QUEUE", "procrastinate")
+    code, output = invoke()
+    assert code == 1 and not started
+    assert output.strip().splitlines() == [
+        "error: IMAGESTUDIO_JOB_QUEUE=procrastinate needs PostgreSQL "
+        "(IMAGESTUDIO_DATABASE_URL); with SQLite jobs run in serve (embedded)"
+    ]

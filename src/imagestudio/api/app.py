@@ -15,10 +15,12 @@ from starlette.types import Scope
 
 from imagestudio import __version__
 from imagestudio.accounts.auth import Authenticator
+from imagestudio.api import observability
 from imagestudio.api.config import ServerSettings, url_secret
 from imagestudio.api.deps import ApiState
 from imagestudio.api.errors import install_error_handlers
 from imagestudio.api.middleware import AllowOptions, BodySizeLimit, CatchAll
+from imagestudio.api.observability import Observe
 from imagestudio.api.openai_errors import install_openai_errors
 from imagestudio.api.openapi import install_openapi
 from imagestudio.api.routes import (
@@ -43,11 +45,13 @@ from imagestudio.container import (
     build_persistence,
     build_services,
     build_webhooks,
+    uses_queue,
 )
 from imagestudio.credits.ledger_ids import LedgerIds
 from imagestudio.db.migrate import prepare_database
 from imagestudio.db.session import is_sqlite
 from imagestudio.settings import Settings, get_settings
+from imagestudio.studio.job_queue import conninfo, ensure_schema
 from imagestudio.web import mount as mount_web_ui
 
 log = logging.getLogger("imagestudio.api")
@@ -93,6 +97,11 @@ def create_app(
                 jobs=runner,
                 webhooks=hooks,
             )
+            if uses_queue(config):  # workers run jobs and the periodic tasks
+                await ensure_schema(conninfo(url))
+                async with runner.running():
+                    yield
+                return
             # Jobs first: they resume or settle their own holds before the sweep looks.
             async with runner.running(), hooks.running(), persistence.sweeper.running():
                 yield
@@ -119,6 +128,10 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
     app.add_middleware(AllowOptions, routes=lambda: app.router.routes)
+    token = server.metrics_token.get_secret_value() if server.metrics_token else None
+    if token is not None or server.log_format == "json":
+        app.add_middleware(Observe, metrics=token is not None)
+    observability.install(app, token)
     app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, transform, assets, health, credits, catalog,
@@ -127,3 +140,8 @@ def create_app(
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``serve --workers N`` process: settings from the environment."""
+    return create_app(get_settings(), server=ServerSettings())

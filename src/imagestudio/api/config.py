@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,14 @@ class ServerSettings(BaseSettings):
         ge=1,
         le=64,
         description="Threads for image work (decode, render, encode); None: asyncio's default.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Serve Prometheus metrics at /metrics to callers sending "
+        "'Authorization: Bearer <token>' (unset: no /metrics).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="'json': one JSON object a log line, with request and "
+        "job ids (and an X-Request-ID on every answer).",
     )
     enable_instant_provider: bool = Field(
         default=False, description="Register the 'instant' benchmark provider."

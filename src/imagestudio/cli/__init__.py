@@ -22,6 +22,7 @@ from imagestudio.cli import (
     serve,
     transform,
     upscale,
+    worker,
 )
 from imagestudio.errors import StudioError
 from imagestudio.validation import invalid_request
@@ -34,7 +35,7 @@ app = typer.Typer(
     add_completion=False,
 )
 for module in (create, optimize, upscale, transform, catalog, providers, serve, accounts,
-               assets, credits, db, doctor, emulate):
+               assets, credits, db, doctor, emulate, worker):
     module.register(app)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ctypes
 import gc
+import os
 import sys
 from typing import Annotated
 
@@ -13,6 +14,7 @@ import typer
 import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
+from imagestudio import logs
 from imagestudio.api.app import create_app
 from imagestudio.api.config import ServerSettings
 from imagestudio.cli.db import fail, first_line, open_database
@@ -59,6 +61,11 @@ def serve(
             help="Let a browser on this machine sign in as the user 'local' without a key.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="API processes (PostgreSQL only above 1; they "
+                     "share the request rate limit through it)."),
+    ] = 1,
 ) -> None:
     """Serve the REST API and the web UI at / (SQLite databases are migrated automatically)."""
     _limit_malloc_arenas()
@@ -69,19 +76,36 @@ def serve(
         settings = settings.model_copy(update={"single_user": True})
     elif settings.single_user and not is_loopback_host(host):
         raise fail("single-user mode (IMAGESTUDIO_SINGLE_USER) needs a loopback --host")
+    if settings.job_queue == "procrastinate" and is_sqlite(settings.resolved_database_url):
+        raise fail("IMAGESTUDIO_JOB_QUEUE=procrastinate needs PostgreSQL "
+                   "(IMAGESTUDIO_DATABASE_URL); with SQLite jobs run in serve (embedded)")
+    if workers > 1 and is_sqlite(settings.resolved_database_url):
+        raise fail("--workers above 1 needs PostgreSQL (IMAGESTUDIO_DATABASE_URL); "
+                   "SQLite is served by one process")
     try:
         asyncio.run(_check_database(settings, server))
     except SchemaOutdated as exc:
         raise fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
         raise fail(f"cannot open the database: {first_line(exc)}") from None
+    logs.configure(server.log_format, log_level)
+    log_config = None if server.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    if workers > 1:  # each process builds its app from the environment
+        os.environ["IMAGESTUDIO_RATE_LIMIT_SHARED"] = "true"
+        if settings.single_user:
+            os.environ["IMAGESTUDIO_SINGLE_USER"] = "true"
+        uvicorn.run("imagestudio.api.app:app_from_environment", factory=True,
+                    workers=workers, host=host, port=port, access_log=access_log,
+                    log_level=log_level, log_config=log_config)
+        return
     app = create_app(settings, server=server)
     # What is loaded by now lives as long as the process; frozen, the cyclic collector's
     # full passes no longer walk it (they otherwise stall requests for milliseconds).
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level=log_level)
+    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level=log_level,
+                log_config=log_config)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,8 @@
 """Per-user request rate limit: a sliding one-minute window, kept in this process.
 
-One server process enforces its own window; several processes behind a balancer would
-each allow the plan's rate (a shared store is the upgrade path). Checking and taking a
+One server process enforces its own window; several processes (``serve --workers``, or
+several machines) share one through PostgreSQL instead
+(:class:`~imagestudio.credits.shared_rate.SharedRateLimiter`). Checking and taking a
 slot happen without an ``await`` in between, so concurrent requests cannot both take the
 last slot.
 """
@@ -11,8 +12,17 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 WINDOW_S = 60.0
+
+
+class Limiter(Protocol):
+    async def acquire(self, user_id: str, limit: int | None) -> float | None:
+        """Take a slot and return None, or return the wait in seconds (taking nothing)."""
+
+    async def wait_of(self, user_id: str, limit: int | None) -> float | None:
+        """Seconds until ``user_id`` may send again (None: now), taking nothing."""
 
 
 class RateLimiter:
@@ -51,6 +61,12 @@ class RateLimiter:
         if wait is None and limit is not None:
             self._hits[user_id].append(self._clock())
         return wait
+
+    async def acquire(self, user_id: str, limit: int | None) -> float | None:
+        return self.take(user_id, limit)
+
+    async def wait_of(self, user_id: str, limit: int | None) -> float | None:
+        return self.retry_after(user_id, limit)
 
     def _forget_idle(self, now: float) -> None:
         for user_id in [u for u, h in self._hits.items() if not h or h[-1] <= now - WINDOW_S]:

@@ -81,7 +81,7 @@ class CreditReports:
         period = month_of(now)
         (balance, held), counts = await self._read(principal.user_id, period)
         reasons: list[Reason] = []
-        wait = credits.rates.retry_after(principal.user_id, plan.rate_limit_per_minute)
+        wait = await credits.rates.wait_of(principal.user_id, plan.rate_limit_per_minute)
         if wait is not None:
             reasons.append(rate_reason(plan, wait))
         reasons += forbidden(plan, op)

@@ -35,7 +35,7 @@ from imagestudio.credits.policy import (
     resolve_plan,
     spend_reason,
 )
-from imagestudio.credits.ratelimit import RateLimiter
+from imagestudio.credits.ratelimit import Limiter, RateLimiter
 from imagestudio.db.base import new_id
 from imagestudio.db.session import Database
 
@@ -79,12 +79,12 @@ class CreditsService:
         plans: PlanTable,
         *,
         clock: Clock = system_clock,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
     ) -> None:
         self.db = db
         self.plans = plans
         self.clock = clock
-        self.rates = rate_limiter or RateLimiter()
+        self.rates: Limiter = rate_limiter or RateLimiter()
 
     def plan_of(self, plan_id: str) -> Plan:
         """The plan named ``plan_id``; PlanForbids (403) when the table has none."""
@@ -118,7 +118,7 @@ class CreditsService:
         when ``keyed`` was completed meanwhile by a concurrent request.
         """
         plan = self.plan_of(principal.plan)
-        wait = self.rates.take(principal.user_id, plan.rate_limit_per_minute)
+        wait = await self.rates.acquire(principal.user_id, plan.rate_limit_per_minute)
         if wait is not None:
             raise rate_reason(plan, wait).error()
         reasons = forbidden(plan, op)

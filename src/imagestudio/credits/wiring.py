@@ -8,7 +8,7 @@ from imagestudio.catalog.loader import Catalog
 from imagestudio.credits.admin import CreditAdmin
 from imagestudio.credits.periods import Clock, system_clock
 from imagestudio.credits.plans import PlanTable, load_plans
-from imagestudio.credits.ratelimit import RateLimiter
+from imagestudio.credits.ratelimit import Limiter
 from imagestudio.credits.reports import CreditReports
 from imagestudio.credits.service import CreditsService
 from imagestudio.db.session import Database
@@ -30,7 +30,7 @@ def build_credits(
     clock: Clock | None = None,
     catalog: Catalog | None = None,
     plans: PlanTable | None = None,
-    rate_limiter: RateLimiter | None = None,
+    rate_limiter: Limiter | None = None,
 ) -> Credits:
     """Credits over ``db`` with the plan table named by ``settings`` (checked against
     ``catalog`` when given)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from imagestudio.db.base import Base, UTCDateTime, utcnow
@@ -117,3 +117,17 @@ class IdempotencyKey(Base):
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateHit(Base):
+    """One accepted request in a user's sliding one-minute window, when the request rate
+    limit is shared by several processes (``credits/shared_rate.py``); ``at`` is the
+    database's epoch seconds, so every process counts on one clock."""
+
+    __tablename__ = "rate_hits"
+    __table_args__ = (Index("ix_rate_hits_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[float] = mapped_column(Float(), nullable=False)

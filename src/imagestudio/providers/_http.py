@@ -21,6 +21,7 @@ import ipaddress
 import logging
 import math
 import re
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -35,6 +36,7 @@ from imagestudio import __version__
 from imagestudio.imaging.errors import ImageDecodeError
 from imagestudio.imaging.pillow import normalise
 from imagestudio.imaging.validate import CheckedImage, ImageLimits, validate_image
+from imagestudio.metrics import REGISTRY
 from imagestudio.providers._aiohttp import AiohttpTransport
 from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.errors import (
@@ -196,6 +198,35 @@ def error_for_status(
 
 
 async def send(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    provider: str,
+    creates_work: bool,
+    follow_redirects: bool = False,
+) -> httpx.Response:
+    """Send ``request`` once and read the body (:func:`_send`), counted in the metrics:
+    calls by vendor and outcome (the HTTP status, or the error's code) and latency."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        response = await _send(client, request, provider=provider, creates_work=creates_work,
+                               follow_redirects=follow_redirects)
+        outcome = str(response.status_code)
+        return response
+    except ProviderError as exc:
+        outcome = exc.code
+        raise
+    finally:
+        labels = {"vendor": provider}
+        REGISTRY.observe("imagestudio_vendor_request_duration_seconds", labels,
+                         time.perf_counter() - started)
+        REGISTRY.inc("imagestudio_vendor_requests_total", {**labels, "outcome": outcome})
+        if not outcome.isdigit() or int(outcome) >= 400:
+            REGISTRY.inc("imagestudio_vendor_errors_total", labels)
+
+
+async def _send(
     client: httpx.AsyncClient,
     request: httpx.Request,
     *,

@@ -21,12 +21,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
+from imagestudio import logs
 from imagestudio.accounts.auth import Principal
 from imagestudio.credits.idempotency import keyed
 from imagestudio.credits.repository import HoldRow
@@ -62,7 +63,10 @@ class JobRunner:
     def __init__(self, workflow: Workflow, credits: CreditsService,
                  kinds: Mapping[str, JobKind], *, concurrency: int = 4,
                  grace_s: float = 10.0, webhooks: Webhooks | None = None,
-                 lock_retry_s: float = 30.0) -> None:
+                 lock_retry_s: float = 30.0,
+                 defer: Callable[[Any, str], None] | None = None) -> None:
+        """``defer`` (a queue's insert, run in the submit's transaction) hands jobs to
+        separate worker processes (:meth:`run_stored`); without it they run here."""
         self._workflow = workflow
         self._credits = credits
         self._db, self._clock = credits.db, credits.clock
@@ -71,6 +75,7 @@ class JobRunner:
         self._grace_s = grace_s
         self._webhooks = webhooks
         self._lock_retry_s = lock_retry_s
+        self._defer = defer
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._queued: dict[str, _Entry] = {}
         self._running: dict[str, _Entry] = {}
@@ -94,6 +99,8 @@ class JobRunner:
             job_rows.insert_job(conn, job_id, principal.user_id, kind.name, stored, units, now,
                                 key=key.key if key else None,
                                 request_hash=key.request_hash if key else None)
+            if self._defer is not None:
+                self._defer(conn, job_id)
 
         try:
             started = await self._workflow.start(kind.module, principal, request, also=also,
@@ -105,7 +112,8 @@ class JobRunner:
                     return existing, False
             raise
         assert isinstance(started, Started)  # no key reaches the workflow: never a replay
-        self._enqueue(_Entry(kind, started, self._live(job_id, last_seq=1)))
+        if self._defer is None:
+            self._enqueue(_Entry(kind, started, self._live(job_id, last_seq=1)))
         row = JobRow(  # as committed (no read back: the answer to a submit is on the hot path)
             id=job_id, user_id=principal.user_id, kind=kind.name, state="queued",
             request=stored, idempotency_key=key.key if key else None,
@@ -163,7 +171,11 @@ class JobRunner:
             return await conn.run_sync(lambda c: job_rows.events_after(c, job_id, after))
 
     async def wait_change(self, job_id: str, timeout_s: float) -> None:
-        """Return when new events of ``job_id`` were written here, or after ``timeout_s``."""
+        """Return when new events of ``job_id`` were written here (with a queue: by any
+        process, polled), or after ``timeout_s``."""
+        if self._defer is not None:
+            await self._poll_change(job_id, timeout_s)
+            return
         event = asyncio.Event()
         self._watchers.setdefault(job_id, set()).add(event)
         try:
@@ -175,6 +187,18 @@ class JobRunner:
                 watchers.discard(event)
                 if not watchers:
                     del self._watchers[job_id]
+
+    async def _poll_change(self, job_id: str, timeout_s: float, every_s: float = 0.25) -> None:
+        async def last() -> int:
+            async with self._db.engine.connect() as conn:
+                return await conn.run_sync(lambda c: job_rows.last_seq(c, job_id))
+
+        loop = asyncio.get_running_loop()
+        deadline, seen = loop.time() + timeout_s, await last()
+        while loop.time() < deadline:
+            await asyncio.sleep(min(every_s, max(0.0, deadline - loop.time())))
+            if await last() != seen:
+                return
 
     def _changed(self, job_id: str) -> None:
         for event in self._watchers.get(job_id, ()):
@@ -218,7 +242,11 @@ class JobRunner:
     async def running(self) -> AsyncIterator[JobRunner]:
         """Recover what a stopped process left (when this process holds the jobs lock;
         otherwise once it can take it over), then run workers until the block ends
-        (running jobs get ``grace_s`` to finish; the rest fail, their holds released)."""
+        (running jobs get ``grace_s`` to finish; the rest fail, their holds released).
+        With a queue (``defer``) its workers run and recover jobs: nothing runs here."""
+        if self._defer is not None:
+            yield self
+            return
         lock = JobsLock(self._db)
         if await lock.acquire():
             await self.recover()
@@ -267,6 +295,13 @@ class JobRunner:
                 busy[task] = None
 
     async def _run(self, entry: _Entry) -> None:
+        token = logs.job_id.set(entry.started.job_id)  # every record logged meanwhile
+        try:
+            await self._run_logged(entry)
+        finally:
+            logs.job_id.reset(token)
+
+    async def _run_logged(self, entry: _Entry) -> None:
         started, live, module = entry.started, entry.live, entry.kind.module
         job_id, owner = started.job_id, (started.user_id, entry.kind.name)
         now = self._clock()
@@ -344,6 +379,44 @@ class JobRunner:
         return len(active)
 
     async def _recover(self, row: JobRow) -> None:
+        entry = await self._restore(row)
+        if entry is not None:
+            self._enqueue(entry)
+
+    async def run_stored(self, job_id: str, *, cancel_poll_s: float = 1.0) -> None:
+        """Run (or resume, or settle) the stored job ``job_id`` here, now: a queue
+        worker's task. At least once: a job run before resumes with its unit journal."""
+        async with self._db.engine.connect() as conn:
+            row = await conn.run_sync(lambda c: job_rows.job(c, job_id))
+        if row is None or row.state in job_rows.TERMINAL:
+            return
+        entry = await self._restore(row)
+        if entry is None:
+            return
+        if row.cancel_requested and row.state == "queued":
+            await self._end_unstarted(entry)
+            return
+        self._running[job_id] = entry
+        watch = asyncio.create_task(self._watch_cancel(entry, cancel_poll_s))
+        try:
+            await self._run(entry)
+        finally:
+            watch.cancel()
+            self._running.pop(job_id, None)
+
+    async def _watch_cancel(self, entry: _Entry, every_s: float) -> None:
+        """A cancel asked through another process reaches this one's running job."""
+        job_id = entry.started.job_id
+        while not entry.live.cancelled:
+            await asyncio.sleep(every_s)
+            async with self._db.engine.connect() as conn:
+                row = await conn.run_sync(lambda c: job_rows.job(c, job_id))
+            if row is not None and row.cancel_requested:
+                entry.live.cancelled = True
+
+    async def _restore(self, row: JobRow) -> _Entry | None:
+        """The stored job ready to run, or None when it was ended here (its hold was
+        settled already, or its request no longer plans)."""
         async with self._db.engine.connect() as conn:
             hold = await conn.run_sync(lambda c: job_rows.open_hold(c, row.id))
             units = await conn.run_sync(lambda c: job_rows.units_of(c, row.id))
@@ -354,7 +427,7 @@ class JobRunner:
                      else "succeeded" if row.num_succeeded else "failed")
             why = EXPIRED if row.state == "queued" else INTERRUPTED
             await self._finish(live, (row.user_id, row.kind), state, None, why)
-            return
+            return None
         kind = self._kinds.get(row.kind)
         held = Hold(HoldRow(*hold), None)
         try:
@@ -365,10 +438,10 @@ class JobRunner:
             error = {"code": exc.code, "message": exc.message}
             await self._credits.abort(held, also=lambda c: runs.fail(c, row.id, error))
             await self._finish(live, (row.user_id, row.kind), "failed", None, error)
-            return
+            return None
         started = Started(row.id, row.user_id, priced, held)
         assert kind is not None
-        self._enqueue(_Entry(kind, started, live))
+        return _Entry(kind, started, live)
 
 
 def _result(outcome: Any) -> dict[str, Any]:
