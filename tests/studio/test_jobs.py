@@ -121,7 +121,7 @@ async def test_cancel_releases_unstarted_units_and_charges_running_ones(
     studio_factory: StudioFactory,
 ) -> None:
     studio: Studio = await studio_factory(job_concurrency=1, max_concurrent_variations=1)
-    studio.hf.delay_s = 1.5  # long enough to cancel while unit 0 runs
+    studio.hf.delay_s = 4.0  # long enough to cancel while unit 0 runs, even on a busy machine
     cy = await studio.user("cy", credit=10 * FLUX_MICROS)
     first = await submit(studio, cy, num_variations=3)
     second = await submit(studio, cy, num_variations=2)
