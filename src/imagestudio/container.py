@@ -24,6 +24,8 @@ from imagestudio.credits.periods import Clock
 from imagestudio.credits.plans import PlanTable
 from imagestudio.credits.wiring import Credits, build_credits
 from imagestudio.db.session import Database
+from imagestudio.edit.operations import load_operations
+from imagestudio.edit.service import Editor
 from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.generation.service import GenerationService
@@ -40,6 +42,7 @@ from imagestudio.providers.registry import build_providers
 from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
+from imagestudio.studio.edit import Editing, editing
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
 from imagestudio.studio.job_kinds import image_generation_job
 from imagestudio.studio.jobs import JobRunner
@@ -141,6 +144,8 @@ class Services:
     optimization: Optimization
     upscaling: Upscaling
     transform: Transform
+    editor: Editor
+    editing: Editing
     http_clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     persistence: Persistence | None = None
@@ -219,6 +224,8 @@ def build_services(
     optimizer = OptimizerService(
         catalog, rendition_engine, load_rules(), max_pixels=OPTIMIZE_MAX_PIXELS
     )
+    editor = Editor(catalog, load_operations(), max_source_pixels=OPTIMIZE_MAX_PIXELS,
+                    configured=frozenset(ready))
     return Services(
         settings=settings,
         catalog=catalog,
@@ -244,6 +251,8 @@ def build_services(
             configured=frozenset(ready),
         )),
         transform=transform(VideoService(catalog)),
+        editor=editor,
+        editing=editing(editor),
         http_clients=clients,
         persistence=persistence
         or (

@@ -89,7 +89,9 @@ def forbidden(plan: Plan, op: Operation) -> list[Reason]:
             f"the {plan.name} plan does not include provider {op.provider} "
             f"(included: {', '.join(plan.providers or ())})",
         ))
-    if not plan.allows_model(op.model):
+    # a plan's model list names catalog (generation and video) models; an edit engine
+    # is not one, and is gated by its provider and price instead
+    if op.kind != "image_edit" and not plan.allows_model(op.model):
         reasons.append(_forbid(
             "models", f"the {plan.name} plan does not include model {op.model}"
         ))
