@@ -25,7 +25,8 @@ from imagestudio.credits.plans import PlanTable
 from imagestudio.credits.wiring import Credits, build_credits
 from imagestudio.db.session import Database
 from imagestudio.edit.operations import load_operations
-from imagestudio.edit.service import Editor
+from imagestudio.edit.service import EditClient, Editor
+from imagestudio.edit.vendors import StabilityEdits
 from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.generation.service import GenerationService
@@ -39,6 +40,7 @@ from imagestudio.providers._http import build_http_client
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.registry import build_providers
+from imagestudio.providers.stability_edit import StabilityEditor
 from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
@@ -224,8 +226,12 @@ def build_services(
     optimizer = OptimizerService(
         catalog, rendition_engine, load_rules(), max_pixels=OPTIMIZE_MAX_PIXELS
     )
+    edit_clients: dict[str, EditClient] = {}
+    if "stability" in clients:
+        edit_clients["stability"] = StabilityEdits(StabilityEditor(
+            settings.provider("stability"), client=clients["stability"]))
     editor = Editor(catalog, load_operations(), max_source_pixels=OPTIMIZE_MAX_PIXELS,
-                    configured=frozenset(ready))
+                    clients=edit_clients, configured=frozenset(ready))
     return Services(
         settings=settings,
         catalog=catalog,
