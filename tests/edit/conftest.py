@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from PIL import Image
 from tests.api.conftest import server_settings
 
@@ -50,6 +51,7 @@ class EditApi:
     services: Services
     stability: StabilityEmulator
     free_headers: dict[str, str]
+    app: FastAPI
 
     async def upload(self, data: bytes, headers: dict[str, str] | None = None) -> str:
         response = await self.client.post("/api/image-studio/assets",
@@ -93,5 +95,5 @@ async def edit_api(tmp_path: Path, database_url: str) -> AsyncIterator[EditApi]:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             yield EditApi(client, {"Authorization": f"Bearer {user.key}"}, services, stability,
-                          {"Authorization": f"Bearer {free.key}"})
+                          {"Authorization": f"Bearer {free.key}"}, app)
     await services.aclose()

@@ -30,6 +30,7 @@ from imagestudio.api.routes import (
     health,
     jobs,
     openai_compat,
+    openai_edits,
     optimize,
     studio,
     transform,
@@ -115,7 +116,8 @@ def create_app(
         if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
             return server.max_upload_bytes + MULTIPART_OVERHEAD
         if scope["method"] == "POST" and scope["path"] in (transform.TRANSFORM_PATH,
-                                                           edit.EDIT_PATH):
+                                                           edit.EDIT_PATH,
+                                                           openai_edits.EDITS_PATH):
             return 2 * server.max_upload_bytes + MULTIPART_OVERHEAD  # two files
         return server.max_body_bytes
 
@@ -123,7 +125,7 @@ def create_app(
     app.add_middleware(AllowOptions, routes=lambda: app.router.routes)
     app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
-    for module in (studio, openai_compat, transform, assets, health, credits, catalog,
+    for module in (studio, openai_compat, openai_edits, transform, assets, health, credits, catalog,
                    collections, optimize, upscale, edit, jobs, webhooks):
         app.include_router(module.router)
     app.include_router(ui.build_router(settings))

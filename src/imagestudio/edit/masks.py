@@ -27,8 +27,10 @@ def read_mask(data: bytes, width: int, height: int) -> Mask:
     from PIL import Image
 
     try:
-        checked = validate_image(data, ImageLimits(max_pixels=width * height,
-                                                   formats=frozenset({"PNG"})))
+        # up to 16-bit RGBA plus each row's filter byte: the pixel cap is what matters
+        limits = ImageLimits(max_pixels=width * height, formats=frozenset({"PNG"}),
+                             max_decoded_bytes=8 * width * height + height)
+        checked = validate_image(data, limits)
     except ImageTooLarge as exc:
         raise InvalidRequest(_wrong_size(exc.details.get("width"), exc.details.get("height"),
                                          width, height), field="mask") from None
