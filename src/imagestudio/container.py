@@ -26,7 +26,7 @@ from imagestudio.credits.wiring import Credits, build_credits
 from imagestudio.db.session import Database
 from imagestudio.edit.operations import load_operations
 from imagestudio.edit.service import EditClient, Editor
-from imagestudio.edit.vendors import StabilityEdits
+from imagestudio.edit.vendors import OpenAIEdits, StabilityEdits
 from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.generation.service import GenerationService
@@ -39,6 +39,7 @@ from imagestudio.optimize.upscale import Upscaler, load_modes
 from imagestudio.providers._http import build_http_client
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
+from imagestudio.providers.openai_edit import OpenAIEditor
 from imagestudio.providers.registry import build_providers
 from imagestudio.providers.stability_edit import StabilityEditor
 from imagestudio.providers.stability_upscale import StabilityUpscaler
@@ -230,6 +231,9 @@ def build_services(
     if "stability" in clients:
         edit_clients["stability"] = StabilityEdits(StabilityEditor(
             settings.provider("stability"), client=clients["stability"]))
+    if "openai" in clients:
+        edit_clients["openai"] = OpenAIEdits(OpenAIEditor(
+            settings.provider("openai"), client=clients["openai"]))
     editor = Editor(catalog, load_operations(), max_source_pixels=OPTIMIZE_MAX_PIXELS,
                     clients=edit_clients, configured=frozenset(ready))
     return Services(

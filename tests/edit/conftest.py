@@ -1,4 +1,5 @@
 """An API app over ``database_url`` (SQLite and PostgreSQL) with the Stability emulator
+and OpenAI emulators
 keyed; ``carol`` is on the Pro plan and ``dave`` on the Free plan (five edits a month),
 each with 1 USD of credit."""
 
@@ -19,6 +20,7 @@ from tests.api.conftest import server_settings
 
 from imagestudio.api.app import create_app
 from imagestudio.container import Services, build_services
+from imagestudio.emulators.openai import OpenAIEmulator
 from imagestudio.emulators.stability import StabilityEmulator
 from imagestudio.settings import Settings
 from imagestudio.vendors import VENDOR_IDS
@@ -52,6 +54,7 @@ class EditApi:
     stability: StabilityEmulator
     free_headers: dict[str, str]
     app: FastAPI
+    openai: OpenAIEmulator
 
     async def upload(self, data: bytes, headers: dict[str, str] | None = None) -> str:
         response = await self.client.post("/api/image-studio/assets",
@@ -76,14 +79,17 @@ class EditApi:
 @pytest.fixture
 async def edit_api(tmp_path: Path, database_url: str) -> AsyncIterator[EditApi]:
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=database_url,
-                        stability_api_key=KEY, retry_max_attempts=1)
+                        stability_api_key=KEY, openai_api_key=KEY, retry_max_attempts=1)
     stability = StabilityEmulator(KEY)
+    openai = OpenAIEmulator(KEY)
+    fakes: dict[str, StabilityEmulator | OpenAIEmulator] = {"stability": stability,
+                                                            "openai": openai}
 
     def no_network(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"unexpected network call to {request.url}")
 
     clients = {name: httpx.AsyncClient(transport=httpx.MockTransport(
-        stability if name == "stability" else no_network)) for name in VENDOR_IDS}
+        fakes.get(name, no_network))) for name in VENDOR_IDS}
     services = build_services(settings, http_clients=clients)
     app = create_app(settings, services, server_settings())
     async with app.router.lifespan_context(app):
@@ -95,5 +101,5 @@ async def edit_api(tmp_path: Path, database_url: str) -> AsyncIterator[EditApi]:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             yield EditApi(client, {"Authorization": f"Bearer {user.key}"}, services, stability,
-                          {"Authorization": f"Bearer {free.key}"}, app)
+                          {"Authorization": f"Bearer {free.key}"}, app, openai)
     await services.aclose()

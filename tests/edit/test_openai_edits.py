@@ -92,3 +92,18 @@ async def test_sdk_url_answers_and_errors_in_openais_shape(
     assert len(edit_api.stability.requests("POST")) == 1  # only the good request was sent
     usage = await edit_api.usage()
     assert usage["quotas"]["image_edit"]["used"] == 1  # type: ignore[index]
+
+
+async def test_sdk_edit_with_gpt_image_1_reaches_openais_edits(
+    edit_api: EditApi, base_url: str,
+) -> None:
+    async with openai.AsyncOpenAI(base_url=base_url, api_key=_key(edit_api),
+                                  max_retries=0) as client:
+        result = await client.images.edit(
+            model="gpt-image-1", image=("photo.png", png(300, 200), "image/png"),
+            prompt="make the sky a sunset", size="1024x1024")
+    [item] = result.data or []
+    with Image.open(io.BytesIO(base64.b64decode(item.b64_json or ""))) as image:
+        assert image.size == (1024, 1024)
+    [sent] = edit_api.openai.requests("POST")
+    assert sent.url.path == "/v1/images/edits" and b'name="image[]"' in sent.content
