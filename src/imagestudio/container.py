@@ -230,7 +230,9 @@ def build_services(
     edit_clients: dict[str, EditClient] = {}
     if "stability" in clients:
         edit_clients["stability"] = StabilityEdits(StabilityEditor(
-            settings.provider("stability"), client=clients["stability"]))
+            # §1.6: polling more than once per 10 s may be rate-limited
+            settings.provider("stability"), client=clients["stability"],
+            poll_interval_s=10.0, poll_timeout_s=120.0))
     if "openai" in clients:
         edit_clients["openai"] = OpenAIEdits(OpenAIEditor(
             settings.provider("openai"), client=clients["openai"]))

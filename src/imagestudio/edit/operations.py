@@ -17,7 +17,7 @@ OPERATIONS_FILE = Path(__file__).parent / "data" / "edit_operations.yaml"
 OpName = Literal[
     "crop", "rotate", "flip", "resize", "adjust", "sharpen", "blur", "background",
     "erase", "inpaint", "outpaint", "search-and-replace", "search-and-recolor",
-    "remove-background", "instruct",
+    "remove-background", "replace-background-and-relight", "instruct",
 ]
 LOCAL_OPS: frozenset[str] = frozenset(
     {"crop", "rotate", "flip", "resize", "adjust", "sharpen", "blur", "background"}

@@ -42,6 +42,14 @@ class EditRequest(BaseModel):
     up: int = Field(default=0, ge=0, le=2000)
     down: int = Field(default=0, ge=0, le=2000)
     seed: int | None = Field(default=None, ge=0, le=4_294_967_294)
+    background_prompt: str | None = Field(
+        default=None, min_length=1, max_length=10_000,
+        description="replace-background-and-relight: the new background.")
+    light_source_direction: Literal["left", "right", "above", "below"] | None = None
+    resume_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="replace-background-and-relight: the id a timed-out edit returned; "
+                    "polls it again instead of submitting (and paying for) a new one.")
     # local operations
     x: int | None = Field(default=None, ge=0, le=65535, description="crop: box left.")
     y: int | None = Field(default=None, ge=0, le=65535, description="crop: box top.")
@@ -116,3 +124,6 @@ class EditResult(BaseModel):
     render_ms: float
     warnings: list[str] = Field(default_factory=list)
     error: str | None = Field(default=None, description="Why a vendor edit failed.")
+    resume_id: str | None = Field(
+        default=None, description="A relight still running: send it back as resume_id to "
+                                  "collect it without paying twice.")

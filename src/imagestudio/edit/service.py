@@ -38,12 +38,16 @@ _READS: dict[str, frozenset[str]] = {
     "search-and-replace": frozenset({"prompt", "search_prompt", "negative_prompt", "seed"}),
     "search-and-recolor": frozenset({"prompt", "select_prompt", "negative_prompt", "seed"}),
     "remove-background": frozenset(),
+    "replace-background-and-relight": frozenset(
+        {"background_prompt", "light_source_direction", "negative_prompt", "seed",
+         "resume_id"}),
     "instruct": frozenset({"mask_asset_id", "prompt"}),
 }
 _ALWAYS = frozenset({"asset_id", "op", "engine", "format"})
 _NEEDED: dict[str, tuple[str, ...]] = {
     "rotate": ("degrees",), "flip": ("direction",),
     "search-and-replace": ("search_prompt",), "search-and-recolor": ("select_prompt",),
+    "replace-background-and-relight": ("background_prompt",),
 }
 
 
@@ -131,6 +135,9 @@ class Editor:
         for name in _NEEDED.get(request.op, ()):
             if getattr(request, name) is None:
                 raise InvalidRequest(f"{request.op} needs {name}", field=name)
+        if request.resume_id is not None and request.op != "replace-background-and-relight":
+            raise InvalidRequest("resume_id is only for replace-background-and-relight",
+                                 field="resume_id")
         if operation.mask == "none" and call.mask is not None:
             raise InvalidRequest(f"{operation.id} takes no mask", field="mask")
         if operation.mask == "required" and call.mask is None:

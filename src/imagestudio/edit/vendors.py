@@ -20,6 +20,8 @@ _STABILITY_FIELDS: dict[str, tuple[str, ...]] = {
     "search-and-replace": ("prompt", "search_prompt", "negative_prompt", "seed"),
     "search-and-recolor": ("prompt", "select_prompt", "negative_prompt", "seed"),
     "remove-background": (),
+    "replace-background-and-relight": ("background_prompt", "light_source_direction",
+                                       "negative_prompt", "seed"),
 }
 
 
@@ -37,6 +39,10 @@ class StabilityEdits:
             value = getattr(request, name)
             if value is not None and value != 0:  # 0 is the vendor default (seed: random)
                 fields[name] = str(value)
+        if operation.op == "replace-background-and-relight":
+            return await self._client.relight(
+                None if request.resume_id else call.source.data, fields,
+                resume_id=request.resume_id)
         endpoint = cast(EditEndpoint, operation.op)
         return await self._client.edit(endpoint, call.source.data, fields, mask=call.mask)
 

@@ -70,7 +70,9 @@ SIZES_CORE: dict[str, tuple[int, int]] = {
     for ratio, (w, h) in SIZES_1MP.items()
 }
 MAX_BODY_BYTES = 10 * 1024 * 1024
-_FILE_FIELDS = {"image", "mask"}  # generate (img2img), upscale and edit
+_FILE_FIELDS = {  # generate (img2img), upscale and edit
+    "image", "mask", "subject_image", "background_reference", "light_reference",
+}
 _MODERATION = (
     "Your request was flagged by our content moderation system, as a result your request was "
     "denied and you were not charged."
@@ -177,7 +179,7 @@ class StabilityEmulator(Emulator):
             "errors": [message],
         }
 
-    creative_polls: int = 2  # 202 answers before a creative upscale's result is ready
+    creative_polls: int = 2  # 202 answers before an async (creative, relight) result
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if upscale.is_upscale(request) and request.method == "POST":
@@ -244,6 +246,11 @@ class StabilityEmulator(Emulator):
         if self.take("reject"):
             return self.error_response(403)
         job = _Upscaled(prompt=form.label, output_format=form.output_format, seed=form.seed)
+        if request.url.path == edit.RELIGHT:  # async: 200 {id}, then poll the results
+            job_id = self.next_id(64)
+            self._jobs[job_id] = (request.headers.get("authorization", ""), job, size,
+                                  self.creative_polls)
+            return json_response(200, {"id": job_id})
         return self._image(request, job, size)
 
     def _result(self, request: httpx.Request) -> httpx.Response:

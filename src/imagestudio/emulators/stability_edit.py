@@ -89,12 +89,42 @@ class RemoveBackgroundForm(BaseModel):
         return "remove-background"
 
 
+class RelightForm(BaseModel):
+    """§1.7 replace-background-and-relight (async: 200 ``{id}``, then the results)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject_image: bytes
+    background_prompt: str | None = Field(default=None, min_length=1, max_length=10000)
+    background_reference: bytes | None = None
+    foreground_prompt: str | None = Field(default=None, max_length=10000)
+    negative_prompt: str | None = Field(default=None, max_length=10000)
+    preserve_original_subject: float = Field(default=0.6, ge=0, le=1)
+    original_background_depth: float = Field(default=0.5, ge=0, le=1)
+    keep_original_background: Literal["true", "false"] = "false"
+    light_source_direction: Literal["left", "right", "above", "below"] | None = None
+    light_reference: bytes | None = None
+    light_source_strength: float | None = Field(default=None, ge=0, le=1)
+    seed: int = Field(default=0, ge=0, le=4294967294)
+    output_format: Format = "png"
+
+    @property
+    def label(self) -> str:
+        return self.background_prompt or "relight"
+
+    @property
+    def image(self) -> bytes:
+        return self.subject_image
+
+
+RELIGHT = PREFIX + "replace-background-and-relight"
 EditForm = (EraseForm | InpaintForm | OutpaintForm | SearchReplaceForm | SearchRecolorForm
-            | RemoveBackgroundForm)
+            | RemoveBackgroundForm | RelightForm)
 FORMS: dict[str, type[EditForm]] = {
     "erase": EraseForm, "inpaint": InpaintForm, "outpaint": OutpaintForm,
     "search-and-replace": SearchReplaceForm, "search-and-recolor": SearchRecolorForm,
     "remove-background": RemoveBackgroundForm,
+    "replace-background-and-relight": RelightForm,
 }
 _MAX_PIXELS = {"remove-background": 4_194_304}
 _ASPECT_CHECKED = {"outpaint", "search-and-replace"}
@@ -118,14 +148,24 @@ def validate(path: str, fields: dict[str, object]) -> tuple[EditForm, tuple[int,
         form = FORMS[name].model_validate(fields)
     except ValidationError as exc:
         raise InvalidBody(describe(exc)) from exc
-    width, height = _size(form.image, "image")
+    field = "subject_image" if isinstance(form, RelightForm) else "image"
+    width, height = _size(form.image, field)
+    if isinstance(form, RelightForm):
+        if form.background_prompt is None and form.background_reference is None:
+            raise InvalidBody(["background_prompt: give background_prompt and/or "
+                               "background_reference"])
+        if form.light_source_strength is not None and (
+            form.light_source_direction is None and form.light_reference is None
+        ):
+            raise InvalidBody(["light_source_strength: needs light_source_direction or "
+                               "light_reference"])
     if isinstance(form, EraseForm | InpaintForm) and form.mask is not None:
         _size(form.mask, "mask")  # masks are resized to the image: any size is taken
     if min(width, height) < 64:
-        raise InvalidBody(["image: every side must be at least 64 pixels"])
+        raise InvalidBody([f"{field}: every side must be at least 64 pixels"])
     most = _MAX_PIXELS.get(name, 9_437_184)
     if not 4096 <= width * height <= most:
-        raise InvalidBody([f"image: total pixels must be between 4096 and {most}"])
+        raise InvalidBody([f"{field}: total pixels must be between 4096 and {most}"])
     if name in _ASPECT_CHECKED and not 1 / 2.5 <= width / height <= 2.5:
         raise InvalidBody(["image: aspect ratio must be between 1:2.5 and 2.5:1"])
     if isinstance(form, OutpaintForm):

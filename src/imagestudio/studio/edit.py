@@ -74,6 +74,7 @@ class EditRunner:
                 engine=operation.id, provider=operation.provider, model=operation.model_id,
                 cost_micros=0, width=0, height=0, format=plan.fmt, bytes=0, render_ms=0.0,
                 warnings=list(plan.warnings), error=exc.message,
+                resume_id=exc.details.get("resume_id"),
             )
             return RunOutput(failed, [UnitOutcome(
                 index=0, output=None, provider=operation.provider, error_code=exc.code,
@@ -91,8 +92,10 @@ def _failure(outcome: Outcome[Any]) -> StudioError | None:
     result: EditResult = outcome.result
     if result.error is None:
         return None
-    return GenerationFailed(f"the edit failed: {result.error}",
-                            details={"job_id": outcome.job_id, "engine": result.engine})
+    details: dict[str, Any] = {"job_id": outcome.job_id, "engine": result.engine}
+    if result.resume_id:
+        details["resume_id"] = result.resume_id
+    return GenerationFailed(f"the edit failed: {result.error}", details=details)
 
 
 async def prepare_edit(
