@@ -141,3 +141,29 @@ async def test_limits_refuse_before_money_moves(edit_api: EditApi) -> None:
     assert refused.status_code == 422
     assert refused.json()["error"]["details"]["field"] == "image"
     assert edit_api.stability.requests("POST") == []
+
+
+async def test_preflight_quotes_an_edit_and_spends_nothing(edit_api: EditApi) -> None:
+    source = await edit_api.upload(png(256, 192))
+    response = await edit_api.client.post(
+        "/api/image-studio/edit/preflight", headers=edit_api.headers,
+        json={"asset_id": source, "op": "search-and-recolor", "prompt": "red",
+              "select_prompt": "the car", "degrees": 5})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["can_proceed"] and body["engine"] == "stability/search-and-recolor"
+    assert body["quote"]["micros"] == load_operations()["stability/search-and-recolor"].price_micros
+    assert body["operation"] == "image_edit" and body["warnings"] == [
+        "search-and-recolor ignores degrees"]
+    free = await edit_api.upload(png(256, 192), edit_api.free_headers)
+    for _ in range(5):
+        done = await edit_api.client.post("/api/image-studio/edit", headers=edit_api.free_headers,
+                                          json={"asset_id": free, "op": "blur"})
+        assert done.status_code == 200
+    refused = (await edit_api.client.post(
+        "/api/image-studio/edit/preflight", headers=edit_api.free_headers,
+        json={"asset_id": free, "op": "blur"})).json()
+    assert refused["can_proceed"] is False
+    assert edit_api.stability.requests("POST") == []
+    usage = await edit_api.usage()
+    assert usage["balance"]["micros"] == CREDIT  # type: ignore[index]

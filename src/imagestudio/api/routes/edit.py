@@ -20,6 +20,7 @@ from imagestudio.api.schemas import PathId
 from imagestudio.assets.library import to_public
 from imagestudio.assets.schemas import AssetPublic
 from imagestudio.assets.versions import revert, versions
+from imagestudio.credits.schemas import CreditCheckPublic
 from imagestudio.edit.schemas import EditRequest, EditResult
 from imagestudio.errors import InvalidRequest, PayloadTooLarge
 from imagestudio.studio.edit import prepare_edit, prepare_upload, store_upload
@@ -112,6 +113,24 @@ async def edit(
         **dict(outcome.result), job_id=outcome.job_id, asset_id=asset.id if asset else None,
         url=state.file_url(http, asset.id, asset.file_key) if asset else None,
     )
+
+
+class EditPreflight(CreditCheckPublic):
+    engine: str
+    warnings: list[str]
+
+
+@router.post("/edit/preflight", response_model=EditPreflight,
+             responses=error_responses(401, 404, 413, 422))
+async def preflight(body: EditRequest, user: UserDep, state: StateDep) -> EditPreflight:
+    """What ``POST /edit`` would decide for this library image now (engine, price,
+    quota and balance after, reasons it would be refused); nothing spent or held. A
+    mask is checked when given by ``mask_asset_id``."""
+    persistence = state.persistence
+    call = await prepare_edit(persistence.library, persistence.store, user.user_id, body)
+    priced, check = await persistence.workflow.check(state.services.editing, user, call)
+    return EditPreflight(**dict(check), engine=priced.plan.operation.id,
+                         warnings=list(priced.plan.warnings))
 
 
 @router.get("/edit/operations", response_model=list[OperationPublic],
