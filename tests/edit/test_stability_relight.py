@@ -98,3 +98,23 @@ async def test_a_resumed_relight_through_the_api_charges_once(edit_api: EditApi)
                                              "resume_id": earlier.json()["id"]})
     assert wrong.status_code == 422
     assert wrong.json()["error"]["details"]["field"] == "resume_id"
+
+
+async def test_a_timed_out_relight_costs_nothing_and_names_its_resume_id(
+    edit_api: EditApi,
+) -> None:
+    source = await edit_api.upload(png(128, 96))
+    edit_api.stability.creative_polls = 10_000  # never ready within the poll budget
+    editor = edit_api.services.editor
+    client = editor._clients["stability"]._client  # type: ignore[attr-defined]
+    client._poll_timeout_s = 0.0
+    response = await edit_api.client.post("/api/image-studio/edit", headers=edit_api.headers,
+                                          json={"asset_id": source,
+                                                "op": "replace-background-and-relight",
+                                                "background_prompt": "a beach"})
+    assert response.status_code == 502, response.text
+    resume_id = response.json()["error"]["details"]["resume_id"]
+    assert len(resume_id) == 64
+    usage = await edit_api.usage()
+    assert usage["balance"]["micros"] == CREDIT  # type: ignore[index]
+    assert usage["held"]["micros"] == 0  # type: ignore[index]
