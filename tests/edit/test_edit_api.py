@@ -182,3 +182,19 @@ async def test_versions_and_revert(edit_api: EditApi) -> None:
                                          headers=edit_api.headers, json={"to": stranger})
     assert refused.status_code == 422
     assert refused.json()["error"]["details"]["field"] == "to"
+
+
+async def test_a_keyed_retry_replays_the_first_edit(edit_api: EditApi) -> None:
+    source = await edit_api.upload(png(64, 48))
+    headers = {**edit_api.headers, "Idempotency-Key": "edit-once-1"}
+    body = {"asset_id": source, "op": "flip", "direction": "vertical"}
+    first = await edit_api.client.post(EDIT, headers=headers, json=body)
+    again = await edit_api.client.post(EDIT, headers=headers, json=body)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["job_id"] == first.json()["job_id"]
+    assert again.json()["asset_id"] == first.json()["asset_id"]
+    usage = await edit_api.usage()
+    assert usage["quotas"]["image_edit"]["used"] == 1  # type: ignore[index]
+    other = await edit_api.client.post(EDIT, headers=headers,
+                                       json={**body, "direction": "horizontal"})
+    assert other.status_code == 409
