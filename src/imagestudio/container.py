@@ -25,6 +25,9 @@ from imagestudio.credits.plans import PlanTable
 from imagestudio.credits.shared_rate import SharedRateLimiter
 from imagestudio.credits.wiring import Credits, build_credits
 from imagestudio.db.session import Database, is_sqlite
+from imagestudio.edit.operations import load_operations
+from imagestudio.edit.service import EditClient, Editor
+from imagestudio.edit.vendors import OpenAIEdits, StabilityEdits
 from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.generation.service import GenerationService
@@ -37,10 +40,13 @@ from imagestudio.optimize.upscale import Upscaler, load_modes
 from imagestudio.providers._http import build_http_client
 from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
+from imagestudio.providers.openai_edit import OpenAIEditor
 from imagestudio.providers.registry import build_providers
+from imagestudio.providers.stability_edit import StabilityEditor
 from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
+from imagestudio.studio.edit import Editing, editing
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
 from imagestudio.studio.job_kinds import image_generation_job
 from imagestudio.studio.job_queue import Housekeeping, build_app, conninfo, defer_in
@@ -153,6 +159,8 @@ class Services:
     optimization: Optimization
     upscaling: Upscaling
     transform: Transform
+    editor: Editor
+    editing: Editing
     http_clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     persistence: Persistence | None = None
@@ -231,6 +239,17 @@ def build_services(
     optimizer = OptimizerService(
         catalog, rendition_engine, load_rules(), max_pixels=OPTIMIZE_MAX_PIXELS
     )
+    edit_clients: dict[str, EditClient] = {}
+    if "stability" in clients:
+        edit_clients["stability"] = StabilityEdits(StabilityEditor(
+            # §1.6: polling more than once per 10 s may be rate-limited
+            settings.provider("stability"), client=clients["stability"],
+            poll_interval_s=10.0, poll_timeout_s=120.0))
+    if "openai" in clients:
+        edit_clients["openai"] = OpenAIEdits(OpenAIEditor(
+            settings.provider("openai"), client=clients["openai"]))
+    editor = Editor(catalog, load_operations(), max_source_pixels=OPTIMIZE_MAX_PIXELS,
+                    clients=edit_clients, configured=frozenset(ready))
     return Services(
         settings=settings,
         catalog=catalog,
@@ -256,6 +275,8 @@ def build_services(
             configured=frozenset(ready),
         )),
         transform=transform(VideoService(catalog)),
+        editor=editor,
+        editing=editing(editor),
         http_clients=clients,
         persistence=persistence
         or (

@@ -28,9 +28,11 @@ from imagestudio.api.routes import (
     catalog,
     collections,
     credits,
+    edit,
     health,
     jobs,
     openai_compat,
+    openai_edits,
     optimize,
     studio,
     transform,
@@ -122,8 +124,10 @@ def create_app(
     def limit_for(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
             return server.max_upload_bytes + MULTIPART_OVERHEAD
-        if scope["method"] == "POST" and scope["path"] == transform.TRANSFORM_PATH:
-            return 2 * server.max_upload_bytes + MULTIPART_OVERHEAD  # image and audio
+        if scope["method"] == "POST" and scope["path"] in (transform.TRANSFORM_PATH,
+                                                           edit.EDIT_PATH,
+                                                           openai_edits.EDITS_PATH):
+            return 2 * server.max_upload_bytes + MULTIPART_OVERHEAD  # two files
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
@@ -134,8 +138,8 @@ def create_app(
     observability.install(app, token)
     app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
     # The two create routes first: every request is matched against the routers in order.
-    for module in (studio, openai_compat, transform, assets, health, credits, catalog,
-                   collections, optimize, upscale, jobs, webhooks):
+    for module in (studio, openai_compat, openai_edits, transform, assets, health, credits, catalog,
+                   collections, optimize, upscale, edit, jobs, webhooks):
         app.include_router(module.router)
     app.include_router(ui.build_router(settings))
     mount_web_ui(app)

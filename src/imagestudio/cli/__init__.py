@@ -16,6 +16,7 @@ from imagestudio.cli import (
     credits,
     db,
     doctor,
+    edit,
     emulate,
     optimize,
     providers,
@@ -34,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (create, optimize, upscale, transform, catalog, providers, serve, accounts,
+for module in (create, optimize, upscale, edit, transform, catalog, providers, serve, accounts,
                assets, credits, db, doctor, emulate, worker):
     module.register(app)
 

@@ -18,8 +18,9 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from imagestudio.emulators import openai_edits as edits
 from imagestudio.emulators._base import (
     GARBAGE_JSON,
     Emulator,
@@ -161,6 +162,8 @@ class OpenAIEmulator(Emulator):
         return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == edits.PATH:
+            return self._edit(request)
         if request.method != "POST" or request.url.path != f"{self.base_path}/images/generations":
             return self.error_response(404, f"Invalid URL ({request.method} {request.url.path})")
         denied = self._auth(request)
@@ -175,6 +178,33 @@ class OpenAIEmulator(Emulator):
             return self.error_response(404, f"The model `{model}` has been deprecated.")
         if model not in FIXED_SIZE_MODELS | FREE_SIZE_MODELS:
             return self._invalid("model", f"Invalid value: '{model}'.")
+        problems = _problems(body)
+        if problems:
+            return self._invalid(*problems[0])
+        if self.take("reject"):
+            payload = self.error_body(400, _SAFETY)
+            payload["error"]["code"] = "moderation_blocked"
+            return json_response(400, payload)
+        return self._images(body)
+
+    def _edit(self, request: httpx.Request) -> httpx.Response:
+        """§5.3: the generation rules on the text fields, then the edit's own."""
+        denied = self._auth(request)
+        if denied is not None:
+            return denied
+        try:
+            fields, _ = edits.read_edit(request.headers.get("content-type", ""),
+                                        request.content)
+            if "model" not in fields:
+                fields["model"] = "gpt-image-1.5"  # §5.3's default
+            try:
+                body = ImagesGenerateRequest.model_validate(fields)
+            except ValidationError as exc:
+                raise edits.problem_of(exc) from exc
+        except edits.EditProblem as exc:
+            return self._invalid(exc.param, exc.message)
+        if body.model_name not in FIXED_SIZE_MODELS | FREE_SIZE_MODELS:
+            return self._invalid("model", f"Invalid value: '{body.model_name}'.")
         problems = _problems(body)
         if problems:
             return self._invalid(*problems[0])

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from imagestudio.emulators import stability_edit as edit
 from imagestudio.emulators import stability_upscale as upscale
 from imagestudio.emulators._base import (
     GARBAGE_BYTES,
@@ -69,7 +70,9 @@ SIZES_CORE: dict[str, tuple[int, int]] = {
     for ratio, (w, h) in SIZES_1MP.items()
 }
 MAX_BODY_BYTES = 10 * 1024 * 1024
-_FILE_FIELDS = {"image"}  # generate (img2img) and upscale
+_FILE_FIELDS = {  # generate (img2img), upscale and edit
+    "image", "mask", "subject_image", "background_reference", "light_reference",
+}
 _MODERATION = (
     "Your request was flagged by our content moderation system, as a result your request was "
     "denied and you were not charged."
@@ -176,11 +179,13 @@ class StabilityEmulator(Emulator):
             "errors": [message],
         }
 
-    creative_polls: int = 2  # 202 answers before a creative upscale's result is ready
+    creative_polls: int = 2  # 202 answers before an async (creative, relight) result
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if upscale.is_upscale(request) and request.method == "POST":
             return self._upscale(request)
+        if edit.is_edit(request) and request.method == "POST":
+            return self._edit(request)
         if request.url.path.startswith(upscale.RESULTS) and request.method == "GET":
             return self._result(request)
         route = _ENDPOINTS.get(request.url.path)
@@ -219,6 +224,29 @@ class StabilityEmulator(Emulator):
         prompt = getattr(form, "prompt", "upscale")
         job = _Upscaled(prompt=prompt, output_format=form.output_format)
         if request.url.path == upscale.CREATIVE:  # async: 200 {id}, then poll the results
+            job_id = self.next_id(64)
+            self._jobs[job_id] = (request.headers.get("authorization", ""), job, size,
+                                  self.creative_polls)
+            return json_response(200, {"id": job_id})
+        return self._image(request, job, size)
+
+    def _edit(self, request: httpx.Request) -> httpx.Response:
+        """§1.7's synchronous edits: raw bytes (or JSON), at the input's size."""
+        if len(request.content) > MAX_BODY_BYTES:
+            return self.error_response(413)
+        try:
+            _validate_accept(request)
+            form, size = edit.validate(request.url.path, read_form(request))
+        except InvalidBody as exc:
+            return json_response(
+                400, {"id": self.next_id(), "name": "bad_request", "errors": exc.messages}
+            )
+        if not self.bearer_ok(request):
+            return self.error_response(401)
+        if self.take("reject"):
+            return self.error_response(403)
+        job = _Upscaled(prompt=form.label, output_format=form.output_format, seed=form.seed)
+        if request.url.path == edit.RELIGHT:  # async: 200 {id}, then poll the results
             job_id = self.next_id(64)
             self._jobs[job_id] = (request.headers.get("authorization", ""), job, size,
                                   self.creative_polls)

@@ -1,0 +1,129 @@
+"""What an edit takes and gives back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from imagestudio.edit.operations import OpName
+from imagestudio.imaging.formats import OutputFormat
+
+HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+MAX_SIDE = 8192
+
+
+class EditRequest(BaseModel):
+    """Edit one image. ``asset_id`` names a library image (an upload sends the file
+    instead). Each operation reads only its own fields; one it ignores is a warning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asset_id: str | None = Field(default=None, min_length=1, max_length=32,
+                                 description="A library image (omit when uploading one).")
+    op: OpName = Field(description="The operation (GET /api/image-studio/edit/operations).")
+    engine: str | None = Field(
+        default=None, max_length=60,
+        description="An operation id such as stability/inpaint; default: the first "
+                    "available engine for the operation.")
+    mask_asset_id: str | None = Field(
+        default=None, min_length=1, max_length=32,
+        description="A library PNG mask (white or opaque = edit, black or transparent = "
+                    "keep), the image's size.")
+    prompt: str | None = Field(default=None, min_length=1, max_length=10_000)
+    negative_prompt: str | None = Field(default=None, max_length=10_000)
+    search_prompt: str | None = Field(default=None, min_length=1, max_length=10_000,
+                                      description="search-and-replace: what to find.")
+    select_prompt: str | None = Field(default=None, min_length=1, max_length=10_000,
+                                      description="search-and-recolor: what to recolour.")
+    left: int = Field(default=0, ge=0, le=2000, description="outpaint: pixels to add.")
+    right: int = Field(default=0, ge=0, le=2000)
+    up: int = Field(default=0, ge=0, le=2000)
+    down: int = Field(default=0, ge=0, le=2000)
+    seed: int | None = Field(default=None, ge=0, le=4_294_967_294)
+    background_prompt: str | None = Field(
+        default=None, min_length=1, max_length=10_000,
+        description="replace-background-and-relight: the new background.")
+    light_source_direction: Literal["left", "right", "above", "below"] | None = None
+    resume_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="replace-background-and-relight: the id a timed-out edit returned; "
+                    "polls it again instead of submitting (and paying for) a new one.")
+    # local operations
+    x: int | None = Field(default=None, ge=0, le=65535, description="crop: box left.")
+    y: int | None = Field(default=None, ge=0, le=65535, description="crop: box top.")
+    width: int | None = Field(default=None, ge=1, le=MAX_SIDE,
+                              description="crop: box width; resize: target width.")
+    height: int | None = Field(default=None, ge=1, le=MAX_SIDE)
+    template_id: str | None = Field(
+        default=None, max_length=100,
+        description="crop: cut to this template's exact size, centred on the focal point.")
+    degrees: float | None = Field(default=None, ge=-360, le=360,
+                                  description="rotate: counter-clockwise.")
+    direction: Literal["horizontal", "vertical"] | None = Field(default=None,
+                                                                description="flip.")
+    brightness: float = Field(default=1.0, ge=0, le=3, description="adjust: 1 = unchanged.")
+    contrast: float = Field(default=1.0, ge=0, le=3)
+    saturation: float = Field(default=1.0, ge=0, le=3)
+    warmth: float = Field(default=0.0, ge=-1, le=1, description="adjust: -1 cool .. 1 warm.")
+    amount: float = Field(default=1.0, gt=0, le=5, description="sharpen: strength.")
+    radius: float = Field(default=2.0, gt=0, le=100,
+                          description="blur; background: the blur behind the cut-out.")
+    colour: str | None = Field(default=None, pattern=HEX_COLOUR,
+                               description="background: a solid colour (else blurred).")
+    format: OutputFormat | None = Field(
+        default=None, description="Default: PNG when the result has transparency or "
+                                  "the source is PNG, else JPEG.")
+
+
+class SourceImage(BaseModel):
+    """The source as the surface loaded it; ``data`` is never serialised (the id and the
+    digest stand for it in job rows and idempotency keys)."""
+
+    asset_id: str
+    sha256: str
+    width: int
+    height: int
+    data: bytes = Field(exclude=True, repr=False)
+
+
+@dataclass(frozen=True)
+class EditedFile:
+    """An edit's output as the asset recorder takes it."""
+
+    data: bytes
+    media_type: str
+    extension: str
+    width: int
+    height: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class EditCall(BaseModel):
+    """What the workflow runs: the request, its loaded source and mask."""
+
+    request: EditRequest
+    source: SourceImage
+    source_media_type: str
+    mask: bytes | None = Field(default=None, exclude=True, repr=False)
+    mask_empty: bool = False
+
+
+class EditResult(BaseModel):
+    source_asset_id: str
+    op: str
+    engine: str
+    provider: str
+    model: str
+    cost_micros: int
+    width: int
+    height: int
+    format: OutputFormat
+    bytes: int
+    render_ms: float
+    warnings: list[str] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why a vendor edit failed.")
+    resume_id: str | None = Field(
+        default=None, description="A relight still running: send it back as resume_id to "
+                                  "collect it without paying twice.")

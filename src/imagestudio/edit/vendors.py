@@ -1,0 +1,76 @@
+"""Vendor edit clients as the editor calls them: the request's fields mapped onto each
+vendor's form (only the fields the endpoint documents; the rest were warned about)."""
+
+from __future__ import annotations
+
+import io
+from typing import cast
+
+from imagestudio.edit.operations import EditOperation
+from imagestudio.edit.schemas import EditCall
+from imagestudio.imaging.formats import OutputFormat
+from imagestudio.providers.base import GeneratedImage
+from imagestudio.providers.openai_edit import OpenAIEditor
+from imagestudio.providers.stability_edit import EditEndpoint, StabilityEditor
+
+_STABILITY_FIELDS: dict[str, tuple[str, ...]] = {
+    "erase": ("seed",),
+    "inpaint": ("prompt", "negative_prompt", "seed"),
+    "outpaint": ("prompt", "left", "right", "up", "down", "seed"),
+    "search-and-replace": ("prompt", "search_prompt", "negative_prompt", "seed"),
+    "search-and-recolor": ("prompt", "select_prompt", "negative_prompt", "seed"),
+    "remove-background": (),
+    "replace-background-and-relight": ("background_prompt", "light_source_direction",
+                                       "negative_prompt", "seed"),
+}
+
+
+class StabilityEdits:
+    """:class:`~imagestudio.edit.service.EditClient` over Stability's §1.7 endpoints."""
+
+    def __init__(self, client: StabilityEditor) -> None:
+        self._client = client
+
+    async def edit(self, operation: EditOperation, call: EditCall, *,
+                   output_format: OutputFormat) -> GeneratedImage:
+        request = call.request
+        fields: dict[str, str] = {"output_format": output_format}
+        for name in _STABILITY_FIELDS[operation.op]:
+            value = getattr(request, name)
+            if value is not None and value != 0:  # 0 is the vendor default (seed: random)
+                fields[name] = str(value)
+        if operation.op == "replace-background-and-relight":
+            return await self._client.relight(
+                None if request.resume_id else call.source.data, fields,
+                resume_id=request.resume_id)
+        endpoint = cast(EditEndpoint, operation.op)
+        return await self._client.edit(endpoint, call.source.data, fields, mask=call.mask)
+
+
+def openai_mask(mask: bytes) -> bytes:
+    """A white-is-edit grey mask as OpenAI takes it: RGBA, alpha 0 where to edit."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(mask)) as grey:
+        alpha = ImageOps.invert(grey.convert("L"))
+    rgba = Image.new("RGBA", alpha.size, (0, 0, 0, 255))
+    rgba.putalpha(alpha)
+    buffer = io.BytesIO()
+    rgba.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class OpenAIEdits:
+    """:class:`~imagestudio.edit.service.EditClient` over OpenAI's image edits (§5.3),
+    at medium quality (the catalog's price)."""
+
+    def __init__(self, client: OpenAIEditor) -> None:
+        self._client = client
+
+    async def edit(self, operation: EditOperation, call: EditCall, *,
+                   output_format: OutputFormat) -> GeneratedImage:
+        assert operation.model is not None and call.request.prompt is not None
+        mask = openai_mask(call.mask) if call.mask is not None else None
+        return await self._client.edit(operation.model, [call.source.data],
+                                       call.request.prompt, mask=mask,
+                                       output_format=output_format)
