@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -35,5 +36,28 @@ def test_inline_images_write_what_the_encoder_would() -> None:
     out = inline.render(reply, exclude_none=True)
     assert out == expected.model_dump_json(exclude_none=True).encode()
     assert [base64.b64decode(i["b64_json"]) for i in json.loads(out)["data"]] == images
-    response = inline.response(reply)
-    assert response.media_type == "application/json" and response.body == out
+    assert b"".join(inline.parts(reply, exclude_none=True)) == out
+
+
+async def test_the_reply_is_sent_in_pieces_with_their_total_length() -> None:
+    images = [os.urandom(3_000_000), os.urandom(10)]
+    inline = InlineImages()
+    reply = Reply(created=1, data=[Item(b64_json=inline.slot(d)) for d in images])
+    encoded = [base64.b64encode(d) for d in images]
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("a response does not read the request")
+
+    await inline.response(reply)({"type": "http"}, receive, send)
+    start, *bodies = sent
+    headers = dict(start["headers"])
+    body = b"".join(b["body"] for b in bodies)
+    assert body == inline.render(reply)
+    assert headers[b"content-length"] == str(len(body)).encode()
+    assert headers[b"content-type"] == b"application/json"
+    assert [b["more_body"] for b in bodies] == [True] * (len(bodies) - 1) + [False]
+    assert any(b["body"] is not None and b["body"] == encoded[0] for b in bodies)

@@ -192,6 +192,10 @@ def test_pixel_check_accepts_what_decoders_read(name):
     assert _pillow_reads(data)
 
 
+def _flip_last(stream: bytes) -> bytes:
+    return stream[:-1] + bytes([stream[-1] ^ 1])
+
+
 def _corruptions() -> dict[str, bytes]:
     good = _pillow_png(_noise(37, 23, "RGB"))
     rows = bytearray(_inflated(good))
@@ -206,6 +210,7 @@ def _corruptions() -> dict[str, bytes]:
         "a row too many": _rebuilt(good, zlib.compress(bytes(rows) + bytes(stride))),
         "unknown filter": _rebuilt(good, zlib.compress(bytes(bad_filter))),
         "not zlib": _rebuilt(good, b"\x00" * 64),
+        "bad zlib checksum": _rebuilt(good, _flip_last(zlib.compress(bytes(rows)))),
         "no palette": png.SIGNATURE + no_palette,
     }
 

@@ -119,6 +119,17 @@ def test_a_large_png_within_the_caps_is_checked_in_bounded_memory() -> None:
     assert peak < 3 * png.INFLATE_STEP
 
 
+@pytest.mark.parametrize("row", [0, 299, 700, 1499])
+def test_an_unknown_filter_type_is_found_in_any_inflate_step(row: int) -> None:
+    stride = 1 + 3 * 1000
+    rows = bytearray(stride * 1500)  # 4.5 MB: several inflate steps, rows straddling them
+    assert len(rows) > 3 * png.INFLATE_STEP
+    validate_image(_png_of(1000, 1500, 8, 2, bytes(rows)), VENDOR)
+    rows[row * stride] = 5
+    with pytest.raises(ImageDecodeError, match="unknown filter"):
+        validate_image(_png_of(1000, 1500, 8, 2, bytes(rows)), VENDOR)
+
+
 def test_the_pixel_cap_applies_before_anything_is_read() -> None:
     with pytest.raises(ImageTooLarge, match="limit is 9999 pixels"):
         validate_image(_encoded("PNG", (100, 100)), ImageLimits(max_pixels=9_999))

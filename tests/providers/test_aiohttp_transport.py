@@ -89,6 +89,36 @@ async def test_request_and_response_pass_through_unchanged(serve) -> None:  # ty
     assert request.endswith((b'{"a":1}', b'{"a": 1}'))
 
 
+@pytest.mark.parametrize("bypassed", [False, True], ids=["proxied", "no-proxy"])
+async def test_proxies_come_from_the_environment(serve, monkeypatch, bypassed: bool) -> None:  # type: ignore[no-untyped-def]
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await _read_request(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+    base = await serve(proxy)
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", base)
+    # "vendor.test" is reachable only through the proxy; with NO_PROXY naming it, the
+    # client connects to it directly, which fails before anything is sent.
+    monkeypatch.setenv("NO_PROXY", "vendor.test" if bypassed else "elsewhere.test")
+    async with build_http_client(_settings()) as client:
+        request = httpx.Request("POST", "http://vendor.test:8080/v1/x?a=b", json={"a": 1})
+        if bypassed:
+            with pytest.raises(ProviderUnavailable):
+                await send(client, request, provider="t", creates_work=True)
+        else:
+            response = await send(client, request, provider="t", creates_work=True)
+            assert response.content == b"ok"
+    if bypassed:
+        assert seen == []
+    else:
+        assert seen[0].lower().startswith(b"post http://vendor.test:8080/v1/x?a=b http/1.1")
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -68,20 +68,27 @@ def _build_request(request: ProviderRequest, *, base_url: str, api_key: str) -> 
     )
 
 
-async def _parse_response(response: httpx.Response, body: Any) -> ProviderResult:
-    """``ImagesResponse``: base64 images plus optional ``usage`` (§5.5)."""
+async def _parse_response(request_id: str | None, body: Any) -> ProviderResult:
+    """``ImagesResponse``: base64 images plus optional ``usage`` (§5.5).
+
+    Every image is decoded before the first is validated, and its base64 text is taken out
+    of ``body`` as it is decoded, so only the decoded bytes stay alive while validation
+    runs in a worker thread (about 3 MB per image instead of 11 MB with the body).
+    """
     items = body.get("data") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         raise ProviderProtocolError("openai: response has no data[]", provider=NAME)
+    decoded = [
+        b64decode(item.pop("b64_json", None) if isinstance(item, dict) else None, provider=NAME)
+        for item in items
+    ]
     images = []
-    for item in items:
-        encoded = item.get("b64_json") if isinstance(item, dict) else None
-        data = b64decode(encoded, provider=NAME)
-        images.append(await verified_image(data, provider=NAME))
+    while decoded:
+        images.append(await verified_image(decoded.pop(0), provider=NAME))
     usage = body.get("usage")
     return ProviderResult(
         images=images,
-        request_id=response.headers.get("x-request-id"),
+        request_id=request_id,
         usage=ProviderUsage(
             images_billed=len(images), tokens=_tokens(usage if isinstance(usage, dict) else {})
         ),
@@ -148,4 +155,6 @@ class OpenAIProvider(HttpProvider):
         response = await self._send(http_request, creates_work=True)
         if response.status_code != 200:
             raise _map_error(response, secret=self._settings.api_key)
-        return await _parse_response(response, self._json(response))
+        body, request_id = self._json(response), response.headers.get("x-request-id")
+        del response  # the vendor's body (megabytes) is not needed past its JSON
+        return await _parse_response(request_id, body)
