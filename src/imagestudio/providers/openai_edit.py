@@ -34,4 +34,6 @@ class OpenAIEditor(HttpProvider):
         response = await self._send(request, creates_work=True)
         if response.status_code != 200:
             raise _map_error(response, secret=self._settings.api_key)
-        return (await _parse_response(response, self._json(response))).images[0]
+        body, request_id = self._json(response), response.headers.get("x-request-id")
+        del response  # the vendor's body (megabytes) is not needed past its JSON
+        return (await _parse_response(request_id, body)).images[0]
