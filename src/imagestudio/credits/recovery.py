@@ -4,11 +4,10 @@ A hold older than ``hold_timeout_s`` that is still open belongs to an operation 
 no longer be running (its whole time budget is far shorter). What the operation delivered
 before it stopped is captured at the held per-unit price; units it sent to the vendor but
 never recorded are released to the user as ``vendor_loss`` (the house bears the vendor's
-bill); the rest is released, and an
-in-progress idempotency key is dropped (nothing delivered: a retry runs again) or
-completed (so a retry cannot charge twice). What counts as delivered, and what else to
-update in the same transaction, is the caller's: the use-case layer passes ``delivered``
-and ``settled``.
+bill); the rest is released, and an in-progress idempotency key is dropped (nothing
+delivered: a retry runs again) or completed (so a retry cannot charge twice). What counts
+as delivered or lost, and what else to update in the same transaction, is the caller's:
+the use-case layer passes ``delivered``, ``lost`` and ``settled``.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ class HttpProvider:
         try:
             response = await send(self._client, request, provider=self.name, creates_work=True,
                                   follow_redirects=follow_redirects)
-        except ProviderUnavailable:  # it never left: nothing to bill
+        except (ProviderUnavailable, ProviderNotConfigured):  # it never left: nothing billed
             await after_unbilled_send(self.name)
             raise
         if not response.is_success:  # answered with an error status: not billed
