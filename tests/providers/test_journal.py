@@ -12,6 +12,7 @@ from tests.providers.test_wavespeed import IDEOGRAM_REQUEST, FakeClock, make, po
 
 from imagestudio.emulators.wavespeed import WaveSpeedEmulator
 from imagestudio.errors import StudioError
+from imagestudio.providers.errors import ProviderUnavailable
 from imagestudio.providers.journal import journal_scope, unit_scope
 
 
@@ -29,6 +30,9 @@ class Journal:
         if self.refuse:
             raise Refused("not again")
         self.log.append(("sent", unit, provider))
+
+    async def unbilled(self, unit: int, provider: str) -> None:
+        self.log.append(("unbilled", unit, provider))
 
     async def vendor_job(self, unit: int, provider: str, job_id: str) -> None:
         self.log.append(("job", unit, job_id))
@@ -69,3 +73,19 @@ async def test_a_refused_send_never_reaches_the_vendor() -> None:
         assert emulator.requests("POST") == []
         await provider.generate(IDEOGRAM_REQUEST)  # no journal outside a job: sent as ever
     assert len(emulator.requests("POST")) == 1
+
+
+async def test_a_send_answered_with_an_error_status_is_unmarked_a_billed_one_stays() -> None:
+    emulator = WaveSpeedEmulator("ws-test-key", polls_before_done=0)
+    emulator.fail_next(503, method="POST")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(emulator)) as client:
+        provider = make(client, FakeClock())
+        journal = Journal()
+        with journal_scope(journal), unit_scope(1):
+            with pytest.raises(ProviderUnavailable):
+                await provider.generate(IDEOGRAM_REQUEST)  # answered 503: not billed
+            await provider.generate(IDEOGRAM_REQUEST)
+    (job_id,) = emulator.jobs
+    assert journal.log == [("sent", 1, "wavespeed"), ("unbilled", 1, "wavespeed"),
+                           ("sent", 1, "wavespeed"), ("job", 1, job_id)]
+    assert len(emulator.paid) == 1

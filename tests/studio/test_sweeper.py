@@ -10,6 +10,7 @@ from imagestudio.api.schemas import StudioCreateRequest
 from imagestudio.assets.recorder import AssetRecorder, new_asset
 from imagestudio.db.base import utcnow
 from imagestudio.db.models import Generation
+from imagestudio.studio.unit_journal import SendJournal
 from imagestudio.studio.workflow import Started
 
 
@@ -102,3 +103,31 @@ async def _store_first_image(studio: Studio, started: Started[Any]) -> None:
                       width=image.width, height=image.height, metadata=image.metadata,
                       now=utcnow())
     await studio.persistence.db.write(lambda conn: recorder.insert(conn, [asset]))
+
+
+async def test_a_unit_sent_but_never_recorded_is_vendor_billed_lost_work(studio: Studio) -> None:
+    """The process died with unit 0 stored, unit 1 sent (its vendor bills it), unit 2
+    sent but answered with an error (not billed) and unit 3 never sent: the sweep
+    charges unit 0, books unit 1 as ``vendor_loss`` (released to the user: the house's
+    cost) and releases the rest."""
+    yan = await studio.user("yan", plan="pro", credit=5 * FLUX_MICROS)
+    started = await _abandoned(studio, "yan", 4)
+    await _store_first_image(studio, started)
+    journal = SendJournal(studio.persistence.db, started.job_id)
+    await journal.sending(1, "huggingface")
+    await journal.sending(2, "huggingface")
+    await journal.unbilled(2, "huggingface")
+    studio.clock.advance(hours=1)
+
+    report = await studio.persistence.sweeper.sweep()
+
+    assert (report.holds, report.captured_micros, report.vendor_lost_units) == (
+        1, FLUX_MICROS, 1)
+    ledger = await studio.ledger(yan)
+    rows = {e["kind"]: e for e in ledger if e["kind"] in ("capture", "vendor_loss", "release")}
+    assert rows["vendor_loss"]["amount"]["micros"] == 0
+    assert rows["vendor_loss"]["held"]["micros"] == -FLUX_MICROS
+    assert rows["vendor_loss"]["quantity"] == 1 and rows["release"]["quantity"] == 2
+    usage = await studio.usage(yan)
+    assert usage["balance"]["micros"] == 4 * FLUX_MICROS and usage["held"]["micros"] == 0
+    (await studio.books()).assert_balanced()

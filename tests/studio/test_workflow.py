@@ -23,6 +23,8 @@ from imagestudio.assets.store import LocalAssetStore
 from imagestudio.db.models import Asset, Delivery, Generation
 from imagestudio.db.session import Database
 from imagestudio.generation.schemas import CreateRequest
+from imagestudio.providers.errors import ProviderBadRequest, ProviderOutcomeUnknown
+from imagestudio.studio import job_rows
 from imagestudio.studio.contracts import UnitEvent
 from imagestudio.studio.workflow import Started, UnrecordedOutcome, Workflow
 
@@ -231,4 +233,34 @@ async def test_text_the_database_refuses_never_loses_a_paid_image(studio: Studio
 
     assert (await studio.usage(eve))["balance"]["micros"] == 8 * FLUX_MICROS
     await _every_file_has_a_row(studio)
+    (await studio.books()).assert_balanced()
+
+
+async def test_a_unit_whose_outcome_is_unknown_is_booked_as_vendor_loss_not_charged(
+    studio: Studio,
+) -> None:
+    """Every create journals its paid sends: a unit sent whose answer never came (the
+    vendor may have billed it) costs the user nothing and is the house's ``vendor_loss``;
+    a unit the vendor answered with an error is neither."""
+    di = await studio.user("di", plan="pro", credit=10 * FLUX_MICROS)
+    studio.hf.script(
+        None,
+        ProviderOutcomeUnknown("no answer in time after the request was sent",
+                               provider="huggingface"),
+        ProviderBadRequest("refused", provider="huggingface"),
+    )
+    response = await studio.create(di, num_variations=3)
+    assert response.status_code == 200, response.text
+    generation_id = response.json()["generation_id"]
+
+    ledger = [e for e in await studio.ledger(di) if e["generation_id"] == generation_id]
+    kinds = {e["kind"]: e for e in ledger}
+    assert sorted(kinds) == ["capture", "hold", "release", "vendor_loss"]
+    assert kinds["vendor_loss"]["quantity"] == 1 and kinds["release"]["quantity"] == 1
+    assert kinds["vendor_loss"]["held"]["micros"] == -FLUX_MICROS
+    usage = await studio.usage(di)
+    assert usage["balance"]["micros"] == 9 * FLUX_MICROS and usage["held"]["micros"] == 0
+    async with studio.persistence.db.engine.connect() as conn:
+        sent = await conn.run_sync(lambda c: job_rows.sent_units(c, generation_id))
+    assert sorted(sent) == [0, 1]  # unit 2's mark was cleared by the vendor's error answer
     (await studio.books()).assert_balanced()

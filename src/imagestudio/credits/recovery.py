@@ -2,11 +2,12 @@
 
 A hold older than ``hold_timeout_s`` that is still open belongs to an operation that can
 no longer be running (its whole time budget is far shorter). What the operation delivered
-before it stopped is captured at the held per-unit price; the rest is released, and an
-in-progress idempotency key is dropped (nothing delivered: a retry runs again) or
-completed (so a retry cannot charge twice). What counts as delivered, and what else to
-update in the same transaction, is the caller's: the use-case layer passes ``delivered``
-and ``settled``.
+before it stopped is captured at the held per-unit price; units it sent to the vendor but
+never recorded are released to the user as ``vendor_loss`` (the house bears the vendor's
+bill); the rest is released, and an in-progress idempotency key is dropped (nothing
+delivered: a retry runs again) or completed (so a retry cannot charge twice). What counts
+as delivered or lost, and what else to update in the same transaction, is the caller's:
+the use-case layer passes ``delivered``, ``lost`` and ``settled``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ Delivered = Callable[[Connection, repo.HoldRow], Sequence[Capture]]
 """What the hold's operation delivered before it stopped, as captures (≤ its quantity)."""
 Settled = Callable[[Connection, repo.HoldRow, Sequence[Capture]], None]
 """More work in the settling transaction (e.g. marking the job interrupted)."""
+Lost = Callable[[Connection, repo.HoldRow], int]
+"""How many of the hold's units were sent to the vendor (so billed) but never recorded."""
 
 
 @dataclass
@@ -38,6 +41,7 @@ class SweepReport:
     captured_micros: int = 0
     released_micros: int = 0
     keys_expired: int = 0
+    vendor_lost_units: int = 0
     hold_ids: list[str] = field(default_factory=list)
 
 
@@ -54,12 +58,14 @@ class Recovery:
         key_ttl_s: float = 86_400.0,
         delivered: Delivered = _nothing_delivered,
         settled: Settled | None = None,
+        lost: Lost | None = None,
     ) -> None:
         self._credits = credits
         self.hold_timeout_s = hold_timeout_s
         self.key_ttl_s = key_ttl_s
         self._delivered = delivered
         self._settled = settled
+        self._lost = lost
 
     async def sweep(self, *, older_than_s: float | None = None) -> SweepReport:
         """Settle every open hold older than ``older_than_s`` (default: the hold timeout)
@@ -78,6 +84,7 @@ class Recovery:
             report.hold_ids.append(hold.id)
             report.captured_micros += done[0]
             report.released_micros += done[1]
+            report.vendor_lost_units += done[2]
         cutoff = now - dt.timedelta(seconds=self.key_ttl_s)
         report.keys_expired = await db.write(lambda c: repo.expire_keys(c, cutoff))
         if report.holds:
@@ -85,14 +92,16 @@ class Recovery:
                         report.holds, report.captured_micros, report.released_micros)
         return report
 
-    def _recover(self, conn: Connection, hold: repo.HoldRow) -> tuple[int, int] | None:
+    def _recover(self, conn: Connection, hold: repo.HoldRow) -> tuple[int, int, int] | None:
         now = self._credits.clock()
         captures = list(self._delivered(conn, hold))[: hold.quantity]
-        if not repo.settle_hold(conn, hold, captures, now, actor="sweep"):
+        lost = 0 if self._lost is None else self._lost(conn, hold)
+        lost = max(0, min(lost, hold.quantity - len(captures)))
+        if not repo.settle_hold(conn, hold, captures, now, actor="sweep", lost=lost):
             return None
         if self._settled is not None:
             self._settled(conn, hold, captures)
         response = {"interrupted": {"delivered": len(captures)}} if captures else None
         repo.settle_keys_of_hold(conn, hold.id, response, hold.generation_id, now)
         captured = sum(c.micros for c in captures)
-        return captured, hold.amount_micros - captured
+        return captured, hold.amount_micros - captured, lost

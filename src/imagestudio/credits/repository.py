@@ -191,21 +191,27 @@ def close_hold(
 
 
 def settle_hold(
-    conn: Connection, hold: HoldRow, captures: Sequence[Capture], now: dt.datetime, actor: str
+    conn: Connection, hold: HoldRow, captures: Sequence[Capture], now: dt.datetime, actor: str,
+    *, lost: int = 0,
 ) -> bool:
     """Capture ``captures`` from ``hold`` and release the rest, once.
 
-    Gives back the quota of undelivered units and the spend not captured. Returns False
-    (and changes nothing) when the hold was settled before.
+    Gives back the quota of undelivered units and the spend not captured. ``lost`` units
+    were sent to the vendor (and so are taken as billed) but never delivered: their share
+    of the hold (the held per-unit price each) is released to the user in a ``vendor_loss``
+    row, the house's cost, so an operator report can sum it. Returns False (and changes
+    nothing) when the hold was settled before.
     """
     captured = sum(c.micros for c in captures)
+    lost = max(0, min(lost, hold.quantity - len(captures)))
+    lost_micros = min(lost * hold.per_unit_micros, hold.amount_micros - captured)
     if captured > hold.amount_micros:
         raise ValueError(f"hold {hold.id}: capturing {captured} of {hold.amount_micros}")
     if not close_hold(conn, hold, len(captures), captured, now):
         return False
-    released = hold.amount_micros - captured
+    released = hold.amount_micros - captured - lost_micros
     unbump(conn, hold.user_id, hold.period, hold.operation, hold.quantity - len(captures))
-    unbump(conn, hold.user_id, hold.period, "spend", released)
+    unbump(conn, hold.user_id, hold.period, "spend", released + lost_micros)
     if hold.amount_micros == 0:
         return True
     after = move(conn, hold.user_id, -captured, -hold.amount_micros, now)
@@ -216,14 +222,24 @@ def settle_hold(
                 asset_id=c.asset_id, model=c.model)
         for c in captures if c.micros
     ]
+    if lost_micros:
+        postings.append(Posting(
+            "vendor_loss", 0, -lost_micros, actor, note=VENDOR_LOSS_NOTE,
+            operation=hold.operation, quantity=lost, hold_id=hold.id,
+            generation_id=hold.generation_id,
+        ))
     if released:
         postings.append(Posting(
             "release", 0, -released, actor, operation=hold.operation,
-            quantity=hold.quantity - len(captures), hold_id=hold.id,
+            quantity=hold.quantity - len(captures) - lost, hold_id=hold.id,
             generation_id=hold.generation_id,
         ))
     append(conn, hold.user_id, postings, after, now)
     return True
+
+
+VENDOR_LOSS_NOTE = ("sent to the vendor, which bills it, but lost to an interruption: "
+                    "not charged to you; the studio bears the vendor's cost")
 
 
 def stale_holds(conn: Connection, created_before: dt.datetime) -> list[HoldRow]:

@@ -180,6 +180,7 @@ class CreditsService:
         *,
         response: dict[str, Any] | None,
         actor: str = "api",
+        lost: int = 0,
     ) -> None:
         """Capture ``captures`` from ``hold`` and release the rest, in the caller's transaction.
 
@@ -188,7 +189,8 @@ class CreditsService:
         before (by a sweep) is left alone: its results are then not charged twice.
         """
         now = self.clock()
-        if not repo.settle_hold(conn, hold.row, captures, now, actor=actor) and captures:
+        if (not repo.settle_hold(conn, hold.row, captures, now, actor=actor, lost=lost)
+                and captures):
             log.warning("hold %s was settled by a sweep before its request ended; "
                         "its results are not charged", hold.row.id)
         if hold.keyed is None:
@@ -199,12 +201,14 @@ class CreditsService:
             repo.complete_key(conn, hold.keyed.user_id, hold.keyed.key, hold.subject_id,
                               response, now)
 
-    async def abort(self, hold: Hold, *, also: SubjectWork | None = None) -> None:
-        """Release all of ``hold`` (nothing was delivered), forget its key and run ``also``
-        (the caller marks its job failed) in the same transaction."""
+    async def abort(self, hold: Hold, *, also: SubjectWork | None = None,
+                    lost: int = 0) -> None:
+        """Release all of ``hold`` (nothing was delivered; ``lost`` units were sent, see
+        :func:`~imagestudio.credits.repository.settle_hold`), forget its key and run
+        ``also`` (the caller marks its job failed) in the same transaction."""
 
         def work(conn: Connection) -> None:
-            self.settle(conn, hold, [], response=None)
+            self.settle(conn, hold, [], response=None, lost=lost)
             if also is not None:
                 also(conn)
 

@@ -16,6 +16,8 @@ Ledger kinds and their effect (amount, held):
     hold        (0, +q)    quote reserved         adjustment  (±x, 0)  operator correction
     capture     (-c, -c)   cost of a delivered    release     (0, -r)  unused reservation
                            unit, taken from the hold                   returned
+    vendor_loss (0, -v)    units sent to the vendor (so billed) but never delivered: their
+                           reservation returned to the user; v is the house's cost
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from imagestudio.db.base import Base, UTCDateTime, utcnow
 ID = String(32)
 Serial = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
 
-LEDGER_KINDS = ("grant", "hold", "capture", "release", "refund", "adjustment")
+LEDGER_KINDS = ("grant", "hold", "capture", "release", "refund", "adjustment", "vendor_loss")
 
 
 class CreditAccount(Base):

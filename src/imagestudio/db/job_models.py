@@ -46,10 +46,14 @@ class Job(Base):
 
 
 class JobUnit(Base):
+    """One unit of an operation (a job's, or a synchronous create's): ``sent_to`` is
+    stored before its paid vendor request is sent (the unit journal), so whatever stops
+    the process, the sweep knows which units the vendor may have billed."""
+
     __tablename__ = "job_units"
 
-    job_id: Mapped[str] = mapped_column(
-        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    job_id: Mapped[str] = mapped_column(  # the operation's id (a job's is its own)
+        ForeignKey("generations.id", ondelete="CASCADE"), primary_key=True
     )
     idx: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(16))

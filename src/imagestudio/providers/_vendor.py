@@ -10,8 +10,12 @@ import httpx
 
 from imagestudio.providers._http import json_body, sanitize, send
 from imagestudio.providers.base import ProviderRequest, ProviderStatus
-from imagestudio.providers.errors import ProviderBadRequest, ProviderNotConfigured
-from imagestudio.providers.journal import before_paid_send
+from imagestudio.providers.errors import (
+    ProviderBadRequest,
+    ProviderNotConfigured,
+    ProviderUnavailable,
+)
+from imagestudio.providers.journal import after_unbilled_send, before_paid_send
 from imagestudio.settings import ProviderSettings
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -93,15 +97,19 @@ class HttpProvider:
     async def _send(
         self, request: httpx.Request, *, creates_work: bool, follow_redirects: bool = False
     ) -> httpx.Response:
-        if creates_work:  # a job's journal stores the send first (or refuses it)
-            await before_paid_send(self.name)
-        return await send(
-            self._client,
-            request,
-            provider=self.name,
-            creates_work=creates_work,
-            follow_redirects=follow_redirects,
-        )
+        if not creates_work:
+            return await send(self._client, request, provider=self.name, creates_work=False,
+                              follow_redirects=follow_redirects)
+        await before_paid_send(self.name)  # the unit journal stores the send first (or refuses)
+        try:
+            response = await send(self._client, request, provider=self.name, creates_work=True,
+                                  follow_redirects=follow_redirects)
+        except (ProviderUnavailable, ProviderNotConfigured):  # it never left: nothing billed
+            await after_unbilled_send(self.name)
+            raise
+        if not response.is_success:  # answered with an error status: not billed
+            await after_unbilled_send(self.name)
+        return response
 
     def _json(self, response: httpx.Response) -> Any:
         return json_body(response, provider=self.name)

@@ -24,7 +24,12 @@ from imagestudio.providers.base import (
     ProviderStatus,
     ProviderUsage,
 )
-from imagestudio.providers.errors import ProviderNotConfigured
+from imagestudio.providers.errors import (
+    ProviderError,
+    ProviderNotConfigured,
+    ProviderOutcomeUnknown,
+)
+from imagestudio.providers.journal import after_unbilled_send, before_paid_send
 
 Outcome = ProviderResult | BaseException | None
 
@@ -74,9 +79,18 @@ class FakeProvider:
         return self
 
     async def generate(self, request: ProviderRequest) -> ProviderResult:
-        """Record the call, wait ``delay_s``, then play the next scripted outcome."""
+        """Record the call, wait ``delay_s``, then play the next scripted outcome.
+
+        Like a vendor client it tells the unit journal (if any) of the paid send first,
+        and that it was not billed when the outcome is an error other than
+        ``ProviderOutcomeUnknown`` (a vendor's error answer)."""
+        if self.configured:
+            await before_paid_send(self.name)
         self.calls.append(request)
         outcome = self._script.popleft() if self._script else None
+        if (self.configured and isinstance(outcome, ProviderError)
+                and not isinstance(outcome, ProviderOutcomeUnknown)):
+            await after_unbilled_send(self.name)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

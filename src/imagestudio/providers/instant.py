@@ -27,6 +27,7 @@ from imagestudio.providers.base import (
     ProviderStatus,
     ProviderUsage,
 )
+from imagestudio.providers.journal import before_paid_send
 
 MODEL_ID = "instant/instant"
 
@@ -56,7 +57,10 @@ class InstantProvider:
     name: ClassVar[str] = "instant"
 
     async def generate(self, request: ProviderRequest) -> ProviderResult:
-        """``request.n`` solid PNGs at ``request.size``; never raises."""
+        """``request.n`` solid PNGs at ``request.size``; never raises (unless a job's
+        journal refuses the send). It journals the send as a vendor client does, so the
+        overhead it measures includes the per-unit "sent" mark."""
+        await before_paid_send(self.name)
         width, height = request.size.width, request.size.height
         images = []
         for i in range(request.n):

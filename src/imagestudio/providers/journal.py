@@ -6,14 +6,16 @@ clients then
 
 * ``await`` :func:`before_paid_send` before every request that creates paid work: the
   journal stores "sent" first (so a restarted runner never sends that unit again when its
-  outcome is unknown) and may refuse the send (the unit was cancelled, or a previous
-  process sent it already);
+  outcome is unknown, and the sweep knows the vendor may have billed it) and may refuse
+  the send (the unit was cancelled, or a previous process sent it already);
+* ``await`` :func:`after_unbilled_send` when that request was answered with an error
+  status or never left (the vendor bills neither): the journal clears the mark;
 * ``await`` :func:`record_vendor_job` with the vendor's own job id before polling it, and
   ask :func:`resumable_job` for an id a previous process stored, to poll it instead of
   submitting again.
 
-Outside a job (a synchronous create, the CLI) no journal is installed and every call
-here is free.
+The studio's workflow installs one for every create, synchronous or job; outside it (a
+provider used directly) no journal is installed and every call here is free.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ class UnitJournal(Protocol):
     async def sending(self, unit: int, provider: str) -> None:
         """Store that ``unit`` sends paid work to ``provider``; raise a StudioError to
         refuse (the request is then not sent)."""
+        ...
+
+    async def unbilled(self, unit: int, provider: str) -> None:
+        """The send ``sending`` stored was answered with an error status or never left:
+        the vendor bills neither, so clear the mark (a retry marks it again)."""
         ...
 
     async def vendor_job(self, unit: int, provider: str, job_id: str) -> None:
@@ -83,6 +90,12 @@ async def before_paid_send(provider: str) -> None:
     current = _current()
     if current is not None:
         await current[0].sending(current[1], provider)
+
+
+async def after_unbilled_send(provider: str) -> None:
+    current = _current()
+    if current is not None:
+        await current[0].unbilled(current[1], provider)
 
 
 async def record_vendor_job(provider: str, job_id: str) -> None:

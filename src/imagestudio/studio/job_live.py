@@ -15,10 +15,10 @@ from sqlalchemy.engine import Connection
 from imagestudio.credits.periods import Clock
 from imagestudio.db.session import Database
 from imagestudio.errors import StudioError
-from imagestudio.providers.errors import ProviderOutcomeUnknown
 from imagestudio.studio import job_rows
 from imagestudio.studio.contracts import UnitEvent
 from imagestudio.studio.job_rows import Event, UnitRow
+from imagestudio.studio.unit_journal import SendJournal
 
 log = logging.getLogger("imagestudio.jobs")
 Notify = Callable[[str], None]
@@ -32,11 +32,12 @@ class UnitCancelled(StudioError):
     http_status = 409
 
 
-class JobLive:
+class JobLive(SendJournal):
     """Events and journal of one job run; ``start()`` before the run, ``close()`` after."""
 
     def __init__(self, job_id: str, db: Database, clock: Clock, notify: Notify, *,
                  last_seq: int, units: Sequence[UnitRow] = (), cancelled: bool = False) -> None:
+        super().__init__(db, job_id, has_rows=True, units=units)
         self.job_id = job_id
         self.cancelled = cancelled
         self._db, self._clock, self._notify = db, clock, notify
@@ -46,11 +47,6 @@ class JobLive:
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
         self._writing = False
-        # A unit a previous process sent without a vendor job id: its outcome is unknown.
-        self._unknown = {u.index for u in units if u.sent_to and not u.vendor_job_id}
-        self._resume = {(u.index, u.sent_to): u.vendor_job_id for u in units
-                        if u.sent_to and u.vendor_job_id}
-        self._sent: set[int] = set()
 
     # ---- events ------------------------------------------------------------------
     def emit(self, type_: str, data: dict[str, Any], unit: dict[str, Any] | None = None) -> Event:
@@ -126,7 +122,7 @@ class JobLive:
             finally:
                 self._writing = False
 
-    # ---- the unit journal (imagestudio.providers.journal.UnitJournal) -------------
+    # ---- the unit journal (SendJournal, plus cancellation) ------------------------
     def refusal(self, unit: int) -> Exception | None:  # noqa: ARG002 - any unit alike
         if self.cancelled:
             return UnitCancelled("the job was cancelled before this unit started")
@@ -135,22 +131,4 @@ class JobLive:
     async def sending(self, unit: int, provider: str) -> None:
         if self.cancelled:
             raise UnitCancelled("the job was cancelled before this unit was sent")
-        if unit in self._unknown:
-            raise ProviderOutcomeUnknown(
-                f"sent to {provider} before the server restarted and its outcome is unknown; "
-                "it is not sent again (and not charged)", provider=provider,
-            )
-        if unit in self._sent:  # a retry within this run after a definite failure
-            return
-        await self._db.write(
-            lambda conn: job_rows.set_unit(conn, self.job_id, unit, sent_to=provider)
-        )
-        self._sent.add(unit)
-
-    async def vendor_job(self, unit: int, provider: str, job_id: str) -> None:
-        await self._db.write(lambda conn: job_rows.set_unit(
-            conn, self.job_id, unit, sent_to=provider, vendor_job_id=job_id[:200]
-        ))
-
-    def resume_job(self, unit: int, provider: str) -> str | None:
-        return self._resume.pop((unit, provider), None)
+        await super().sending(unit, provider)

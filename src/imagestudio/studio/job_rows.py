@@ -202,6 +202,13 @@ def units_of_jobs(conn: Connection, job_ids: Sequence[str]) -> dict[str, list[Un
     return found
 
 
+def sent_units(conn: Connection, operation_id: str) -> list[int]:
+    """The units of an operation whose unit journal holds a "sent" mark."""
+    query = select(UNITS.c.idx).where(UNITS.c.job_id == operation_id,
+                                      UNITS.c.sent_to.is_not(None))
+    return [int(index) for (index,) in conn.execute(query)]
+
+
 def events_after(conn: Connection, job_id: str, after: int, limit: int = 500) -> list[Event]:
     query = (select(EVENTS.c.seq, EVENTS.c.type, EVENTS.c.data)
              .where(EVENTS.c.job_id == job_id, EVENTS.c.seq > after)

@@ -34,7 +34,6 @@ from imagestudio.credits.repository import HoldRow
 from imagestudio.credits.service import CreditsService, Hold
 from imagestudio.db.base import new_id
 from imagestudio.errors import Conflict, NotFound, StudioError
-from imagestudio.providers.journal import journal_scope
 from imagestudio.studio import job_rows, runs
 from imagestudio.studio.job_kinds import JobKind
 from imagestudio.studio.job_live import JobLive
@@ -312,8 +311,8 @@ class JobRunner:
         state, result = "failed", None
         error: dict[str, str] | None = INTERRUPTED
         try:
-            with journal_scope(live):
-                outcome = await self._workflow.finish(module, started, on_unit=live.on_unit)
+            outcome = await self._workflow.finish(module, started, on_unit=live.on_unit,
+                                                  journal=live)
         except UnrecordedOutcome as exc:
             state, error = "succeeded", {"code": exc.code, "message": exc.message}
             result = _result(exc.outcome)

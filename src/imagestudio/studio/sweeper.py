@@ -2,8 +2,10 @@
 
 1. Holds older than the hold timeout that are still open belong to operations whose
    process died. Each unit recorded before it stopped (an asset row, or an unrecorded
-   delivery of its job) is captured at the held per-unit price; the rest is released;
-   the job row is marked interrupted (:class:`~imagestudio.credits.recovery.Recovery`).
+   delivery of its job) is captured at the held per-unit price; each unit marked "sent"
+   in its unit journal but not recorded is released to the user as ``vendor_loss`` (the
+   vendor billed it: the house bears it); the rest is released; the job row is marked
+   interrupted (:class:`~imagestudio.credits.recovery.Recovery`).
 2. Deliveries charged without their asset rows become asset rows
    (:func:`~imagestudio.studio.deliveries.record_deliveries`).
 
@@ -31,7 +33,7 @@ from imagestudio.credits.recovery import RECOVERED_NOTE, Recovery, SweepReport
 from imagestudio.credits.repository import HoldRow
 from imagestudio.credits.service import CreditsService
 from imagestudio.db.models import Asset
-from imagestudio.studio import runs
+from imagestudio.studio import job_rows, runs
 from imagestudio.studio.deliveries import deliveries_of, record_deliveries
 
 log = logging.getLogger("imagestudio.studio")
@@ -62,6 +64,17 @@ def delivered(conn: Connection, hold: HoldRow) -> Sequence[Capture]:
     return captures[: hold.quantity]
 
 
+def lost(conn: Connection, hold: HoldRow) -> int:
+    """Units of an interrupted operation marked "sent" (the vendor may have billed them)
+    with neither an asset row nor an unrecorded delivery."""
+    if hold.generation_id is None:
+        return 0
+    recorded = {variation for (variation,) in conn.execute(
+        select(Asset.variation).where(Asset.generation_id == hold.generation_id))}
+    recorded.update(index for index, _ in deliveries_of(conn, hold.generation_id))
+    return len(set(job_rows.sent_units(conn, hold.generation_id)) - recorded)
+
+
 def settled(conn: Connection, hold: HoldRow, captures: Sequence[Capture]) -> None:
     if hold.generation_id is not None:
         runs.interrupted(conn, hold.generation_id, len(captures), hold.quantity,
@@ -84,7 +97,7 @@ class Sweeper:
         self._recorder = recorder
         self.interval_s = interval_s
         self.holds = Recovery(credits, hold_timeout_s=hold_timeout_s, key_ttl_s=key_ttl_s,
-                              delivered=delivered, settled=settled)
+                              delivered=delivered, settled=settled, lost=lost)
 
     async def sweep(self, *, older_than_s: float | None = None) -> StudioSweepReport:
         """Settle open holds older than ``older_than_s`` (default: the hold timeout), then

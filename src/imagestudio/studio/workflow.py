@@ -33,6 +33,7 @@ from imagestudio.credits.schemas import CreditCheckPublic
 from imagestudio.credits.service import CreditsService, Hold, Replay
 from imagestudio.db.base import new_id
 from imagestudio.errors import RecordingFailed, StudioError
+from imagestudio.providers.journal import journal_scope
 from imagestudio.studio import runs
 from imagestudio.studio.contracts import (
     OperationModule,
@@ -46,6 +47,7 @@ from imagestudio.studio.contracts import (
 )
 from imagestudio.studio.deliveries import delivery_row, insert_deliveries
 from imagestudio.studio.replay import load_assets
+from imagestudio.studio.unit_journal import SendJournal
 
 log = logging.getLogger("imagestudio.studio")
 
@@ -172,21 +174,32 @@ class Workflow:
         started: Started[PlanT],
         *,
         on_unit: UnitListener | None = None,
+        journal: SendJournal | None = None,
     ) -> Outcome[ResultT]:
         """Run a started job, then record and settle it (shielded: once the vendor has
-        delivered, cancelling the caller does not stop the charge and the recording)."""
+        delivered, cancelling the caller does not stop the charge and the recording).
+
+        Every paid vendor request is marked "sent" in ``journal`` first (a job's; a
+        synchronous create gets its own): a unit sent but not delivered is settled as
+        ``vendor_loss``, released to the user, the house's cost.
+        """
+        journal = journal or SendJournal(self._db, started.job_id)
         try:
-            ran = await module.runner.run(started.priced.plan, on_unit=on_unit)
+            with journal_scope(journal):
+                ran = await module.runner.run(started.priced.plan, on_unit=on_unit)
         except BaseException as exc:
-            await self._abort(started, exc)
+            await self._abort(started, exc, lost=journal.lost(()))
             raise
-        return await asyncio.shield(self._record(module, started, ran.result, ran.units))
+        return await asyncio.shield(
+            self._record(module, started, ran.result, ran.units, journal)
+        )
 
     async def _record(
         self, module: OperationModule[RequestT, PlanT, ResultT], started: Started[PlanT],
-        result: ResultT, outcomes: Sequence[UnitOutcome],
+        result: ResultT, outcomes: Sequence[UnitOutcome], journal: SendJournal,
     ) -> Outcome[ResultT]:
         delivered = [u for u in outcomes if u.output is not None]
+        lost = journal.lost(u.index for u in delivered)
         stored = await self._recorder.store([u.output for u in delivered if u.output])
         files = [s if isinstance(s, StoredFile) else None for s in stored]
         outputs = [u.output for u in outcomes]
@@ -197,17 +210,17 @@ class Workflow:
         else:
             assets = self._assets(started, delivered, files)
             try:
-                await self._db.write(self._recording(started, result, outcomes, assets))
+                await self._db.write(self._recording(started, result, outcomes, assets, lost))
             except Exception as exc:  # noqa: BLE001 - whatever the cause: salvage below
                 if not delivered:
-                    await self._abort(started, exc)
+                    await self._abort(started, exc, lost=lost)
                     raise
                 log.exception("job %s: recording failed; capturing its deliveries alone",
                               started.job_id)
             else:
                 recorded = _aligned(outcomes, [a.recorded for a in assets])
                 return Outcome(started.job_id, result, outputs, recorded)
-        await self._salvage(started, outcomes, delivered, files)
+        await self._salvage(started, outcomes, delivered, files, lost)
         raise UnrecordedOutcome(
             f"{units(module.kind, len(delivered))} were delivered and charged but could not "
             f"be saved to your library yet; the next sweep adds them (job {started.job_id})",
@@ -230,7 +243,7 @@ class Workflow:
 
     def _recording(
         self, started: Started[Any], result: ResultT, outcomes: Sequence[UnitOutcome],
-        assets: Sequence[NewAsset],
+        assets: Sequence[NewAsset], lost: int,
     ) -> HoldWork:
         """Record the job's outcome, its assets and its charge in one transaction."""
         delivered = [u for u in outcomes if u.output is not None]
@@ -246,7 +259,7 @@ class Workflow:
         def work(conn: Connection) -> None:
             runs.finish(conn, started.job_id, outcomes)
             self._recorder.insert(conn, assets)
-            self._credits.settle(conn, started.hold, captures, response=response)
+            self._credits.settle(conn, started.hold, captures, response=response, lost=lost)
 
         return work
 
@@ -271,7 +284,7 @@ class Workflow:
 
     async def _salvage(
         self, started: Started[Any], outcomes: Sequence[UnitOutcome],
-        delivered: Sequence[UnitOutcome], files: Sequence[StoredFile | None],
+        delivered: Sequence[UnitOutcome], files: Sequence[StoredFile | None], lost: int,
     ) -> None:
         """Capture ``delivered`` without their asset rows, writing a ``deliveries`` row per
         stored file; retried without the outputs' metadata if the database refuses it."""
@@ -290,7 +303,8 @@ class Workflow:
 
             def salvage(conn: Connection) -> None:
                 insert_deliveries(conn, rows)
-                self._credits.settle(conn, started.hold, captures, response=response)
+                self._credits.settle(conn, started.hold, captures, response=response,
+                                     lost=lost)
                 runs.unrecorded(conn, started.job_id, len(delivered), len(outcomes), cost)
 
             return salvage
@@ -308,14 +322,16 @@ class Workflow:
                              [f.key for f in files if f is not None])
                 raise
 
-    async def _abort(self, started: Started[Any], error: BaseException) -> None:
+    async def _abort(self, started: Started[Any], error: BaseException, *,
+                     lost: int = 0) -> None:
         if isinstance(error, StudioError):
             failure = {"code": error.code, "message": error.message}
         else:
             failure = {"code": "internal_error", "message": "the request did not finish"}
         try:
             await self._credits.abort(
-                started.hold, also=lambda conn: runs.fail(conn, started.job_id, failure)
+                started.hold, also=lambda conn: runs.fail(conn, started.job_id, failure),
+                lost=lost,
             )
         except Exception:  # the sweep releases it later; the original error matters more
             log.exception("could not release credit hold %s", started.hold.row.id)
