@@ -41,7 +41,7 @@ from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
-from imagestudio.studio.job_kinds import image_generation_job
+from imagestudio.studio.job_kinds import image_generation_job, video_job
 from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.optimize import Optimization, optimization
 from imagestudio.studio.sweeper import Sweeper
@@ -263,11 +263,11 @@ def build_jobs(
     services: Services, persistence: Persistence, webhooks: Webhooks | None = None
 ) -> JobRunner:
     """The in-process job runner over ``persistence`` for every operation kind served."""
-    kind = image_generation_job(services.image_generation)
+    kinds = [image_generation_job(services.image_generation), video_job(services.transform)]
     return JobRunner(
         persistence.workflow,
         persistence.credits.service,
-        {kind.name: kind},
+        {kind.name: kind for kind in kinds},
         concurrency=services.settings.job_concurrency,
         webhooks=webhooks,
     )

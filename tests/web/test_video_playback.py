@@ -4,6 +4,7 @@ MP4 the studio serves (signed URL, Range requests) is one a browser decodes."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,8 +60,16 @@ def transform(studio: Studio) -> dict[str, Any]:
         files={"image": ("still.png", buffer.getvalue(), "image/png")},
         headers={"Authorization": f"Bearer {studio.key}"}, timeout=120,
     )
-    response.raise_for_status()
-    result: dict[str, Any] = response.json()
+    assert response.status_code == 202, response.text
+    job = response.json()
+    for _ in range(1200):
+        job = httpx.get(f"{studio.base_url}/api/image-studio/jobs/{job['id']}",
+                        headers={"Authorization": f"Bearer {studio.key}"}).json()
+        if job["state"] in ("succeeded", "failed", "cancelled"):
+            break
+        time.sleep(0.1)
+    assert job["state"] == "succeeded", job
+    result: dict[str, Any] = job["result"]
     return result
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from imagestudio.credits.operations import Operation
 from imagestudio.errors import GenerationFailed, StudioError
+from imagestudio.providers.journal import unit_refusal, unit_scope
 from imagestudio.studio.contracts import (
     JobFields,
     OperationModule,
@@ -67,6 +68,9 @@ class VideoRunner:
         message = f"{plan.request.preset} · {plan.target.id} · {plan.fitted.duration_s:g} s"
 
         def on_frame(done: int, total: int) -> None:  # called on the render thread
+            refused = unit_refusal()  # the job was cancelled: stop rendering (free)
+            if refused is not None:
+                raise refused
             if on_unit is not None:
                 event = UnitEvent(0, "started", 0, 1, message, progress=done / total)
                 loop.call_soon_threadsafe(on_unit, event)
@@ -74,7 +78,8 @@ class VideoRunner:
         if on_unit is not None:
             on_unit(UnitEvent(0, "started", 0, 1, message, progress=0.0))
         try:
-            clip = await self._service.run(plan, on_frame)
+            with unit_scope(0):  # the render thread sees the job's journal (its context)
+                clip = await self._service.run(plan, on_frame)
         except StudioError as exc:
             return self._failed(plan, on_unit, exc.code, exc.message)
         except Exception:  # noqa: BLE001 - a render fault fails the unit, costs nothing

@@ -1,8 +1,8 @@
 """Turn an image into a short clip (``POST /api/image-studio/transform``).
 
-Synchronous for the local motion presets (a 6 s reel renders in seconds): the response
-comes when the clip is in the library. Vendor image-to-video, which takes minutes, will
-answer with a job once the job API exists.
+Always a job: the request is checked, priced and held, then answered ``202`` with the
+job and its ``Location``; the clip renders (or the vendor makes it) in the background,
+with progress on ``GET /jobs/{id}/events``. The CLI runs the same operation in-process.
 """
 
 from __future__ import annotations
@@ -15,19 +15,14 @@ from pydantic import BaseModel, ValidationError
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
 from imagestudio.api.downloads import NOSNIFF, read_stored, safe_filename
 from imagestudio.api.errors import error_responses
+from imagestudio.api.job_schemas import JobPublic
+from imagestudio.api.routes.jobs import submit
 from imagestudio.errors import InvalidRequest, NotFound, PayloadTooLarge
 from imagestudio.video.motion import Ease, Preset
-from imagestudio.video.schemas import TransformRequest, TransformResult
+from imagestudio.video.schemas import TransformRequest
 
 router = APIRouter(prefix="/api/image-studio", tags=["video"])
 TRANSFORM_PATH = "/api/image-studio/transform"
-
-
-class TransformResponse(TransformResult):
-    generation_id: str
-    asset_id: str | None
-    url: str | None = None
-    """Signed download URL of the MP4 (supports Range)."""
 
 
 async def _read(file: UploadFile, limit: int, field: str) -> bytes:
@@ -38,8 +33,8 @@ async def _read(file: UploadFile, limit: int, field: str) -> bytes:
 
 
 @router.post(
-    "/transform", response_model=TransformResponse,
-    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    "/transform", response_model=JobPublic, status_code=202,
+    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 503),
 )
 async def transform(
     http: Request,
@@ -60,11 +55,14 @@ async def transform(
     fade_in: Annotated[float, Form()] = 0.0,
     fade_out: Annotated[float, Form()] = 0.0,
     idempotency_key: IdempotencyKeyDep = None,
-) -> TransformResponse:
+) -> Response:
     """Render a motion preset (zoom, pan, Ken Burns, push) of an image as an H.264 MP4 for
     a video target, with optional text, fades and soundtrack. Local presets are free, run
     offline and use no AI model (``ai_generated: false``); they count against the
-    ``video`` quota. Synchronous: the clip is in your library when this returns."""
+    ``video`` quota. Answers ``202`` with the job (``Location: /api/image-studio/jobs/{id}``);
+    follow it on ``/jobs/{id}/events`` (``unit_started`` events carry ``progress``, 0..1);
+    the ended job's ``result`` is the clip with its ``asset_id`` and signed ``url``.
+    Cancel it with ``POST /jobs/{id}/cancel`` (a local render stops at once, free)."""
     limit = state.server.max_upload_bytes
     if (image is None) == (asset_id is None):
         raise InvalidRequest("image: give exactly one of image (a file) or asset_id",
@@ -83,15 +81,7 @@ async def transform(
         duration=duration, target=target, fps=fps, focal_x=focal_x, focal_y=focal_y,
         headline=headline or None, cta=cta or None, fade_in=fade_in, fade_out=fade_out,
     ))
-    outcome = await state.persistence.workflow.execute(
-        state.services.transform, user, request, idempotency_key=idempotency_key
-    )
-    recorded = outcome.assets[0] if outcome.assets else None
-    return TransformResponse(
-        **dict(outcome.result), generation_id=outcome.job_id,
-        asset_id=recorded.id if recorded else None,
-        url=state.file_url(http, recorded.id, recorded.file_key) if recorded else None,
-    )
+    return await submit(state, http, user, "video", request, idempotency_key)
 
 
 def _request(fields: dict[str, object]) -> TransformRequest:

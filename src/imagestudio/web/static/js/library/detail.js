@@ -123,24 +123,34 @@ class AssetDetail {
     const status = h("p", { class: "hint", role: "status" });
     const player = h("div", {});
     const button = h("button", { type: "submit", class: "btn" }, "Make video");
+    const progress = h("progress", { max: "1", value: "0", hidden: true, "aria-label": "Video progress" });
+    const cancel = h("button", { type: "button", class: "btn btn-secondary", hidden: true }, "Cancel video");
     const field = (label, control) => h("div", { class: "stack-tight" }, h("label", { for: control.id }, label), control);
     const form = h("form", { class: "stack-tight", "aria-label": "Make a short video" },
       h("h3", {}, "Make a short video"),
       h("p", { class: "hint" }, "A motion preset over this image, rendered here: free, no AI model."),
       field("Motion", preset), field("Video target", target), field("Seconds", duration),
-      field("Headline (optional)", headline), button, status, player);
+      field("Headline (optional)", headline), button, progress, cancel, status, player);
     this.api.videoTargets().then((targets) => replace(target,
       targets.map((t) => h("option", { value: t.id, selected: t.id === "instagram_reel" },
         `${t.name} (${t.width}×${t.height})`)))).catch(() => {});
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       button.disabled = true;
-      status.textContent = "Rendering the video…";
+      status.textContent = "Queued…";
+      replace(player);
       try {
-        const made = await this.api.transform({
+        const job = await this.api.transform({
           asset_id: this.current.id, preset: preset.value, target: target.value,
           duration: duration.value, headline: headline.value.trim(),
         });
+        const ended = await this.followVideoJob(job, status, progress, cancel);
+        if (ended.state !== "succeeded") {
+          status.textContent = ended.state === "cancelled" ? "Cancelled: nothing was charged."
+            : `The video could not be made: ${ended.error ? ended.error.message : "unknown error"}`;
+          return;
+        }
+        const made = ended.result;
         status.textContent = `Video ready: ${made.video.duration_s} s, ${made.video.width}×${made.video.height}` +
           (made.warnings.length ? ` (${made.warnings.join("; ")})` : "") + ". It is in your library.";
         replace(player, h("video", { src: studioUrl(made.url), controls: true, playsinline: true,
@@ -151,9 +161,35 @@ class AssetDetail {
         toastError(error, "Could not make the video");
       } finally {
         button.disabled = false;
+        progress.hidden = true;
+        cancel.hidden = true;
       }
     });
     return form;
+  }
+
+  /** Follow a transform job from its event stream (progress per frame batch) to its end;
+   * the Cancel button asks the server to stop it. Resolves with the ended job. */
+  async followVideoJob(job, status, progress, cancel) {
+    progress.hidden = false;
+    progress.value = 0;
+    cancel.hidden = false;
+    cancel.disabled = false;
+    cancel.onclick = () => {
+      cancel.disabled = true;
+      this.api.cancelJob(job.id).catch((error) => toastError(error, "Could not cancel"));
+    };
+    await this.api.followJob(job.id, ({ event, data }) => {
+      if (event === "unit_started") {
+        const share = data.progress || 0;
+        progress.value = share;
+        status.textContent = share > 0 ? `Rendering… ${Math.round(share * 100)} %` : "Rendering…";
+      } else if (event === "unit_done") {
+        progress.value = 1;
+        status.textContent = "Saving to your library…";
+      }
+    });
+    return this.api.job(job.id);
   }
 
   async addToCollection() {
