@@ -38,6 +38,8 @@ from imagestudio.providers.base import ImageProvider
 from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.registry import build_providers
 from imagestudio.providers.stability_upscale import StabilityUpscaler
+from imagestudio.providers.veo import VeoClient
+from imagestudio.providers.wan import WanVideoClient
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
@@ -51,6 +53,7 @@ from imagestudio.studio.webhooks import Webhooks
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
 from imagestudio.video.service import VideoService
+from imagestudio.video.vendor import VideoClient
 
 OPTIMIZE_MAX_PIXELS = 40_000_000  # a source the optimizer decodes (≈ 160 MB as RGBA)
 
@@ -159,6 +162,17 @@ def available(settings: Settings) -> frozenset[str]:
     return frozenset({"local", *keyed})
 
 
+def video_vendors(settings: Settings,
+                  clients: dict[str, httpx.AsyncClient]) -> dict[str, VideoClient]:
+    """The video clients of the keyed vendors (Veo on the Gemini API, WaveSpeed WAN)."""
+    vendors: dict[str, VideoClient] = {}
+    for name, make in (("gemini", VeoClient), ("wavespeed", WanVideoClient)):
+        config = settings.provider(name)
+        if config.configured and name in clients and config.api_key is not None:
+            vendors[name] = make(clients[name], config.api_key, config.base_url)
+    return vendors
+
+
 def retired_models(catalog: Catalog, settings: Settings) -> frozenset[str]:
     """Ids of the models the configured vendor APIs no longer serve (by base-URL host)."""
     return frozenset(
@@ -243,7 +257,10 @@ def build_services(
             if "wavespeed" in clients else None,
             configured=frozenset(ready),
         )),
-        transform=transform(VideoService(catalog)),
+        transform=transform(VideoService(
+            catalog, vendors=video_vendors(settings, clients),
+            poll_interval_s=settings.video_poll_interval_s,
+        )),
         http_clients=clients,
         persistence=persistence
         or (

@@ -153,6 +153,11 @@ class Settings(_VendorSettings):
     job_concurrency: int = Field(
         default=4, ge=1, le=64, description="Asynchronous jobs a serving process runs at once."
     )
+    video_poll_interval_s: float | None = Field(
+        default=None, gt=0, le=60,
+        description="Seconds between polls of a vendor's video job (default: the model's "
+        "own from the catalog: 10 s for Veo, 5 s for WAN).",
+    )
     webhook_development: bool = Field(
         default=False,
         description="Development settings for webhooks: http to loopback hosts and private "

@@ -191,9 +191,11 @@ def close_hold(
 
 
 def settle_hold(
-    conn: Connection, hold: HoldRow, captures: Sequence[Capture], now: dt.datetime, actor: str
+    conn: Connection, hold: HoldRow, captures: Sequence[Capture], now: dt.datetime, actor: str,
+    release_note: str = "",
 ) -> bool:
-    """Capture ``captures`` from ``hold`` and release the rest, once.
+    """Capture ``captures`` from ``hold`` and release the rest, once (``release_note``
+    says why the released part was not charged).
 
     Gives back the quota of undelivered units and the spend not captured. Returns False
     (and changes nothing) when the hold was settled before.
@@ -218,7 +220,7 @@ def settle_hold(
     ]
     if released:
         postings.append(Posting(
-            "release", 0, -released, actor, operation=hold.operation,
+            "release", 0, -released, actor, note=release_note, operation=hold.operation,
             quantity=hold.quantity - len(captures), hold_id=hold.id,
             generation_id=hold.generation_id,
         ))

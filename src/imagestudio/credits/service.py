@@ -180,6 +180,7 @@ class CreditsService:
         *,
         response: dict[str, Any] | None,
         actor: str = "api",
+        release_note: str = "",
     ) -> None:
         """Capture ``captures`` from ``hold`` and release the rest, in the caller's transaction.
 
@@ -188,7 +189,9 @@ class CreditsService:
         before (by a sweep) is left alone: its results are then not charged twice.
         """
         now = self.clock()
-        if not repo.settle_hold(conn, hold.row, captures, now, actor=actor) and captures:
+        settled = repo.settle_hold(conn, hold.row, captures, now, actor=actor,
+                                   release_note=release_note)
+        if not settled and captures:
             log.warning("hold %s was settled by a sweep before its request ended; "
                         "its results are not charged", hold.row.id)
         if hold.keyed is None:

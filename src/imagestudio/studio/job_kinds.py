@@ -56,7 +56,8 @@ def _transform_request(request: TransformRequest, _priced: Priced[Any]) -> dict[
     """The request with its files (base64): a restarted server re-plans from the row alone."""
     stored = request.model_dump(mode="json", exclude_defaults=True,
                                 exclude={"image_sha256", "audio_sha256"})
-    stored["image_b64"] = base64.b64encode(request.image).decode()
+    if request.image:
+        stored["image_b64"] = base64.b64encode(request.image).decode()
     if request.audio:
         stored["audio_b64"] = base64.b64encode(request.audio).decode()
     return stored
@@ -64,7 +65,8 @@ def _transform_request(request: TransformRequest, _priced: Priced[Any]) -> dict[
 
 def _load_transform(stored: dict[str, Any]) -> TransformRequest:
     fields = dict(stored)
-    fields["image"] = base64.b64decode(fields.pop("image_b64"))
+    image = fields.pop("image_b64", None)
+    fields["image"] = base64.b64decode(image) if image else None
     audio = fields.pop("audio_b64", None)
     fields["audio"] = base64.b64decode(audio) if audio else None
     return TransformRequest.model_validate(fields)

@@ -54,23 +54,30 @@ async def transform(
     cta: Annotated[str | None, Form()] = None,
     fade_in: Annotated[float, Form()] = 0.0,
     fade_out: Annotated[float, Form()] = 0.0,
+    model: Annotated[str, Form(max_length=100)] = "local/motion-presets",
+    prompt: Annotated[str | None, Form(max_length=2000)] = None,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Response:
     """Render a motion preset (zoom, pan, Ken Burns, push) of an image as an H.264 MP4 for
     a video target, with optional text, fades and soundtrack. Local presets are free, run
     offline and use no AI model (``ai_generated: false``); they count against the
-    ``video`` quota. Answers ``202`` with the job (``Location: /api/image-studio/jobs/{id}``);
-    follow it on ``/jobs/{id}/events`` (``unit_started`` events carry ``progress``, 0..1);
-    the ended job's ``result`` is the clip with its ``asset_id`` and signed ``url``.
-    Cancel it with ``POST /jobs/{id}/cancel`` (a local render stops at once, free)."""
+    ``video`` quota. With ``model`` ``gemini/veo-3.1-generate-preview`` (image and/or
+    ``prompt``; 4, 6 or 8 s; 16:9 or 9:16 targets) or ``wavespeed/wan-2.6-i2v`` (image and
+    ``prompt``; 5, 10 or 15 s) the vendor makes the clip, priced per second at the size
+    tier asked; a refused or failed vendor job costs nothing. Answers ``202`` with the job
+    (``Location: /api/image-studio/jobs/{id}``); follow it on ``/jobs/{id}/events``
+    (``unit_started`` events carry ``progress``, 0..1); the ended job's ``result`` is the
+    clip with its ``asset_id`` and signed ``url``. Cancel it with ``POST /jobs/{id}/cancel``
+    (a local render stops at once, free; a vendor job already sent is delivered and
+    charged: the vendor bills it)."""
     limit = state.server.max_upload_bytes
-    if (image is None) == (asset_id is None):
-        raise InvalidRequest("image: give exactly one of image (a file) or asset_id",
+    if image is not None and asset_id is not None:
+        raise InvalidRequest("image: give one of image (a file) or asset_id, not both",
                              field="image")
+    still: bytes | None = None
     if image is not None:
         still = await _read(image, limit, "image")
-    else:
-        assert asset_id is not None
+    elif asset_id is not None:
         asset = await state.persistence.library.get(user.user_id, asset_id)
         if not asset.media_type.startswith("image/"):
             raise InvalidRequest(f"asset_id: {asset_id} is not an image", field="asset_id")
@@ -80,6 +87,7 @@ async def transform(
         image=still, audio=sound, source_asset_id=asset_id, preset=preset, ease=ease,
         duration=duration, target=target, fps=fps, focal_x=focal_x, focal_y=focal_y,
         headline=headline or None, cta=cta or None, fade_in=fade_in, fade_out=fade_out,
+        model=model, prompt=prompt or None,
     ))
     return await submit(state, http, user, "video", request, idempotency_key)
 
