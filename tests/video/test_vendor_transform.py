@@ -250,3 +250,35 @@ async def test_a_restarted_server_polls_the_journaled_vendor_job(
     assert "not sent again" in unit.message
     usage = await vstudio.usage(hal)
     assert usage["balance"]["micros"] == VEO_8S and usage["held"]["micros"] == 0
+
+
+async def test_the_live_quote_is_the_price_the_transform_holds(
+    vstudio: Studio, vendors: Vendors
+) -> None:
+    ivy = await vstudio.user("ivy", credit=VEO_8S)
+    quote = "/api/image-studio/transform/quote"
+    veo = await vstudio.client.post(quote, headers=ivy, json={
+        "model": VEO, "duration": 8, "target": "instagram_reel", "prompt": "waves"})
+    assert veo.status_code == 200, veo.text
+    body = veo.json()
+    assert body["quote"]["micros"] == VEO_8S and body["seconds"] == 8
+    assert body["ai_generated"] is True and body["check"]["can_proceed"] is True
+    wan_ask = {"model": WAN, "duration": 15, "target": "youtube", "prompt": "x"}
+    wan = (await vstudio.client.post(quote, headers=ivy, json=wan_ask)).json()
+    assert wan["quote"]["micros"] == 15 * 150_000 and wan["check"]["can_proceed"] is True
+    local = (await vstudio.client.post(quote, headers=ivy, json={"duration": 6})).json()
+    assert local["quote"]["micros"] == 0 and local["ai_generated"] is False
+    bad = await vstudio.client.post(quote, headers=ivy, json={
+        "model": VEO, "duration": 5, "prompt": "x"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "duration"
+    held = (await _submit(vstudio, ivy)).json()
+    assert held["quote"]["micros"] == body["quote"]["micros"]
+    assert (await until(vstudio, ivy, held["id"]))["cost"]["micros"] == VEO_8S
+    spent = (await vstudio.client.post(quote, headers=ivy, json=wan_ask)).json()
+    assert spent["check"]["can_proceed"] is False  # the balance went on the Veo clip
+    assert spent["check"]["reasons"][0]["code"] == "insufficient_credits"
+    models = (await vstudio.client.get("/api/image-studio/video-models", headers=ivy)).json()
+    by_id = {m["id"]: m for m in models}
+    assert by_id[VEO]["available"] and by_id[VEO]["durations_s"] == [4, 6, 8]
+    assert by_id[WAN]["per_second"]["1080p"]["micros"] == 150_000
+    assert by_id["local/motion-presets"]["ai_generated"] is False

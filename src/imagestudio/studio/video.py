@@ -15,6 +15,7 @@ import asyncio
 import logging
 from typing import Any
 
+from imagestudio.catalog.video_targets import VideoModel
 from imagestudio.credits.operations import Operation
 from imagestudio.errors import GenerationFailed, StudioError
 from imagestudio.providers.journal import unit_refusal, unit_scope
@@ -50,7 +51,16 @@ class VideoPlanner:
         self._service = service
 
     def plan(self, request: TransformRequest) -> Priced[VideoPlan]:
-        plan = self._service.plan(request)
+        return self._priced(request, self._service.plan(request))
+
+    def offers(self, model: VideoModel) -> bool:
+        return self._service.offers(model)
+
+    def quote(self, request: TransformRequest, *, has_image: bool) -> Priced[VideoPlan]:
+        """The plan and price of ``request`` before its still is sent (the live quote)."""
+        return self._priced(request, self._service.plan(request, has_image=has_image))
+
+    def _priced(self, request: TransformRequest, plan: VideoPlan) -> Priced[VideoPlan]:
         job = JobFields(
             provider=plan.model.provider, model=plan.model.id, template_id=None,
             request=request.model_dump(mode="json", exclude_defaults=True)

@@ -65,8 +65,15 @@ class VideoService:
         self._vendors = dict(vendors or {})
         self._poll_interval_s = poll_interval_s  # tests: the catalog's interval otherwise
 
-    def plan(self, request: TransformRequest) -> VideoPlan:
-        """Validate ``request`` against the catalog and price it (raises InvalidRequest)."""
+    def offers(self, model: VideoModel) -> bool:
+        """Whether ``model`` can run here (local, or its vendor has a key)."""
+        return not model.ai_model or model.provider in self._vendors
+
+    def plan(self, request: TransformRequest, *, has_image: bool | None = None) -> VideoPlan:
+        """Validate ``request`` against the catalog and price it (raises InvalidRequest).
+
+        ``has_image`` makes a quote: whether a still will come (its bytes are not checked).
+        """
         target = self._catalog.find_video_target(request.target)
         if target is None:
             known = ", ".join(self._catalog.video_targets)
@@ -75,9 +82,9 @@ class VideoService:
         model = self._catalog.video_models.get(request.model)
         if model is None:
             raise InvalidRequest(f"model: unknown video model {request.model!r}", field="model")
-        if request.image is not None:
+        if has_image is None and request.image is not None:
             _check_image(request.image)
-        elif not model.ai_model:
+        elif not model.ai_model and not (has_image or request.image):
             raise InvalidRequest("image: give an image or asset_id to animate", field="image")
         if model.ai_model and model.provider not in self._vendors:
             raise ProviderNotConfigured(f"{model.provider} is not configured: set its API key "
@@ -88,7 +95,8 @@ class VideoService:
                         request.cta, request.fade_in, request.fade_out, request.audio)
         fitted = conform(spec)
         if model.ai_model:  # billed per second of the vendor's clip at its size tier
-            ask = vendor_ask(model, target, fitted.duration_s, request.prompt, request.image)
+            ask = vendor_ask(model, target, fitted.duration_s, request.prompt, request.image,
+                             has_image=has_image)
             price = model.price_micros(ask.resolution, ask.duration_s, 1)
             assert price is not None
             return VideoPlan(request, target, model, spec, fitted, price, ask)

@@ -35,12 +35,16 @@ class VendorAsk:
 
 
 def vendor_ask(model: VideoModel, target: VideoTarget, duration_s: float,
-               prompt: str | None, image: bytes | None) -> VendorAsk:
-    """Check a request against ``model``'s rules (raises InvalidRequest naming the field)."""
-    if model.needs_image and image is None:
+               prompt: str | None, image: bytes | None, *,
+               has_image: bool | None = None) -> VendorAsk:
+    """Check a request against ``model``'s rules (raises InvalidRequest naming the field);
+    ``has_image`` stands for ``image`` when only quoting."""
+    if has_image is None:
+        has_image = image is not None
+    if model.needs_image and not has_image:
         raise InvalidRequest(f"image: {model.id} animates an image: give image or asset_id",
                              field="image")
-    if (model.needs_prompt or image is None) and not prompt:
+    if (model.needs_prompt or not has_image) and not prompt:
         raise InvalidRequest(f"prompt: {model.id} needs a prompt describing the motion",
                              field="prompt")
     seconds = round(duration_s)

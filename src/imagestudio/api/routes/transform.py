@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
 from imagestudio.api.downloads import NOSNIFF, read_stored, safe_filename
 from imagestudio.api.errors import error_responses
 from imagestudio.api.job_schemas import JobPublic
 from imagestudio.api.routes.jobs import submit
+from imagestudio.credits.schemas import CreditCheckPublic
 from imagestudio.errors import InvalidRequest, NotFound, PayloadTooLarge
+from imagestudio.money import Money
+from imagestudio.studio.video import VideoPlanner
 from imagestudio.video.motion import Ease, Preset
 from imagestudio.video.schemas import TransformRequest
 
@@ -101,6 +104,50 @@ def _request(fields: dict[str, object]) -> TransformRequest:
         raise InvalidRequest(f"{name}: {error['msg']}", field=name) from exc
 
 
+class TransformQuoteRequest(BaseModel):
+    """What a transform would cost, before the still is sent (the live quote)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(default="local/motion-presets", max_length=100)
+    target: str = Field(default="instagram_reel", min_length=1, max_length=50)
+    duration: float = Field(default=6.0, gt=0, le=60)
+    fps: int | None = Field(default=None, ge=1, le=120)
+    preset: Preset = "zoom-in"
+    prompt: str | None = Field(default=None, max_length=2000)
+    has_image: bool = Field(default=True, description="Whether a still will be sent.")
+
+
+class TransformQuotePublic(BaseModel):
+    model: str
+    ai_generated: bool
+    label: str
+    seconds: float
+    quote: Money = Field(description="What the transform would hold and capture.")
+    warnings: list[str]
+    check: CreditCheckPublic = Field(description="What the credit checks would decide now.")
+
+
+@router.post("/transform/quote", response_model=TransformQuotePublic,
+             responses=error_responses(401, 422, 503))
+async def transform_quote(body: TransformQuoteRequest, user: UserDep,
+                          state: StateDep) -> TransformQuotePublic:
+    """Price a transform and run the credit checks without holding anything (the same
+    price table the hold and the capture use). Refuses what the transform would refuse."""
+    planner = state.services.transform.planner
+    assert isinstance(planner, VideoPlanner)
+    fields = body.model_dump(exclude={"has_image"})
+    priced = planner.quote(_request(fields), has_image=body.has_image)
+    plan = priced.plan
+    seconds = float(plan.vendor.duration_s) if plan.vendor else plan.fitted.duration_s
+    check = await state.persistence.credits.reports.check(user, priced.charge)
+    return TransformQuotePublic(
+        model=plan.model.id, ai_generated=plan.model.ai_model, label=plan.label,
+        seconds=seconds, quote=Money.of(plan.price_micros),
+        warnings=list(plan.fitted.warnings), check=check,
+    )
+
+
 class VideoTargetPublic(BaseModel):
     id: str
     name: str
@@ -121,6 +168,38 @@ async def video_targets(_user: UserDep, state: StateDep) -> list[VideoTargetPubl
                           height=t.height, min_duration_s=t.duration.min_s,
                           max_duration_s=t.duration.max_s, fps=t.fps.default)
         for t in state.services.catalog.video_targets.values()
+    ]
+
+
+class VideoModelPublic(BaseModel):
+    id: str
+    name: str
+    provider: str
+    ai_generated: bool
+    description: str
+    available: bool = Field(description="False while its vendor has no API key here.")
+    durations_s: list[int] = Field(description="Clip lengths it makes (empty: any).")
+    needs_image: bool
+    needs_prompt: bool
+    per_second: dict[str, Money] = Field(description="Price per second by size tier.")
+
+
+@router.get("/video-models", response_model=list[VideoModelPublic],
+            responses=error_responses(401))
+async def video_models(_user: UserDep, state: StateDep) -> list[VideoModelPublic]:
+    """How a clip can be made: the free local presets and the vendor models, with their
+    per-second prices (the same rows the quote, hold and capture use)."""
+    planner = state.services.transform.planner
+    assert isinstance(planner, VideoPlanner)
+    return [
+        VideoModelPublic(
+            id=m.id, name=m.name, provider=m.provider, ai_generated=m.ai_model,
+            description=m.description, available=planner.offers(m),
+            durations_s=list(m.durations_s), needs_image=m.needs_image,
+            needs_prompt=m.needs_prompt,
+            per_second={tier: Money.of(v) for tier, v in m.per_second_micros.items()},
+        )
+        for m in state.services.catalog.video_models.values()
     ]
 
 
