@@ -103,6 +103,10 @@ export class Api {
   /** POST /ui/create: as POST /create, and aborting `signal` cancels what has not finished. */
   create(body, signal = null) { return this.call("POST", "/ui/create", { body, signal }); }
   videoTargets() { return this.call("GET", "/video-targets"); }
+  videoModels() { return this.call("GET", "/video-models"); }
+  transformQuote(body, signal = null) {
+    return this.call("POST", "/transform/quote", { body, signal });
+  }
   transform(fields) {
     const form = new FormData();
     for (const [name, value] of Object.entries(fields)) {
