@@ -44,11 +44,13 @@ from imagestudio.providers.openai_edit import OpenAIEditor
 from imagestudio.providers.registry import build_providers
 from imagestudio.providers.stability_edit import StabilityEditor
 from imagestudio.providers.stability_upscale import StabilityUpscaler
+from imagestudio.providers.veo import VeoClient
+from imagestudio.providers.wan import WanVideoClient
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.edit import Editing, editing
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
-from imagestudio.studio.job_kinds import image_generation_job
+from imagestudio.studio.job_kinds import image_generation_job, video_job
 from imagestudio.studio.job_queue import Housekeeping, build_app, conninfo, defer_in
 from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.optimize import Optimization, optimization
@@ -59,6 +61,7 @@ from imagestudio.studio.webhooks import Webhooks
 from imagestudio.studio.workflow import Workflow
 from imagestudio.vendors import VENDOR_IDS, VENDORS
 from imagestudio.video.service import VideoService
+from imagestudio.video.vendor import VideoClient
 
 OPTIMIZE_MAX_PIXELS = 40_000_000  # a source the optimizer decodes (≈ 160 MB as RGBA)
 
@@ -179,6 +182,17 @@ def available(settings: Settings) -> frozenset[str]:
     return frozenset({"local", *keyed})
 
 
+def video_vendors(settings: Settings,
+                  clients: dict[str, httpx.AsyncClient]) -> dict[str, VideoClient]:
+    """The video clients of the keyed vendors (Veo on the Gemini API, WaveSpeed WAN)."""
+    vendors: dict[str, VideoClient] = {}
+    for name, make in (("gemini", VeoClient), ("wavespeed", WanVideoClient)):
+        config = settings.provider(name)
+        if config.configured and name in clients and config.api_key is not None:
+            vendors[name] = make(clients[name], config.api_key, config.base_url)
+    return vendors
+
+
 def retired_models(catalog: Catalog, settings: Settings) -> frozenset[str]:
     """Ids of the models the configured vendor APIs no longer serve (by base-URL host)."""
     return frozenset(
@@ -274,7 +288,10 @@ def build_services(
             if "wavespeed" in clients else None,
             configured=frozenset(ready),
         )),
-        transform=transform(VideoService(catalog)),
+        transform=transform(VideoService(
+            catalog, vendors=video_vendors(settings, clients),
+            poll_interval_s=settings.video_poll_interval_s,
+        )),
         editor=editor,
         editing=editing(editor),
         http_clients=clients,
@@ -296,12 +313,12 @@ def build_jobs(
     services: Services, persistence: Persistence, webhooks: Webhooks | None = None
 ) -> JobRunner:
     """The in-process job runner over ``persistence`` for every operation kind served."""
-    kind = image_generation_job(services.image_generation)
+    kinds = [image_generation_job(services.image_generation), video_job(services.transform)]
     queued = uses_queue(services.settings)
     return JobRunner(
         persistence.workflow,
         persistence.credits.service,
-        {kind.name: kind},
+        {kind.name: kind for kind in kinds},
         concurrency=services.settings.job_concurrency,
         webhooks=webhooks,
         defer=defer_in if queued else None,

@@ -170,6 +170,11 @@ class Settings(_VendorSettings):
         description="With the Procrastinate queue: a job whose worker sent no heartbeat for "
         "this long is handed to another worker (which resumes it, never re-sends paid work).",
     )
+    video_poll_interval_s: float | None = Field(
+        default=None, gt=0, le=60,
+        description="Seconds between polls of a vendor's video job (default: the model's "
+        "own from the catalog: 10 s for Veo, 5 s for WAN).",
+    )
     webhook_development: bool = Field(
         default=False,
         description="Development settings for webhooks: http to loopback hosts and private "

@@ -145,6 +145,7 @@ async def studio_factory(
     opened: list[tuple[Services, Any, httpx.AsyncClient]] = []
 
     async def make(*, plans: PlanTable | None = None, clock: Clock | None = None,
+                   http_clients: dict[str, httpx.AsyncClient] | None = None,
                    **settings_overrides: Any) -> Studio:
         clock = clock or Clock()
         values: dict[str, Any] = {
@@ -157,7 +158,7 @@ async def studio_factory(
         hf, stability = FakeProvider(name="huggingface"), FakeProvider(name="stability")
         persistence = build_persistence(settings, clock=clock, plans=plans)
         services = build_services(
-            settings, http_clients={}, persistence=persistence,
+            settings, http_clients=http_clients or {}, persistence=persistence,
             providers={"local": LocalProvider(), "huggingface": hf, "stability": stability},
         )
         app = create_app(settings, services, server_settings())

@@ -51,3 +51,24 @@ def sine_wav(seconds: float, rate: int = 44100) -> bytes:
 
 
 __all__ = ["sine_wav", "studio", "studio_factory"]
+
+
+class MemoryJournal:
+    """A unit journal kept in memory (the job runner's is the job's rows; see
+    tests/video/test_video_jobs.py): what a worker would find after a restart."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+        self.jobs: dict[tuple[int, str], str] = {}
+
+    async def sending(self, unit: int, provider: str) -> None:
+        self.sent.append((unit, provider))
+
+    async def vendor_job(self, unit: int, provider: str, job_id: str) -> None:
+        self.jobs[(unit, provider)] = job_id
+
+    def resume_job(self, unit: int, provider: str) -> str | None:
+        return self.jobs.get((unit, provider))
+
+    def refusal(self, unit: int) -> Exception | None:  # noqa: ARG002
+        return None

@@ -64,7 +64,7 @@ def test_per_second_prices_round_up_to_a_whole_micro_unit() -> None:
     model = VideoModel.model_validate({
         "id": "gemini/veo-x", "provider": "gemini", "name": "x", "description": "x",
         "ai_model": True, "per_second_micros": {"720p": 400_000, "1080p": 400_000},
-        "confirmed": False, "source": "test", "verified_on": "2026-12-03",
+        "vendor_model": "veo-x", "confirmed": False, "source": "test", "verified_on": "2026-12-03",
     })
     assert model.price_micros("720p", 37, 24) == 616_667  # 37/24 s × $0.40, rounded up
     assert model.price_micros("1080p", 240, 30) == 3_200_000
@@ -73,3 +73,21 @@ def test_per_second_prices_round_up_to_a_whole_micro_unit() -> None:
         "720p", "1080p", "4k"]
     local = load_catalog().video_models["local/motion-presets"]
     assert local.ai_model is False and local.price_micros("1080p", 180, 30) == 0
+
+
+def test_an_ai_video_model_names_its_vendor_model_and_prices_every_tier_it_makes() -> None:
+    from pydantic import ValidationError
+
+    from imagestudio.catalog.video_targets import VideoModel
+
+    with pytest.raises(ValidationError, match="vendor_model"):
+        VideoModel.model_validate({
+            "id": "gemini/veo-x", "provider": "gemini", "name": "x", "description": "x",
+            "ai_model": True, "per_second_micros": {"720p": 1}, "confirmed": False,
+            "source": "test", "verified_on": "2026-12-03",
+        })
+    models = load_catalog().video_models
+    veo, wan = models["gemini/veo-3.1-generate-preview"], models["wavespeed/wan-2.6-i2v"]
+    assert veo.price_micros("1080p", 8, 1) == 3_200_000 and veo.durations_s == (4, 6, 8)
+    assert wan.price_micros("720p", 5, 1) == 500_000  # $0.50 for 5 s (WaveSpeed's table)
+    assert wan.price_micros("1080p", 15, 1) == 2_250_000 and wan.needs_image

@@ -1,10 +1,11 @@
-"""POST /api/image-studio/transform through the real app (SQLite and PostgreSQL): the
-clip lands in the library as a video asset with its facts and poster, downloads honour
-Range, the library filters by media type, the video quota counts, and bad input is
-refused before anything is held."""
+"""POST /api/image-studio/transform through the real app (SQLite and PostgreSQL): it is
+always a job (202, Location, progress events, cancel); the clip lands in the library as a
+video asset with its facts and poster, downloads honour Range, the library filters by
+media type, the video quota counts, and bad input is refused before anything is held."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from tests.credits.conftest import Studio
+from tests.studio.test_jobs import sse, until
 
 from imagestudio.assets.blobs import BlobCollector
 from imagestudio.video.probe import probe
@@ -38,11 +40,23 @@ async def _transform(studio: Studio, headers: dict[str, str], *, image: bytes | 
                                     headers=headers)
 
 
+async def _made(studio: Studio, headers: dict[str, str], **form: Any) -> dict[str, Any]:
+    """Submit a transform (202, Location) and wait for its job to end; the ended job."""
+    response = await _transform(studio, headers, **form)
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert response.headers["location"] == f"/api/image-studio/jobs/{job['id']}"
+    assert job["kind"] == "video" and job["progress"]["total"] == 1
+    ended: dict[str, Any] = await until(studio, headers, job["id"])
+    return ended
+
+
 async def test_a_clip_becomes_a_video_asset(studio: Studio) -> None:
     ann = await studio.user("ann", plan="free")
-    response = await _transform(studio, ann, headline="Summer sale", fade_in="0.25")
-    assert response.status_code == 200, response.text
-    body = response.json()
+    job = await _made(studio, ann, headline="Summer sale", fade_in="0.25")
+    assert job["state"] == "succeeded" and job["cost"]["micros"] == 0, job
+    body = job["result"]
+    assert body["generation_id"] == job["id"]
     assert body["success"] and body["ai_generated"] is False and body["cost_micros"] == 0
     assert body["label"] == "motion preset rendered from your image; no AI model was used"
     assert body["video"] == {"width": 1080, "height": 1920, "fps": 24, "frame_count": 24,
@@ -85,12 +99,12 @@ async def test_the_library_filters_by_media_type(studio: Studio) -> None:
     uploaded = await studio.client.post("/api/image-studio/assets", headers=bob,
                                         files={"file": ("a.png", _png(), "image/png")})
     assert uploaded.status_code == 201, uploaded.text
-    made = await _transform(studio, bob, asset_id=uploaded.json()["id"])
-    assert made.status_code == 200, made.text
+    made = await _made(studio, bob, asset_id=uploaded.json()["id"])
+    assert made["state"] == "succeeded", made
     assets = "/api/image-studio/assets"
     videos = (await studio.client.get(assets, params={"media": "video"}, headers=bob)).json()
     images = (await studio.client.get(assets, params={"media": "image"}, headers=bob)).json()
-    assert [a["id"] for a in videos["items"]] == [made.json()["asset_id"]]
+    assert [a["id"] for a in videos["items"]] == [made["result"]["asset_id"]]
     assert [a["id"] for a in images["items"]] == [uploaded.json()["id"]]
     bad = await studio.client.get(assets, params={"media": "audio"}, headers=bob)
     assert bad.status_code == 422
@@ -113,12 +127,13 @@ async def test_bad_input_is_refused_before_anything_is_held(
     error = response.json()["error"]
     assert error["details"]["field"] == field and error["message"].startswith(message)
     assert (await studio.usage(cy))["quotas"]["video"]["used"] == 0
+    assert (await studio.client.get("/api/image-studio/jobs", headers=cy)).json()["jobs"] == []
 
 
 async def test_the_video_quota_is_enforced(studio: Studio) -> None:
     dee = await studio.user("dee", plan="free")
     for _ in range(2):
-        assert (await _transform(studio, dee)).status_code == 200
+        assert (await _made(studio, dee))["state"] == "succeeded"
     refused = await _transform(studio, dee)
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "quota_exceeded"
@@ -128,11 +143,11 @@ async def test_the_video_quota_is_enforced(studio: Studio) -> None:
 async def test_a_keyed_retry_replays_the_first_clip(studio: Studio) -> None:
     eve = await studio.user("eve", plan="free")
     keyed = {**eve, "Idempotency-Key": "clip-1"}
-    first = await _transform(studio, keyed)
+    first = await _made(studio, keyed)
     again = await _transform(studio, keyed)
-    assert first.status_code == again.status_code == 200, again.text
-    assert again.json()["generation_id"] == first.json()["generation_id"]
-    assert again.json()["asset_id"] == first.json()["asset_id"]
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == first["id"] and again.json()["state"] == "succeeded"
+    assert again.json()["result"]["asset_id"] == first["result"]["asset_id"]
     assert (await studio.usage(eve))["quotas"]["video"]["used"] == 1
     other = await _transform(studio, keyed, image=_png((300, 300)))  # another still
     assert other.status_code == 409
@@ -140,7 +155,7 @@ async def test_a_keyed_retry_replays_the_first_clip(studio: Studio) -> None:
 
 async def test_the_collector_removes_a_deleted_clips_file_and_poster(studio: Studio) -> None:
     gus = await studio.user("gus")
-    made = (await _transform(studio, gus)).json()
+    made = (await _made(studio, gus))["result"]
     root = studio.persistence.store.root
     files = {p.suffix for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
     assert {".mp4", ".jpg"} <= files
@@ -155,3 +170,48 @@ async def test_the_collector_removes_a_deleted_clips_file_and_poster(studio: Stu
     assert (await collector.collect()).removed == 2
     left = {p.suffix for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
     assert ".mp4" not in left and ".jpg" not in left
+
+
+async def test_progress_events_come_per_frame_batch(studio: Studio) -> None:
+    hal = await studio.user("hal")
+    job = await _made(studio, hal, duration="2", fps="30")  # 60 frames: a batch per 10
+    events = await sse(studio, hal, job["id"])
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "queued" and kinds[-2:] == ["unit_done", "succeeded"]
+    progress = [e["data"]["progress"] for e in events if e["event"] == "unit_started"]
+    assert progress == [0.0] + [round(n / 60, 4) for n in range(10, 61, 10)]
+    assert events[-2]["data"]["progress"] == 1.0
+
+
+async def test_cancel_a_queued_and_a_running_transform(studio_factory: Any) -> None:
+    studio: Studio = await studio_factory(job_concurrency=1)
+    ivy = await studio.user("ivy", plan="free")
+    long = await _transform(studio, ivy, duration="30", fps="60")  # 1800 frames
+    queued = await _transform(studio, ivy)
+    assert long.status_code == queued.status_code == 202
+    long_id, queued_id = long.json()["id"], queued.json()["id"]
+    cancelled = await studio.client.post(f"/api/image-studio/jobs/{queued_id}/cancel",
+                                         headers=ivy)
+    assert cancelled.json()["state"] == "cancelled"
+    assert [e["event"] for e in await sse(studio, ivy, queued_id)] == ["queued", "cancelled"]
+
+    for _ in range(500):  # until frames are being rendered
+        job = (await studio.client.get(f"/api/image-studio/jobs/{long_id}",
+                                       headers=ivy)).json()
+        if job["progress"]["units"][0]["state"] == "running":
+            break
+        await asyncio.sleep(0.02)
+    cancel = await studio.client.post(f"/api/image-studio/jobs/{long_id}/cancel", headers=ivy)
+    assert cancel.json()["cancel_requested"] is True
+    ended = await until(studio, ivy, long_id)
+    assert ended["state"] == "cancelled" and ended["cost"]["micros"] == 0
+    assert ended["progress"]["units"][0]["state"] == "failed"
+    assert ended["result"]["video"] is None and ended["result"]["success"] is False
+    events = await sse(studio, ivy, long_id)
+    started = [e for e in events if e["event"] == "unit_started"]
+    assert started[-1]["data"].get("progress", 0) < 1.0  # stopped before the last frame
+    usage = await studio.usage(ivy)
+    assert usage["quotas"]["video"]["used"] == 0 and usage["held"]["micros"] == 0
+    books = await studio.books()
+    books.assert_balanced()
+    assert books.open_holds == 0

@@ -58,3 +58,14 @@ def test_bad_focal_point_is_refused(cli: typer.Typer, cli_env: Path) -> None:
     done = CliRunner().invoke(cli, [str(still), *ARGS, "--focal", "left"])
     assert isinstance(done.exception, StudioError)
     assert done.exception.message == 'focal: write it as "x,y", e.g. 0.7,0.3'
+
+
+def test_a_vendor_model_without_its_key_is_refused_before_anything_runs(
+    cli: typer.Typer, cli_env: Path
+) -> None:
+    still = _still(cli_env / "still.png")
+    done = CliRunner().invoke(cli, [str(still), "--model", "gemini/veo-3.1-generate-preview",
+                                    "--prompt", "waves", "--duration", "8"])
+    assert done.exit_code == 1 and isinstance(done.exception, StudioError)
+    assert done.exception.code == "provider_not_configured"
+    assert "gemini is not configured" in done.exception.message

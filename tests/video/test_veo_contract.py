@@ -7,10 +7,10 @@ from __future__ import annotations
 import base64
 import io
 import json
-from pathlib import Path
 
 import httpx
 import pytest
+from tests.video.conftest import MemoryJournal
 
 from imagestudio.emulators.veo import FILTERED_REASON, VeoEmulator
 from imagestudio.providers.errors import (
@@ -23,8 +23,9 @@ from imagestudio.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from imagestudio.providers.journal import journal_scope, unit_scope
 from imagestudio.providers.veo import BASE_URL, VeoClient
-from imagestudio.video.vendor_jobs import FileJournal, run_vendor_job
+from imagestudio.video.vendor_jobs import run_vendor_job
 
 av = pytest.importorskip("av")
 MODEL = "veo-3.1-generate-preview"
@@ -54,21 +55,22 @@ def _client(emulator: VeoEmulator, key: str = "test-key") -> tuple[VeoClient, ht
     return VeoClient(http, key, BASE_URL), http
 
 
-async def _run(client: VeoClient, journal: FileJournal, fake: FakeTime, *,
+async def _run(client: VeoClient, journal: MemoryJournal, fake: FakeTime, *,
                timeout_s: float = 600) -> bytes:
     async def submit() -> str:
         return await client.submit(MODEL, prompt="slow push on the product", image=STILL,
                                    duration_s=8, aspect_ratio="9:16", resolution="720p")
 
-    return await run_vendor_job(client, submit, journal, "job-1", interval_s=10,
+    with journal_scope(journal), unit_scope(0):
+        return await run_vendor_job(client, submit, interval_s=10,
                                 timeout_s=timeout_s, sleep=fake.sleep, clock=fake.clock)
 
 
-async def test_submit_poll_and_download(emulator: VeoEmulator, tmp_path: Path) -> None:
+async def test_submit_poll_and_download(emulator: VeoEmulator) -> None:
     client, http = _client(emulator)
     fake = FakeTime()
     async with http:
-        data = await _run(client, FileJournal(tmp_path / "j.json"), fake)
+        data = await _run(client, MemoryJournal(), fake)
     body = json.loads(emulator.submissions()[0].content)
     assert body == {"instances": [{
         "prompt": "slow push on the product",
@@ -85,9 +87,9 @@ async def test_submit_poll_and_download(emulator: VeoEmulator, tmp_path: Path) -
 
 
 async def test_the_job_id_is_journaled_before_polling_and_a_restart_resumes(
-    emulator: VeoEmulator, tmp_path: Path
+    emulator: VeoEmulator, 
 ) -> None:
-    journal = FileJournal(tmp_path / "j.json")
+    journal = MemoryJournal()
     emulator.polls_before_done = 50
     client, http = _client(emulator)
     async with http:
@@ -95,43 +97,43 @@ async def test_the_job_id_is_journaled_before_polling_and_a_restart_resumes(
             await _run(client, journal, FakeTime(), timeout_s=30)
     name = info.value.details["vendor_job_id"]
     assert name.startswith(f"models/{MODEL}/operations/")
-    assert json.loads((tmp_path / "j.json").read_text()) == {"job-1": name}
+    assert journal.sent == [(0, "gemini")] and journal.jobs == {(0, "gemini"): name}
 
     emulator.polls_before_done = 0  # the vendor finished meanwhile
     restarted, http = _client(emulator)  # a new worker: new client, journal read from disk
     async with http:
-        data = await _run(restarted, FileJournal(tmp_path / "j.json"), FakeTime())
+        data = await _run(restarted, journal, FakeTime())  # what the job rows kept
     assert data.startswith(b"\x00\x00\x00") and b"ftyp" in data[:16]
     assert len(emulator.submissions()) == 1  # never submitted twice
 
 
-async def test_a_failed_job(emulator: VeoEmulator, tmp_path: Path) -> None:
+async def test_a_failed_job(emulator: VeoEmulator) -> None:
     emulator.fail_job("Video generation failed due to an internal error.")
     client, http = _client(emulator)
     async with http:
         with pytest.raises(ProviderUnavailable, match="internal error"):
-            await _run(client, FileJournal(tmp_path / "j.json"), FakeTime())
+            await _run(client, MemoryJournal(), FakeTime())
 
 
 async def test_a_refused_job_is_content_rejected_and_says_not_charged(
-    emulator: VeoEmulator, tmp_path: Path
+    emulator: VeoEmulator, 
 ) -> None:
     emulator.filter_job()
     client, http = _client(emulator)
     async with http:
         with pytest.raises(ProviderContentRejected) as info:
-            await _run(client, FileJournal(tmp_path / "j.json"), FakeTime())
+            await _run(client, MemoryJournal(), FakeTime())
     assert FILTERED_REASON in info.value.message and "not be charged" in info.value.message
 
 
-async def test_submit_errors(emulator: VeoEmulator, tmp_path: Path) -> None:
-    journal = FileJournal(tmp_path / "j.json")
+async def test_submit_errors(emulator: VeoEmulator) -> None:
+    journal = MemoryJournal()
     emulator.rate_limit(retry_after=7)
     client, http = _client(emulator)
     async with http:
         with pytest.raises(ProviderRateLimited):
             await _run(client, journal, FakeTime())
-        assert journal.recall("job-1") is None  # nothing submitted, nothing to resume
+        assert journal.jobs == {}  # nothing submitted, nothing to resume
         emulator.timeout(method="POST")
         with pytest.raises(ProviderOutcomeUnknown):  # sent, answer lost: never re-sent
             await _run(client, journal, FakeTime())
@@ -156,7 +158,7 @@ async def test_the_emulator_refuses_vertex_only_fields(emulator: VeoEmulator) ->
     assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
 
 
-async def test_an_expired_file_and_a_foreign_host(emulator: VeoEmulator, tmp_path: Path) -> None:
+async def test_an_expired_file_and_a_foreign_host(emulator: VeoEmulator) -> None:
     emulator.polls_before_done = 0
     client, http = _client(emulator)
     async with http:

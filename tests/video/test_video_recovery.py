@@ -9,6 +9,7 @@ import io
 import pytest
 from PIL import Image
 from tests.credits.conftest import Studio
+from tests.studio.test_jobs import until
 from tests.studio.test_workflow import _ddl, _drop, _refuse, _rows
 
 from imagestudio.db.models import Asset, Delivery
@@ -27,9 +28,10 @@ async def test_the_sweep_records_a_clip_with_its_video_facts(studio: Studio) -> 
         data={"preset": "push", "duration": "1", "target": "youtube_shorts", "fps": "24"},
         files={"image": ("s.png", buffer.getvalue(), "image/png")},
     )
-    assert response.status_code == 500, response.text
-    assert response.json()["error"]["code"] == "recording_failed"
-    job_id = response.json()["error"]["details"]["generation_id"]
+    assert response.status_code == 202, response.text
+    job = await until(studio, fay, response.json()["id"])
+    assert job["state"] == "succeeded" and job["error"]["code"] == "recording_failed"
+    job_id = job["id"]
     assert len(await _rows(db, Delivery, generation_id=job_id)) == 1
     await _ddl(db, _drop(db, "assets"))
 

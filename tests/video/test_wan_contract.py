@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import httpx
 import pytest
+from tests.video.conftest import MemoryJournal
 
 from imagestudio.emulators.wavespeed_video import WanVideoEmulator
 from imagestudio.providers.errors import (
@@ -20,8 +20,9 @@ from imagestudio.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from imagestudio.providers.journal import journal_scope, unit_scope
 from imagestudio.providers.wan import WanVideoClient
-from imagestudio.video.vendor_jobs import FileJournal, run_vendor_job
+from imagestudio.video.vendor_jobs import run_vendor_job
 
 av = pytest.importorskip("av")
 MODEL = "alibaba/wan-2.6/image-to-video"
@@ -48,22 +49,23 @@ def _client(emulator: WanVideoEmulator, key: str = "test-key") -> tuple[WanVideo
     return WanVideoClient(http, key, BASE), http
 
 
-async def _run(client: WanVideoClient, journal: FileJournal, fake: FakeTime, *,
+async def _run(client: WanVideoClient, journal: MemoryJournal, fake: FakeTime, *,
                timeout_s: float = 600, duration_s: int = 5) -> bytes:
     async def submit() -> str:
         return await client.submit(MODEL, prompt="the bottle turns slowly", image=STILL,
                                    duration_s=duration_s, resolution="1080p")
 
-    return await run_vendor_job(client, submit, journal, "job-7", interval_s=5,
+    with journal_scope(journal), unit_scope(0):
+        return await run_vendor_job(client, submit, interval_s=5,
                                 timeout_s=timeout_s, sleep=fake.sleep, clock=fake.clock)
 
 
-async def test_submit_states_and_download(tmp_path: Path) -> None:
+async def test_submit_states_and_download() -> None:
     emulator = WanVideoEmulator(polls_before_done=2)
     client, http = _client(emulator)
     fake = FakeTime()
     async with http:
-        data = await _run(client, FileJournal(tmp_path / "j.json"), fake)
+        data = await _run(client, MemoryJournal(), fake)
     sent = emulator.submissions()[0]
     assert sent.headers["authorization"] == "Bearer test-key"
     assert json.loads(sent.content) == {
@@ -77,47 +79,47 @@ async def test_submit_states_and_download(tmp_path: Path) -> None:
     assert downloads and "authorization" not in downloads[0].headers  # the CDN gets no key
 
 
-async def test_timeout_then_resume_without_a_second_submission(tmp_path: Path) -> None:
+async def test_timeout_then_resume_without_a_second_submission() -> None:
     emulator = WanVideoEmulator(polls_before_done=100)
-    journal = FileJournal(tmp_path / "j.json")
+    journal = MemoryJournal()
     client, http = _client(emulator)
     async with http:
         with pytest.raises(ProviderTimeout) as info:
             await _run(client, journal, FakeTime(), timeout_s=20)
-    assert journal.recall("job-7") == info.value.details["vendor_job_id"]
+    assert journal.jobs == {(0, "wavespeed"): info.value.details["vendor_job_id"]}
     emulator.polls_before_done = 0
     again, http = _client(emulator)
     async with http:
-        assert await _run(again, FileJournal(tmp_path / "j.json"), FakeTime())
+        assert await _run(again, journal, FakeTime())  # what the job rows kept
     assert len(emulator.submissions()) == 1
 
 
-async def test_failure_refusal_and_expiry(tmp_path: Path) -> None:
+async def test_failure_refusal_and_expiry() -> None:
     emulator = WanVideoEmulator(polls_before_done=0)
     client, http = _client(emulator)
     async with http:
         emulator.reject_content()
         with pytest.raises(ProviderContentRejected, match="NSFW"):
-            await _run(client, FileJournal(tmp_path / "a.json"), FakeTime())
+            await _run(client, MemoryJournal(), FakeTime())
         emulator.jobs_fail("CUDA out of memory")
         with pytest.raises(ProviderUnavailable, match="CUDA out of memory"):
-            await _run(client, FileJournal(tmp_path / "b.json"), FakeTime())
+            await _run(client, MemoryJournal(), FakeTime())
 
 
-async def test_submit_errors(tmp_path: Path) -> None:
+async def test_submit_errors() -> None:
     emulator = WanVideoEmulator()
     client, http = _client(emulator)
     async with http:
         with pytest.raises(ProviderBadRequest, match="duration"):
-            await _run(client, FileJournal(tmp_path / "a.json"), FakeTime(), duration_s=8)
+            await _run(client, MemoryJournal(), FakeTime(), duration_s=8)
         emulator.rate_limit()
         with pytest.raises(ProviderRateLimited):
-            await _run(client, FileJournal(tmp_path / "b.json"), FakeTime())
+            await _run(client, limited := MemoryJournal(), FakeTime())
     bad, http = _client(emulator, key="nope")
     async with http:
         with pytest.raises(ProviderAuthError):
-            await _run(bad, FileJournal(tmp_path / "c.json"), FakeTime())
-    assert FileJournal(tmp_path / "b.json").recall("job-7") is None
+            await _run(bad, MemoryJournal(), FakeTime())
+    assert limited.sent == [(0, "wavespeed")] and limited.jobs == {}  # refused: no id
 
 
 async def test_undeclared_fields_are_dropped_silently_and_outputs_expire() -> None:

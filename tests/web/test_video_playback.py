@@ -4,6 +4,7 @@ MP4 the studio serves (signed URL, Range requests) is one a browser decodes."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,8 +60,16 @@ def transform(studio: Studio) -> dict[str, Any]:
         files={"image": ("still.png", buffer.getvalue(), "image/png")},
         headers={"Authorization": f"Bearer {studio.key}"}, timeout=120,
     )
-    response.raise_for_status()
-    result: dict[str, Any] = response.json()
+    assert response.status_code == 202, response.text
+    job = response.json()
+    for _ in range(1200):
+        job = httpx.get(f"{studio.base_url}/api/image-studio/jobs/{job['id']}",
+                        headers={"Authorization": f"Bearer {studio.key}"}).json()
+        if job["state"] in ("succeeded", "failed", "cancelled"):
+            break
+        time.sleep(0.1)
+    assert job["state"] == "succeeded", job
+    result: dict[str, Any] = job["result"]
     return result
 
 
@@ -108,7 +117,8 @@ def test_make_a_video_from_an_image_in_the_library(studio: Studio, open_page: Op
         headers={"Authorization": f"Bearer {studio.key}"}, timeout=60,
     )
     made.raise_for_status()
-    page, _watch = open_page()
+    page, watch = open_page()
+    watch.expected_failures.add(422)  # the live quote of a refused duration
     sign_in(page, studio.base_url, studio.key)
     page.get_by_role("link", name="Library").click()
     page.get_by_label("Search your library").fill("lighthouse")
@@ -120,7 +130,20 @@ def test_make_a_video_from_an_image_in_the_library(studio: Studio, open_page: Op
     form.get_by_label("Video target").select_option("youtube_shorts")
     form.get_by_label("Seconds").fill("1")
     form.get_by_label("Headline (optional)").fill("See the light")
+    quote = form.locator("[data-role=quote]")
+    expect(quote).to_have_text(
+        "Free for 1 s · motion preset rendered from your image; no AI model was used")
+    made_by = form.get_by_label("Made by")  # vendor models listed, off without their keys
+    expect(made_by.locator("option[value='gemini/veo-3.1-generate-preview']")).to_be_disabled()
+    expect(form.get_by_label("Prompt")).to_be_hidden()
+    form.get_by_label("Seconds").fill("0.2")  # under youtube_shorts' minimum: refused
+    expect(quote).to_contain_text("duration: ")
+    expect(form.get_by_role("button", name="Make video")).to_be_disabled()
+    assert watch.failed_loads == [422]
+    form.get_by_label("Seconds").fill("1")
+    expect(quote).to_contain_text("Free for 1 s")
     form.get_by_role("button", name="Make video").click()
+    expect(form.get_by_label("Video progress")).to_be_visible()
     expect(form.get_by_role("status")).to_contain_text(
         "Video ready: 1 s, 1080×1920", timeout=120_000)
     ended = form.locator("video").evaluate("""async (video) => {

@@ -58,7 +58,8 @@ class JobPublic(BaseModel):
     error: JobErrorPublic | None
     result: dict[str, Any] | None = Field(
         description="The operation's result (for image generation: the create response, "
-        "each delivered variation with its asset_id and signed url)."
+        "each delivered variation with its asset_id and signed url; for a transform: the "
+        "clip's facts with its asset_id and signed url)."
     )
     links: JobLinks
 
@@ -106,5 +107,9 @@ def _result(state: ApiState, http: Request, row: JobRow) -> dict[str, Any] | Non
         variations.append(variation)
     if variations:
         result["variations"] = variations
+    elif len(assets) == 1 and assets[0] is not None:  # one output (a clip): its file
+        asset = assets[0]
+        result["asset_id"] = asset["id"]
+        result["url"] = state.file_url(http, asset["id"], asset["file_key"])
     result["generation_id"] = row.id
     return result

@@ -97,6 +97,22 @@ class VideoModel(Sourced):
     ai_model: bool
     per_second_micros: dict[Resolution, int] = Field(min_length=1)
     confirmed: bool = Field(description="False when no primary source confirmed the price.")
+    vendor_model: str | None = Field(default=None, description="The vendor's own model id.")
+    durations_s: tuple[int, ...] = Field(
+        default=(), description="The clip lengths the vendor makes (empty: any)."
+    )
+    aspect_ratios: tuple[str, ...] = Field(
+        default=(), description="Aspect ratios the vendor makes (empty: the image's own)."
+    )
+    needs_image: bool = False
+    needs_prompt: bool = False
+    poll_interval_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _vendor(self) -> VideoModel:
+        if self.ai_model and not self.vendor_model:
+            raise ValueError(f"{self.id}: an AI model needs its vendor_model id")
+        return self
 
     def price_micros(self, resolution: Resolution, frames: int, fps: int) -> int | None:
         """The price of ``frames`` at ``fps``; None when the tier is not offered."""

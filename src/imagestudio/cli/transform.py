@@ -39,15 +39,24 @@ def transform(
     fade_in: Annotated[float, Opt("--fade-in", help="Seconds from black.")] = 0.0,
     fade_out: Annotated[float, Opt("--fade-out", help="Seconds to black.")] = 0.0,
     audio: Annotated[Path | None, Opt("--audio", help="Soundtrack file (cut to fit).")] = None,
+    model: Annotated[str, Opt("--model", "-m", help=(
+        "local/motion-presets (free, not AI), gemini/veo-3.1-generate-preview or "
+        "wavespeed/wan-2.6-i2v (the vendor makes the clip; needs its API key)"))] = (
+        "local/motion-presets"
+    ),
+    prompt: Annotated[str | None, Opt("--prompt", help="What should happen (vendor models).")]
+    = None,
     out: Annotated[Path, Opt("--out", "-o", help="Output directory.")] = Path("output"),
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Render a motion preset of an image as an H.264 MP4 (free, offline, not AI), into
-    the library of the user 'local' and --out."""
+    """Render a motion preset of an image as an H.264 MP4 (free, offline, not AI), or have
+    a vendor model make the clip (--model, --prompt; priced per second), into the library
+    of the user 'local' and --out. Runs in this process (synchronously); the API's
+    POST /transform is a job."""
     fields: dict[str, Any] = {
         "preset": preset, "duration": duration, "target": target, "fps": fps, "ease": ease,
         "headline": headline, "cta": cta, "fade_in": fade_in, "fade_out": fade_out,
-        **_focal(focal),
+        "model": model, "prompt": prompt, **_focal(focal),
     }
     if audio is not None:
         fields["audio"] = _read(audio, "audio")

@@ -192,9 +192,10 @@ def close_hold(
 
 def settle_hold(
     conn: Connection, hold: HoldRow, captures: Sequence[Capture], now: dt.datetime, actor: str,
-    *, lost: int = 0,
+    *, lost: int = 0, release_note: str = "",
 ) -> bool:
-    """Capture ``captures`` from ``hold`` and release the rest, once.
+    """Capture ``captures`` from ``hold`` and release the rest, once (``release_note``
+    says why the released part was not charged).
 
     Gives back the quota of undelivered units and the spend not captured. ``lost`` units
     were sent to the vendor (and so are taken as billed) but never delivered: their share
@@ -230,7 +231,7 @@ def settle_hold(
         ))
     if released:
         postings.append(Posting(
-            "release", 0, -released, actor, operation=hold.operation,
+            "release", 0, -released, actor, note=release_note, operation=hold.operation,
             quantity=hold.quantity - len(captures) - lost, hold_id=hold.id,
             generation_id=hold.generation_id,
         ))

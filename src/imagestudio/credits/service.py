@@ -181,6 +181,7 @@ class CreditsService:
         response: dict[str, Any] | None,
         actor: str = "api",
         lost: int = 0,
+        release_note: str = "",
     ) -> None:
         """Capture ``captures`` from ``hold`` and release the rest, in the caller's transaction.
 
@@ -189,8 +190,9 @@ class CreditsService:
         before (by a sweep) is left alone: its results are then not charged twice.
         """
         now = self.clock()
-        if (not repo.settle_hold(conn, hold.row, captures, now, actor=actor, lost=lost)
-                and captures):
+        settled = repo.settle_hold(conn, hold.row, captures, now, actor=actor, lost=lost,
+                                   release_note=release_note)
+        if not settled and captures:
             log.warning("hold %s was settled by a sweep before its request ended; "
                         "its results are not charged", hold.row.id)
         if hold.keyed is None:

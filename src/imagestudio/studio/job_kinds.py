@@ -1,9 +1,10 @@
 """What the job runner needs of an operation kind beyond its module: how to read a stored
 request back, and what to fix in it before it is stored (so a resumed job re-plans to
-the same plan: the seeds)."""
+the same plan: the seeds; for a clip, the still and soundtrack themselves)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ from imagestudio.generation.planner import GenerationPlan
 from imagestudio.generation.schemas import CreateRequest
 from imagestudio.studio.contracts import OperationModule, Priced
 from imagestudio.studio.image_generation import ImageGeneration
+from imagestudio.studio.video import Transform
+from imagestudio.video.schemas import TransformRequest
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,17 @@ class JobKind:
     module: OperationModule[Any, Any, Any]
     request_type: type[BaseModel]
     stored: Callable[[Any, Priced[Any]], dict[str, Any]]
+    load: Callable[[dict[str, Any]], BaseModel] | None = None
 
     @property
     def name(self) -> str:
         return self.module.kind
+
+    def restore(self, stored: dict[str, Any]) -> BaseModel:
+        """The request a stored job re-plans from (raises pydantic's ValidationError)."""
+        if self.load is not None:
+            return self.load(stored)
+        return self.request_type.model_validate(stored)
 
 
 def _generation_request(request: CreateRequest, priced: Priced[GenerationPlan]) -> dict[str, Any]:
@@ -40,3 +50,27 @@ def _generation_request(request: CreateRequest, priced: Priced[GenerationPlan]) 
 
 def image_generation_job(module: ImageGeneration) -> JobKind:
     return JobKind(module, CreateRequest, _generation_request)
+
+
+def _transform_request(request: TransformRequest, _priced: Priced[Any]) -> dict[str, Any]:
+    """The request with its files (base64): a restarted server re-plans from the row alone."""
+    stored = request.model_dump(mode="json", exclude_defaults=True,
+                                exclude={"image_sha256", "audio_sha256"})
+    if request.image:
+        stored["image_b64"] = base64.b64encode(request.image).decode()
+    if request.audio:
+        stored["audio_b64"] = base64.b64encode(request.audio).decode()
+    return stored
+
+
+def _load_transform(stored: dict[str, Any]) -> TransformRequest:
+    fields = dict(stored)
+    image = fields.pop("image_b64", None)
+    fields["image"] = base64.b64decode(image) if image else None
+    audio = fields.pop("audio_b64", None)
+    fields["audio"] = base64.b64decode(audio) if audio else None
+    return TransformRequest.model_validate(fields)
+
+
+def video_job(module: Transform) -> JobKind:
+    return JobKind(module, TransformRequest, _transform_request, _load_transform)

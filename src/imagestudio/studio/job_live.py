@@ -58,8 +58,10 @@ class JobLive(SendJournal):
         return event
 
     def on_unit(self, step: UnitEvent) -> None:
-        data = {"index": step.index, "done": step.done, "total": step.total,
-                "message": step.message}
+        data: dict[str, Any] = {"index": step.index, "done": step.done, "total": step.total,
+                                "message": step.message}
+        if step.progress is not None:  # how far a started unit is (a clip's frames)
+            data["progress"] = round(step.progress, 4)
         unit = {"index": step.index, "state": _UNIT_STATES[step.status],
                 "message": step.message[:500]}
         self.emit(_UNIT_EVENTS[step.status], data, unit)

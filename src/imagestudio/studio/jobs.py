@@ -432,7 +432,7 @@ class JobRunner:
         try:
             if kind is None:
                 raise StudioError(f"no job kind {row.kind!r} in this build")
-            priced = kind.module.planner.plan(kind.request_type.model_validate(row.request))
+            priced = kind.module.planner.plan(kind.restore(row.request))
         except StudioError as exc:
             error = {"code": exc.code, "message": exc.message}
             await self._credits.abort(held, also=lambda c: runs.fail(c, row.id, error))

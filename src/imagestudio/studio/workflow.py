@@ -259,7 +259,8 @@ class Workflow:
         def work(conn: Connection) -> None:
             runs.finish(conn, started.job_id, outcomes)
             self._recorder.insert(conn, assets)
-            self._credits.settle(conn, started.hold, captures, response=response, lost=lost)
+            self._credits.settle(conn, started.hold, captures, response=response, lost=lost,
+                                 release_note=_release_note(outcomes))
 
         return work
 
@@ -352,3 +353,10 @@ def _aligned(outcomes: Sequence[UnitOutcome], per_delivered: Sequence[T]) -> lis
     """``per_delivered`` (one value per delivered unit, in order) aligned with ``outcomes``."""
     values = iter(per_delivered)
     return [next(values) if u.output is not None else None for u in outcomes]
+
+
+def _release_note(outcomes: Sequence[UnitOutcome]) -> str:
+    """Why the units that delivered nothing cost nothing, for the ledger's release."""
+    failed = [f"unit {u.index}: {u.error_message or u.error_code or 'failed'}"
+              for u in outcomes if u.output is None]
+    return "; ".join(failed)[:1000]

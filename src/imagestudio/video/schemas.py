@@ -12,12 +12,13 @@ NOT_AI_LABEL = "motion preset rendered from your image; no AI model was used"
 
 
 class TransformRequest(BaseModel):
-    """Turn a still into a clip for a video target. ``image`` and ``audio`` are the files'
-    bytes; in JSON (job rows, idempotency) they appear only as their SHA-256."""
+    """Turn a still into a clip for a video target (or, with a vendor model that can, a
+    prompt alone). ``image`` and ``audio`` are the files' bytes; in JSON (job rows,
+    idempotency) they appear only as their SHA-256."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    image: bytes = Field(exclude=True, repr=False, min_length=1)
+    image: bytes | None = Field(default=None, exclude=True, repr=False, min_length=1)
     audio: bytes | None = Field(default=None, exclude=True, repr=False)
     source_asset_id: str | None = Field(default=None, max_length=32)
     preset: Preset = "zoom-in"
@@ -32,11 +33,13 @@ class TransformRequest(BaseModel):
     fade_in: float = Field(default=0.0, ge=0, le=5)
     fade_out: float = Field(default=0.0, ge=0, le=5)
     model: str = Field(default="local/motion-presets", max_length=100)
+    prompt: str | None = Field(default=None, max_length=2000,
+                               description="What should happen (vendor models only).")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def image_sha256(self) -> str:
-        return hashlib.sha256(self.image).hexdigest()
+    def image_sha256(self) -> str | None:
+        return hashlib.sha256(self.image).hexdigest() if self.image else None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -103,12 +103,49 @@ export class Api {
   /** POST /ui/create: as POST /create, and aborting `signal` cancels what has not finished. */
   create(body, signal = null) { return this.call("POST", "/ui/create", { body, signal }); }
   videoTargets() { return this.call("GET", "/video-targets"); }
+  videoModels() { return this.call("GET", "/video-models"); }
+  transformQuote(body, signal = null) {
+    return this.call("POST", "/transform/quote", { body, signal });
+  }
   transform(fields) {
     const form = new FormData();
     for (const [name, value] of Object.entries(fields)) {
       if (value !== null && value !== undefined && value !== "") form.append(name, String(value));
     }
     return this.call("POST", "/transform", { form });
+  }
+
+  // Jobs
+  job(id) { return this.call("GET", `/jobs/${encodeURIComponent(id)}`); }
+  cancelJob(id) { return this.call("POST", `/jobs/${encodeURIComponent(id)}/cancel`); }
+  /** Follow a job's Server-Sent Events (fetch, so the bearer key goes along): calls
+   * `onEvent({id, event, data})` per event; resolves after the terminal one. */
+  async followJob(id, onEvent, signal = null) {
+    const response = await this.call("GET", `/jobs/${encodeURIComponent(id)}/events`,
+      { raw: true, signal });
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = {};
+        for (const line of block.split("\n")) {
+          const at = line.indexOf(": ");
+          if (at > 0 && !line.startsWith(":")) fields[line.slice(0, at)] = line.slice(at + 2);
+        }
+        if (!fields.event) continue;
+        onEvent({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data) });
+        if (["succeeded", "failed", "cancelled"].includes(fields.event)) {
+          reader.cancel().catch(() => {});
+          return;
+        }
+      }
+    }
   }
 
   // Library

@@ -11,6 +11,7 @@ import { assetAlt, assetLabel, isVideo } from "./grid.js";
 import { explainBlock } from "../errors/explain.js";
 import { humanWarning } from "../create/wording.js";
 import { openOptimizer } from "./optimize.js";
+import { transformPanel } from "./transform.js";
 
 function facts(rows) {
   return h("dl", { class: "facts" }, rows
@@ -111,49 +112,10 @@ class AssetDetail {
       this.removeFromCurrentButton()];
   }
 
-  /** "Make a short video" from this image: a local motion preset (free, not AI). */
+  /** "Make a short video" from this image: the Transform panel (library/transform.js). */
   videoForm() {
     if (isVideo(this.current)) return null;
-    const presets = ["zoom-in", "zoom-out", "pan-left", "pan-right", "pan-up", "pan-down",
-      "ken-burns", "push"];
-    const preset = h("select", { id: uid("preset") }, presets.map((p) => h("option", { value: p }, p)));
-    const target = h("select", { id: uid("target") }, h("option", { value: "instagram_reel" }, "Instagram Reel"));
-    const duration = h("input", { type: "number", id: uid("duration"), min: "1", max: "60", step: "0.5", value: "6" });
-    const headline = h("input", { type: "text", id: uid("headline"), maxlength: "200" });
-    const status = h("p", { class: "hint", role: "status" });
-    const player = h("div", {});
-    const button = h("button", { type: "submit", class: "btn" }, "Make video");
-    const field = (label, control) => h("div", { class: "stack-tight" }, h("label", { for: control.id }, label), control);
-    const form = h("form", { class: "stack-tight", "aria-label": "Make a short video" },
-      h("h3", {}, "Make a short video"),
-      h("p", { class: "hint" }, "A motion preset over this image, rendered here: free, no AI model."),
-      field("Motion", preset), field("Video target", target), field("Seconds", duration),
-      field("Headline (optional)", headline), button, status, player);
-    this.api.videoTargets().then((targets) => replace(target,
-      targets.map((t) => h("option", { value: t.id, selected: t.id === "instagram_reel" },
-        `${t.name} (${t.width}×${t.height})`)))).catch(() => {});
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      button.disabled = true;
-      status.textContent = "Rendering the video…";
-      try {
-        const made = await this.api.transform({
-          asset_id: this.current.id, preset: preset.value, target: target.value,
-          duration: duration.value, headline: headline.value.trim(),
-        });
-        status.textContent = `Video ready: ${made.video.duration_s} s, ${made.video.width}×${made.video.height}` +
-          (made.warnings.length ? ` (${made.warnings.join("; ")})` : "") + ". It is in your library.";
-        replace(player, h("video", { src: studioUrl(made.url), controls: true, playsinline: true,
-          class: "detail-img detail-video", "aria-label": "The new video" }));
-        if (this.ctx.onAdded) this.ctx.onAdded();
-      } catch (error) {
-        status.textContent = "";
-        toastError(error, "Could not make the video");
-      } finally {
-        button.disabled = false;
-      }
-    });
-    return form;
+    return transformPanel(this.api, this.current, this.ctx.onAdded);
   }
 
   async addToCollection() {
