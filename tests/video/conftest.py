@@ -59,10 +59,14 @@ class MemoryJournal:
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
+        self.unbilled_sends: list[tuple[int, str]] = []
         self.jobs: dict[tuple[int, str], str] = {}
 
     async def sending(self, unit: int, provider: str) -> None:
         self.sent.append((unit, provider))
+
+    async def unbilled(self, unit: int, provider: str) -> None:
+        self.unbilled_sends.append((unit, provider))
 
     async def vendor_job(self, unit: int, provider: str, job_id: str) -> None:
         self.jobs[(unit, provider)] = job_id

@@ -110,9 +110,11 @@ async def test_the_job_id_is_journaled_before_polling_and_a_restart_resumes(
 async def test_a_failed_job(emulator: VeoEmulator) -> None:
     emulator.fail_job("Video generation failed due to an internal error.")
     client, http = _client(emulator)
+    journal = MemoryJournal()
     async with http:
         with pytest.raises(ProviderUnavailable, match="internal error"):
-            await _run(client, MemoryJournal(), FakeTime())
+            await _run(client, journal, FakeTime())
+    assert journal.unbilled_sends == journal.sent  # a failed job is not billed
 
 
 async def test_a_refused_job_is_content_rejected_and_says_not_charged(

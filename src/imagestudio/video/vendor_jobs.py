@@ -21,7 +21,12 @@ from imagestudio.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from imagestudio.providers.journal import before_paid_send, record_vendor_job, resumable_job
+from imagestudio.providers.journal import (
+    after_unbilled_send,
+    before_paid_send,
+    record_vendor_job,
+    resumable_job,
+)
 from imagestudio.providers.video_job import VideoJobState
 
 
@@ -61,6 +66,8 @@ async def run_vendor_job(
                 details={"vendor_job_id": vendor_id},
             )
         await sleep(interval_s)
+    if state.refused is not None or state.error is not None or state.video_uri is None:
+        await after_unbilled_send(provider)  # a refused or failed vendor job is not billed
     if state.refused is not None:
         raise ProviderContentRejected(f"{provider} refused the video: {state.refused}",
                                       provider=provider, details={"vendor_job_id": vendor_id})
