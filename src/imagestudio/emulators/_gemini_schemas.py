@@ -1,4 +1,4 @@
-"""Strict request models for the Gemini emulator (provider-apis.md §4.1 and §4.3).
+"""Strict request models for the Gemini emulator (https://ai.google.dev/api).
 
 Field names are the camelCase of the REST examples; anything undeclared is refused.
 """

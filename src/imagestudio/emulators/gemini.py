@@ -1,5 +1,5 @@
 """Emulator of Gemini ``generateContent`` image models and legacy Imagen ``:predict``
-(provider-apis.md §4).
+(https://ai.google.dev/api).
 
 Checks the key (``x-goog-api-key`` header or ``?key=``; missing → 403 PERMISSION_DENIED,
 wrong → 400 INVALID_ARGUMENT with reason API_KEY_INVALID), the model and method (404

@@ -1,4 +1,4 @@
-"""Emulator of the Hugging Face router's ``hf-inference`` text-to-image (provider-apis.md §3).
+"""Emulator of the Hugging Face router's ``hf-inference`` text-to-image (https://huggingface.co/docs/inference-providers).
 
 Serves ``POST /hf-inference/models/{org}/{name}``; checks ``Authorization: Bearer <key>``
 (401 ``{"error": ...}`` otherwise), a known fully qualified model id (404), and the body

@@ -1,4 +1,4 @@
-"""Emulator of the OpenAI Images API ``POST /v1/images/generations`` (provider-apis.md §5).
+"""Emulator of the OpenAI Images API ``POST /v1/images/generations`` (https://platform.openai.com/docs/api-reference/images).
 
 Checks ``Authorization: Bearer <key>`` (401 ``invalid_api_key``, echoing the key masked as
 OpenAI does), the body against the ``openapi.yaml`` fields with ``extra="forbid"`` and

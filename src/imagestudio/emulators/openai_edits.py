@@ -1,4 +1,5 @@
-"""``POST /v1/images/edits`` for the OpenAI emulator (provider-apis.md §5.3): multipart,
+"""``POST /v1/images/edits`` for the OpenAI emulator
+(https://platform.openai.com/docs/api-reference/images/createEdit): multipart,
 GPT image models only; the images as ``image[]`` (up to 16; the SDK sends one as
 ``image``), ``prompt`` required, an optional ``mask`` (a PNG with an alpha channel, the
 first image's size), the generation options, ``input_fidelity`` (not on

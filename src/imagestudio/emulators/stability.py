@@ -1,4 +1,4 @@
-"""Emulator of Stability AI's v2beta generate endpoints (provider-apis.md §1).
+"""Emulator of Stability AI's v2beta generate endpoints (https://platform.stability.ai/docs/api-reference).
 
 Validates like the real service: multipart only (an empty ``none`` file part allowed),
 every enum and range of §1.4/§1.5 with ``extra="forbid"`` forms, parameters *before* auth

@@ -1,4 +1,4 @@
-"""Stability's synchronous edit endpoints for the emulator (provider-apis.md §1.7):
+"""Stability's synchronous edit endpoints for the emulator (https://platform.stability.ai/docs/api-reference#tag/Edit):
 erase, inpaint, outpaint, search-and-replace, search-and-recolor and remove-background,
 validated like the generate endpoints (parameters before auth, ``extra="forbid"``) plus
 each endpoint's image limits, read from the image. The emulator answers at the input's

@@ -1,4 +1,5 @@
-"""Stability's upscale endpoints for the emulator (provider-apis.md §1.6): ``fast`` (sync,
+"""Stability's upscale endpoints for the emulator
+(https://platform.stability.ai/docs/api-reference#tag/Upscale): ``fast`` (sync,
 4×) and ``conservative`` (sync, to ~4 MP), validated like the generate endpoints
 (parameters before auth) plus the image limits of each endpoint, read from the image.
 """

@@ -1,4 +1,4 @@
-"""Emulator of WaveSpeed AI v3 (provider-apis.md §2), output files included.
+"""Emulator of WaveSpeed AI v3 (https://wavespeed.ai/docs), output files included.
 
 Checks ``Authorization: Bearer <key>`` (401 envelope otherwise), the model path, and the
 bare JSON body against a strict ``extra="forbid"`` model per model (§2.5; 400 envelope on a
@@ -100,7 +100,7 @@ _LONG_SIDES = {"2k": 2048, "4k": 4096, "8k": 8192}
 
 
 class UpscalerInput(BaseModel):
-    """``wavespeed-ai/image-upscaler`` (provider-apis-media.md §3.2); no prompt."""
+    """``wavespeed-ai/image-upscaler`` (https://wavespeed.ai/docs); no prompt."""
 
     model_config = ConfigDict(extra="forbid")
 

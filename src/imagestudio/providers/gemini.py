@@ -1,5 +1,5 @@
 """Google Gemini image models via ``generateContent``, plus legacy Imagen ``:predict``
-(provider-apis.md §4).
+(https://ai.google.dev/api).
 
 ``generateContent`` answers 200 even when nothing was drawn: safety ``finishReason``
 values and ``promptFeedback.blockReason`` mean ``ProviderContentRejected``; any other

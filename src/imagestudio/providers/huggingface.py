@@ -1,4 +1,4 @@
-"""Hugging Face Inference Providers router, ``hf-inference`` text-to-image (provider-apis.md §3).
+"""Hugging Face Inference Providers router, ``hf-inference`` text-to-image (https://huggingface.co/docs/inference-providers).
 
 One synchronous JSON POST to ``{base_url}/models/{org}/{name}``; the answer is raw image
 bytes. A cold model answers 503 with ``estimated_time`` (→ ``ProviderUnavailable`` with

@@ -1,4 +1,4 @@
-"""OpenAI Images API, ``POST /images/generations`` for GPT image models (provider-apis.md §5).
+"""OpenAI Images API, ``POST /images/generations`` for GPT image models (https://platform.openai.com/docs/api-reference/images).
 
 Synchronous JSON; images come back as ``data[].b64_json`` and the call's token ``usage``
 is recorded so the actual cost can be settled from it (§5.5). Safety refusals are 400s

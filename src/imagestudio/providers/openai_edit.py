@@ -1,4 +1,4 @@
-"""OpenAI image edits, ``POST /images/edits`` for GPT image models (provider-apis.md §5.3):
+"""OpenAI image edits, ``POST /images/edits`` for GPT image models (https://platform.openai.com/docs/api-reference/images/createEdit):
 multipart, the images as repeated ``image[]``, an optional ``mask`` (alpha 0 = edit),
 answered with ``ImagesResponse`` like a generation. One paid request, never re-sent when
 its outcome is unknown.

@@ -1,4 +1,4 @@
-"""Stability AI v2beta "Stable Image" generate endpoints (provider-apis.md §1).
+"""Stability AI v2beta "Stable Image" generate endpoints (https://platform.stability.ai/docs/api-reference).
 
 Synchronous: one multipart POST returns the image bytes, with ``finish-reason`` and
 ``seed`` headers. ``CONTENT_FILTERED`` means the vendor blurred the output and still billed

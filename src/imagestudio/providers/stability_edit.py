@@ -1,4 +1,5 @@
-"""Stability's edit endpoints (provider-apis.md §1.7): erase, inpaint, outpaint,
+"""Stability's edit endpoints
+(https://platform.stability.ai/docs/api-reference#tag/Edit): erase, inpaint, outpaint,
 search-and-replace, search-and-recolor and remove-background, each one multipart POST
 answered with the image (§1.2); replace-background-and-relight answers ``{id}`` and is
 polled at ``/v2beta/results/{id}`` (202 while in progress). The same error model and

@@ -1,4 +1,5 @@
-"""Stability's upscalers (provider-apis.md §1.6): ``fast`` (4×, ≤ 1 MP in) and
+"""Stability's upscalers
+(https://platform.stability.ai/docs/api-reference#tag/Upscale): ``fast`` (4×, ≤ 1 MP in) and
 ``conservative`` (to ~4 MP, prompt required) answer one multipart POST with the image;
 ``creative`` answers ``{id}`` and is polled at ``GET /v2beta/results/{id}`` (202 while in
 progress, 200 with the image). The same error model and no-resend rule as generation: a

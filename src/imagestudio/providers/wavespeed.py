@@ -1,4 +1,4 @@
-"""WaveSpeed AI v3 (provider-apis.md §2): submit once, poll, download the outputs.
+"""WaveSpeed AI v3 (https://wavespeed.ai/docs): submit once, poll, download the outputs.
 
 The submit POST is paid work and is sent exactly once: it is never repeated, whatever
 happens later (§7 note 4; prior-art §10 pitfall 31). Polls and downloads are idempotent

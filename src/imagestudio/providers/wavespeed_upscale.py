@@ -1,4 +1,4 @@
-"""WaveSpeed's image upscaler (provider-apis-media.md §3.2): ``wavespeed-ai/image-upscaler``,
+"""WaveSpeed's image upscaler (https://wavespeed.ai/docs): ``wavespeed-ai/image-upscaler``,
 ``image`` (a data: URI here), ``target_resolution`` 2k|4k|8k, ``output_format``. Submitted
 once, polled and downloaded exactly as the generation models are (§2.2–§2.3)."""
 
