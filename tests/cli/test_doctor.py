@@ -8,6 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from imagestudio.cli import doctor, providers
+from imagestudio.settings import get_settings
 
 SECRET = "sk-live-supersecret-123"
 DB_PASSWORD = "hunter2-db-pass"
@@ -26,6 +27,7 @@ def invoke(*args: str) -> tuple[int, str]:
     app = typer.Typer()
     doctor.register(app)
     providers.register(app)
+    get_settings.cache_clear()  # settings another test module cached in this process
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.output
 

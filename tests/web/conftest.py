@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 OpenPage = Callable[..., "tuple[Page, Watch]"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module: the sync API runs an event loop of its own for as long
+    as it is open, so it must be closed before a module of asyncio tests runs in the same
+    worker process (the suite is spread over processes, one file per worker)."""
     reason = missing_browser()
     if reason:
         require_env_failure(reason)
