@@ -7,7 +7,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from imagestudio.cli import doctor, providers
+from imagestudio.cli import _common, doctor, providers
 from imagestudio.settings import get_settings
 
 SECRET = "sk-live-supersecret-123"
@@ -23,12 +23,12 @@ def env(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cli_env
 
 
-def invoke(*args: str) -> tuple[int, str]:
+def invoke(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, str]:
     app = typer.Typer()
     doctor.register(app)
     providers.register(app)
     get_settings.cache_clear()  # settings another test module cached in this process
-    result = CliRunner().invoke(app, list(args))
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
     return result.exit_code, result.output
 
 
@@ -139,8 +139,12 @@ def test_providers_shows_keys_urls_models_and_prices(monkeypatch: pytest.MonkeyP
     assert all(p.startswith("$") or p == "free" for p in prices.values())
 
 
-def test_providers_table_is_readable() -> None:
-    code, output = invoke("providers")
+def test_providers_table_is_readable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_common.console, "width", 200)  # a worker process has no terminal
+    no_keys: dict[str, str | None] = {
+        f"{vendor}_API_KEY": None for vendor in ("STABILITY", "WAVESPEED", "HF", "GEMINI", "OPENAI")
+    }
+    code, output = invoke("providers", env=no_keys)
 
     assert code == 0
     assert "no: set STABILITY_API_KEY" in output

@@ -99,8 +99,9 @@ def test_every_control_is_labelled_and_every_image_has_alt(
     assert_labelled(page, "asset detail")
 
 
-def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
-    """Press Tab until ``target`` has the focus (fails when it is not reachable)."""
+def tab_to(page: Page, target: Locator, limit: int = 400) -> None:
+    """Press Tab until ``target`` has the focus (fails when it is not reachable; the
+    session's studio may already list other tests' runs before it)."""
     element = target.element_handle()  # resolve once: role locators are slow to re-query
     for _ in range(limit):
         if element.evaluate("el => el === document.activeElement"):
