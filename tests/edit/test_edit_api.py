@@ -198,3 +198,11 @@ async def test_a_keyed_retry_replays_the_first_edit(edit_api: EditApi) -> None:
     other = await edit_api.client.post(EDIT, headers=headers,
                                        json={**body, "direction": "horizontal"})
     assert other.status_code == 409
+
+
+async def test_a_malformed_json_body_is_a_422_naming_body(edit_api: EditApi) -> None:
+    response = await edit_api.client.post(
+        EDIT, content=b"", headers={**edit_api.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["field"] == "body"

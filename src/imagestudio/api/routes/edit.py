@@ -95,7 +95,10 @@ async def edit(
             image = await _read(files["image"], limit, "image") if "image" in files else None
             mask = await _read(files["mask"], limit, "mask") if "mask" in files else None
     else:
-        fields, image, mask = await http.json(), None, None
+        try:
+            fields, image, mask = await http.json(), None, None
+        except ValueError as exc:  # malformed JSON (or not UTF-8): the one 422 naming body
+            raise InvalidRequest("body: request body is not valid JSON", field="body") from exc
     request = EditRequest.model_validate(fields)
     if image is None:
         call = await prepare_edit(library, store, user.user_id, request, mask=mask)
