@@ -191,8 +191,10 @@ def test_cancel_stops_the_run_and_releases_its_credit(
     api = vendor_studio.base_url + "/api/image-studio"
     deadline = time.monotonic() + 15
     while True:  # the server notices the disconnect within a poll
-        usage = httpx.get(f"{api}/usage", headers=headers).json()
+        # The run first: its end and the release are one transaction, so usage read after
+        # a finished run shows the release.
         runs = httpx.get(f"{api}/ui/history", headers=headers).json()["items"]
+        usage = httpx.get(f"{api}/usage", headers=headers).json()
         if runs and runs[0]["status"] != "running" or time.monotonic() > deadline:
             break
         time.sleep(0.3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,14 +51,18 @@ class CollectionService:
     async def update(
         self, owner_id: str, collection_id: str, change: CollectionUpdate
     ) -> CollectionPublic:
+        values: dict[str, object] = {"updated_at": utcnow()}
+        if change.name is not None:
+            values["name"] = change.name
+        if change.description is not None:
+            values["description"] = change.description
         async with self._db.sessions() as session:
+            try:
+                await _touch(session, owner_id, collection_id, values)
+            except IntegrityError as exc:
+                raise Conflict(f"a collection named {change.name!r} already exists",
+                               field="name") from exc
             collection = await _owned(session, owner_id, collection_id)
-            if change.name is not None:
-                collection.name = change.name
-            if change.description is not None:
-                collection.description = change.description
-            collection.updated_at = utcnow()
-            await _flush_unique(session, collection.name)
             await session.commit()
             return _public(collection, await _count(session, collection_id))
 
@@ -73,6 +77,7 @@ class CollectionService:
     ) -> CollectionPublic:
         """Add assets (idempotent); NotFound if any asset is not the caller's."""
         async with self._db.sessions() as session:
+            await _touch(session, owner_id, collection_id, {"updated_at": utcnow()})
             collection = await _owned(session, owner_id, collection_id)
             assets = await owned_assets(session, owner_id, asset_ids)
             present = set(
@@ -87,8 +92,11 @@ class CollectionService:
                 for a in assets
                 if a.id not in present
             )
-            collection.updated_at = utcnow()
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError as exc:  # an asset deleted, or added, meanwhile
+                raise Conflict("the collection changed while these assets were added; "
+                               "try again", field="asset_ids") from exc
             return _public(collection, await _count(session, collection_id))
 
     async def remove(self, owner_id: str, collection_id: str, asset_id: str) -> None:
@@ -121,6 +129,21 @@ async def _owned(session: AsyncSession, owner_id: str, collection_id: str) -> Co
     if collection is None or collection.owner_id != owner_id:
         raise NotFound(f"no collection {collection_id!r}", field="collection_id")
     return collection
+
+
+async def _touch(
+    session: AsyncSession, owner_id: str, collection_id: str, values: dict[str, object]
+) -> None:
+    """Update the owner's collection in one conditional statement, which also holds its row
+    until the commit (NotFound if it does not exist, or was deleted by a concurrent request)."""
+    changed = await session.execute(
+        update(Collection)
+        .where(Collection.id == collection_id, Collection.owner_id == owner_id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(changed, "rowcount", 0):
+        raise NotFound(f"no collection {collection_id!r}", field="collection_id")
 
 
 async def _count(session: AsyncSession, collection_id: str) -> int:

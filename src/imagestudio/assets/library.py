@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imagestudio.assets import querying
@@ -92,6 +92,16 @@ class AssetLibrary:
 
     async def update(self, owner_id: str, asset_id: str, change: AssetUpdate) -> Asset:
         async with self._db.sessions() as session:
+            # One conditional statement first: it holds the row until the commit, so a
+            # concurrent delete waits instead of leaving this update nothing to write.
+            touched = await session.execute(
+                update(Asset)
+                .where(Asset.id == asset_id, Asset.owner_id == owner_id)
+                .values(updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if not getattr(touched, "rowcount", 0):
+                raise _missing(asset_id)
             asset = await _owned(session, owner_id, asset_id)
             fields = change.model_fields_set
             if "title" in fields:
@@ -101,9 +111,9 @@ class AssetLibrary:
             if "tags" in fields:
                 wanted = list(dict.fromkeys(change.tags or []))
                 asset.tags = [AssetTag(asset_id=asset.id, tag=tag) for tag in wanted]
-            asset.updated_at = utcnow()
+            await session.flush()
+            await session.refresh(asset, ["tags"])  # before the commit lets a delete in
             await session.commit()
-            await session.refresh(asset, ["tags"])
             return asset
 
     async def delete(self, owner_id: str, asset_id: str) -> None:
@@ -148,8 +158,9 @@ class AssetLibrary:
             )
             asset.tags = [AssetTag(tag=tag) for tag in dict.fromkeys(tags)]
             session.add(asset)
+            await session.flush()
+            await session.refresh(asset, ["tags"])  # before the commit lets a delete in
             await session.commit()
-            await session.refresh(asset, ["tags"])
             return asset
 
     async def set_focal(self, owner_id: str, asset_id: str, x: float, y: float) -> None:
