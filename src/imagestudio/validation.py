@@ -5,10 +5,19 @@ Every surface (API, CLI, UI) shows the same sentence: the field, the limit, what
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
+from annotated_types import MaxLen
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from imagestudio.errors import InvalidRequest
@@ -51,10 +60,31 @@ class PublicInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _documented_length(cls, value: Any, info: ValidationInfo) -> Any:
+        # The schema's maxLength counts the string as sent, before it is stripped.
+        if isinstance(value, str) and info.field_name is not None:
+            limit = _max_lengths(cls).get(info.field_name)
+            if limit is not None and len(value) > limit:
+                raise PydanticCustomError(
+                    "string_too_long", "String should have at most {max_length} characters",
+                    {"max_length": limit},
+                )
+        return value
+
     @field_validator("*", mode="after")
     @classmethod
     def _storable(cls, value: Any) -> Any:
         return storable(value)
+
+
+@functools.cache
+def _max_lengths(model: type[BaseModel]) -> dict[str, int]:
+    """The ``max_length`` of each of ``model``'s fields that has one."""
+    return {name: limit for name, field in model.model_fields.items()
+            for limit in [next((m.max_length for m in field.metadata
+                                if isinstance(m, MaxLen)), None)] if limit is not None}
 
 
 _LOCATIONS = ("body", "query", "path", "header", "form", "cookie")

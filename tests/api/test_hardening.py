@@ -275,11 +275,12 @@ async def test_malformed_bodies_get_one_documented_answer_on_every_route(api: Ap
         assert _error(response.json())["details"]["field"] == "body", (path, response.text)
 
 
-async def test_file_routes_are_documented_as_images(api: Api) -> None:
+async def test_file_routes_are_documented_as_images_and_videos(api: Api) -> None:
     paths = api.app.openapi()["paths"]
     for path in ("/api/image-studio/files/{name}", "/api/image-studio/assets/{asset_id}/content"):
         content = paths[path]["get"]["responses"]["200"]["content"]
-        assert set(content) == {"image/png", "image/jpeg", "image/webp", "image/gif"}, path
+        assert set(content) == {"image/png", "image/jpeg", "image/webp", "image/gif",
+                                "video/mp4"}, path
 
 
 async def test_options_answers_allow_instead_of_405(api: Api) -> None:
@@ -287,9 +288,21 @@ async def test_options_answers_allow_instead_of_405(api: Api) -> None:
         ("/api/image-studio/create", "POST, OPTIONS"),
         ("/api/image-studio/assets/abc", "GET, PATCH, DELETE, OPTIONS"),
         ("/api/image-studio/collections", "GET, POST, OPTIONS"),
+        ("/api/image-studio/assets/export", "POST, OPTIONS"),  # not an asset id
     ):
         response = await api.client.options(path, headers={"Origin": "https://evil.example"})
         assert response.status_code == 204 and response.headers["allow"] == allow, path
         assert "access-control-allow-origin" not in response.headers
     missing = await api.client.options("/api/image-studio/nope")
     assert missing.status_code == 404 and _error(missing.json())["code"] == "not_found"
+
+
+async def test_the_documented_max_length_counts_the_string_as_sent(api: Api) -> None:
+    """Whitespace is stripped, but a name longer than the schema's maxLength as sent is
+    refused (found by schemathesis: 100 characters plus a space were accepted)."""
+    url = "/api/image-studio/collections"
+    too_long = await api.client.post(url, json={"name": " " + "a" * 100}, headers=api.alice)
+    assert too_long.status_code == 422
+    assert _error(too_long.json())["message"] == "name is 101 characters; the limit is 100"
+    trimmed = await api.client.post(url, json={"name": "  Summer  "}, headers=api.alice)
+    assert trimmed.status_code == 201 and trimmed.json()["name"] == "Summer"

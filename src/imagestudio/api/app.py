@@ -131,7 +131,7 @@ def create_app(
         return server.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for)
-    app.add_middleware(AllowOptions, routes=lambda: app.router.routes)
+    app.add_middleware(AllowOptions, routes=lambda: app.router.routes, documented=app.openapi)
     token = server.metrics_token.get_secret_value() if server.metrics_token else None
     if token is not None or server.log_format == "json":
         app.add_middleware(Observe, metrics=token is not None)

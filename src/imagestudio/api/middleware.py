@@ -7,7 +7,9 @@ chunked body is counted as it streams and cut off when it crosses the limit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
@@ -137,25 +139,43 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 class AllowOptions:
     """``OPTIONS`` answers 204 with ``Allow`` (RFC 9110 §9.3.7) for any path a route
     serves, 404 otherwise. No ``Access-Control-*`` headers: the API grants no cross-origin
-    access (the web UI is served from the same origin), so browsers' preflights fail."""
+    access (the web UI is served from the same origin), so browsers' preflights fail.
 
-    def __init__(self, app: ASGIApp, routes: Callable[[], Sequence[BaseRoute]]) -> None:
+    A documented path answers the methods its OpenAPI path item documents, a literal
+    template first (``/assets/export`` is its own resource, not an asset id); other paths
+    (the web UI) the methods of the routes that serve them."""
+
+    def __init__(self, app: ASGIApp, routes: Callable[[], Sequence[BaseRoute]],
+                 documented: Callable[[], dict[str, Any]]) -> None:
         self.app = app
         self.routes = routes
+        self.documented = documented
+        self._templates: list[tuple[re.Pattern[str], list[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "OPTIONS":
             await self.app(scope, receive, send)
             return
-        routes = self.routes()
-        allowed = [
-            method for method in _METHODS
-            if any(route.matches({**scope, "method": method})[0] == Match.FULL
-                   for route in routes)
-        ]
+        allowed = self._documented_methods(scope["path"])
+        if allowed is None:
+            allowed = [method for method in _METHODS
+                       if any(route.matches({**scope, "method": method})[0] == Match.FULL
+                              for route in self.routes())]
         if allowed:
             allow = ", ".join([*allowed, "OPTIONS"])
             response: ASGIApp = Response(status_code=204, headers={"Allow": allow})
         else:
             response = error_response(404, "not_found", "Not Found")
         await response(scope, receive, send)
+
+    def _documented_methods(self, path: str) -> list[str] | None:
+        if self._templates is None:
+            paths = self.documented().get("paths", {})
+            ordered = sorted(paths, key=lambda t: t.count("{"))  # literal templates first
+            self._templates = [
+                (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(t)) + "$"),
+                 [m for m in _METHODS if m.lower() in paths[t]])
+                for t in ordered
+            ]
+        return next((methods for pattern, methods in self._templates if pattern.match(path)),
+                    None)

@@ -60,8 +60,10 @@ class AssetPublic(BaseModel):
     parent_id: str | None = Field(default=None, description="The asset this was made from.")
     operation: str | None = Field(default=None, description="What made it from its parent.")
     parameters: dict[str, Any] | None = Field(default=None, description="With what settings.")
-    focal_point: tuple[float, float] | None = Field(
-        default=None, description="The remembered focal point (x, y in 0..1), if set."
+    # A list, not a tuple: schemathesis cannot read the prefixItems of a nullable tuple.
+    focal_point: list[float] | None = Field(
+        default=None, min_length=2, max_length=2,
+        description="The remembered focal point [x, y] (each in 0..1), if set.",
     )
     duration_ms: int | None = Field(default=None, description="Videos: length.")
     codec: str | None = Field(default=None, description="Videos: video codec (h264).")

@@ -116,12 +116,13 @@ async def delete_asset(asset_id: PathId, user: UserDep, state: StateDep) -> Resp
     return Response(status_code=204)
 
 
-_IMAGE = {"schema": {"type": "string", "format": "binary"}}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_FILE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4")
 _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The image file.",
-          "content": {t: _IMAGE for t in ("image/png", "image/jpeg", "image/webp", "image/gif")}},
+    200: {"description": "The asset's file: an image, or a video asset's MP4.",
+          "content": {t: _BINARY for t in _FILE_TYPES}},
     206: {"description": "The requested byte range (`Range`).",
-          "content": {t: _IMAGE for t in ("image/png", "image/jpeg", "image/webp", "image/gif")}},
+          "content": {t: _BINARY for t in _FILE_TYPES}},
     304: {"description": "Not modified (`If-None-Match` matched the ETag)."},
 }
 

@@ -124,7 +124,7 @@ class EditPreflight(CreditCheckPublic):
 
 
 @router.post("/edit/preflight", response_model=EditPreflight,
-             responses=error_responses(401, 404, 413, 422))
+             responses=error_responses(401, 404, 413, 422, 503))
 async def preflight(body: EditRequest, user: UserDep, state: StateDep) -> EditPreflight:
     """What ``POST /edit`` would decide for this library image now (engine, price,
     quota and balance after, reasons it would be refused); nothing spent or held. A

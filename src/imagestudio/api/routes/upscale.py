@@ -21,7 +21,7 @@ class UpscaleResponse(UpscaleResult):
 
 @router.post(
     "/upscale", response_model=UpscaleResponse,
-    responses=error_responses(401, 403, 404, 409, 413, 422, 429),
+    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
 )
 async def upscale(
     body: UpscaleRequest, http: Request, user: UserDep, state: StateDep,
