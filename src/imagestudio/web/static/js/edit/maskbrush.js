@@ -32,8 +32,11 @@ export class MaskBrush {
     this.drawing = null;
     this.canvas = h("canvas", { class: "edit-mask", role: "img",
       "aria-label": "Mask: paint over the area to change (pointer only)" });
+    // the brush's outline under the pointer (the workspace puts it in the stage)
+    this.ring = h("div", { class: "edit-brush-ring", "aria-hidden": "true", hidden: true });
     this.canvas.addEventListener("pointerdown", (event) => this.down(event));
-    this.canvas.addEventListener("pointermove", (event) => this.move(event));
+    this.canvas.addEventListener("pointermove", (event) => { this.hover(event); this.move(event); });
+    this.canvas.addEventListener("pointerleave", () => { this.ring.hidden = true; });
     this.canvas.addEventListener("pointerup", () => this.up());
     this.canvas.addEventListener("pointercancel", () => this.up());
   }
@@ -57,6 +60,14 @@ export class MaskBrush {
     const box = this.canvas.getBoundingClientRect();
     const scale = this.canvas.width / box.width;
     return { x: (event.clientX - box.left) * scale, y: (event.clientY - box.top) * scale, scale };
+  }
+
+  hover(event) {
+    const box = this.canvas.getBoundingClientRect();
+    this.ring.hidden = false;
+    this.ring.style.setProperty("left", `${event.clientX - box.left}px`);
+    this.ring.style.setProperty("top", `${event.clientY - box.top}px`);
+    this.ring.style.setProperty("--size", `${this.size}px`);
   }
 
   down(event) {

@@ -35,7 +35,7 @@ class EditWorkspace {
     this.body = dialog.body;
     this.brush = new MaskBrush(() => this.changed());
     this.image = h("img", { class: "edit-image", alt: "", draggable: "false" });
-    this.stage = h("div", { class: "edit-stage" }, this.image, this.brush.canvas);
+    this.stage = h("div", { class: "edit-stage" }, this.image, this.brush.canvas, this.brush.ring);
     this.picker = h("select", { id: uid("edit-op") });
     this.fields = h("div", { class: "edit-fields" });
     this.brushBox = brushControls(this.brush, uid);
