@@ -13,7 +13,14 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image, ImageChops, ImageStat
-from tests.web.harness import Emulated, Studio, require_browser, running_emulator, running_studio
+from tests.web.harness import (
+    Emulated,
+    Studio,
+    create_user,
+    require_browser,
+    running_emulator,
+    running_studio,
+)
 
 require_browser()
 
@@ -231,4 +238,33 @@ def test_a_free_local_edit_by_keyboard_alone(
     mirrored = _pixels(edit_studio, source).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     assert max(ImageStat.Stat(ImageChops.difference(flipped, mirrored)).mean) < 3
     assert _balance(edit_studio) == balance
+    assert len(stability.emulator.requests("POST")) == paid
+
+
+def test_a_paid_edit_without_credit_is_refused_before_run(
+    edit_studio: Studio, stability: Emulated, open_page: OpenPage
+) -> None:
+    key = create_user(edit_studio.data_dir, "broke", "pro", credit_usd="0")
+    created = httpx.post(f"{edit_studio.base_url}/api/image-studio/create", timeout=60,
+                         headers={"Authorization": f"Bearer {key}"},
+                         json={"prompt": "Glass lighthouse at noon", "provider": "local",
+                               "width": 320, "height": 256})
+    created.raise_for_status()
+    paid = len(stability.emulator.requests("POST"))
+    page, watch = open_page()
+    watch.expected_failures.add(422)
+    sign_in(page, edit_studio.base_url, key, user="broke")
+    page.get_by_role("link", name="Library").click()
+    page.get_by_role("button", name="Open details of Glass lighthouse at noon").click()
+    page.get_by_role("button", name="Edit", exact=True).click()
+    dialog = page.locator("dialog.editor")
+    dialog.get_by_label("Operation").select_option("stability/remove-background")
+    quote = dialog.locator(".edit-quote")
+    expect(quote).to_have_attribute("data-state", "blocked")
+    expect(quote).to_contain_text("$0.05 · stability/remove-background")
+    expect(quote).to_contain_text("cannot run:")
+    expect(dialog.get_by_role("button", name="Run edit")).to_be_disabled()
+    dialog.get_by_label("Operation").select_option("local/blur")
+    expect(quote).to_have_text("Free · local/blur")
+    expect(dialog.get_by_role("button", name="Run edit")).to_be_enabled()
     assert len(stability.emulator.requests("POST")) == paid
