@@ -5,8 +5,8 @@
 Starts a real ``imagestudio serve`` on loopback with a throw-away data directory, drives
 Debian's Chromium through Playwright (offline renderer, no keys) and writes create and
 library at desktop (1440×900) and phone (390×844) widths, the compare view and the
-history at desktop width, and (against the Stability emulator, told to fail) a failed run
-explained with its next step.
+history at desktop width, and (against the Stability emulator) a failed run explained with
+its next step and the Edit workspace before and after an inpaint.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -135,6 +137,50 @@ def error_shot(out: Path) -> None:
         browser.close()
 
 
+def edit_shots(out: Path) -> None:
+    """The Edit workspace (Stability emulator): a mask painted and quoted, then the
+    inpaint's before/after and the history strip."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_emulator("stability") as stability,
+        running_studio(Path(tmp), env=stability.env) as studio,
+        sync_playwright() as p,
+    ):
+        httpx.post(f"{studio.base_url}/api/image-studio/create", timeout=60,
+                   headers={"Authorization": f"Bearer {studio.key}"},
+                   json={"prompt": PROMPT, "provider": "local", "width": 1024, "height": 640},
+                   ).raise_for_status()
+        browser = launch(p)
+        watch = Watch(expected_failures={422})
+        context, page = new_page(browser, DESKTOP, watch)
+        sign_in(page, studio.base_url, studio.key)
+        page.get_by_role("link", name="Library").click()
+        page.locator("button[aria-label^='Open details of']").first.click()
+        page.get_by_role("button", name="Edit", exact=True).click()
+        dialog = page.locator("dialog.editor")
+        dialog.get_by_label("What to paint there").fill("a striped beach umbrella")
+        box = dialog.locator("canvas.edit-mask").bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.55)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.6, steps=8)
+        page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.75, steps=8)
+        page.mouse.up()
+        expect(dialog.locator(".edit-quote")).to_have_attribute("data-state", "ok")
+        drop_toasts = "() => document.querySelectorAll('.toast').forEach(t => t.remove())"
+        page.evaluate(drop_toasts)  # under the modal they cannot be clicked away
+        page.screenshot(path=str(out / "edit-desktop.png"))
+        dialog.get_by_role("button", name="Run edit").click()
+        expect(dialog.locator(".edit-done")).to_be_visible(timeout=60_000)
+        page.evaluate(drop_toasts)
+        dialog.locator(".edit-compare").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out / "edit-compare-desktop.png"))
+        watch.assert_clean()
+        context.close()
+        browser.close()
+
+
 def library_shot(page: Page, path: Path) -> None:
     page.get_by_role("link", name="Library").click()
     expect(page.locator(".asset-card img").first).to_be_visible()
@@ -177,6 +223,7 @@ def run(out: Path) -> None:
             context.close()
         browser.close()
     error_shot(out)
+    edit_shots(out)
     for shot in sorted(out.glob("*.png")):
         print(f"wrote {shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot}")  # noqa: T201
 

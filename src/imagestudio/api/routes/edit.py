@@ -70,6 +70,26 @@ async def _read(part: UploadFile, limit: int, field: str) -> bytes:
     return data
 
 
+async def _read_body(http: Request, limit: int) -> tuple[Any, bytes | None, bytes | None]:
+    """The request's fields and its ``image`` and ``mask`` files (multipart), or the JSON
+    body's fields (no files)."""
+    if http.headers.get("content-type", "").startswith("multipart/form-data"):
+        async with http.form(max_files=2, max_fields=60) as form:
+            files = {k: v for k, v in form.items() if isinstance(v, UploadFile)}
+            fields = {k: v for k, v in form.items() if isinstance(v, str) and v != ""}
+            unknown = set(files) - set(_FILES)
+            if unknown:
+                raise InvalidRequest(f"unexpected file {sorted(unknown)[0]!r}",
+                                     field=sorted(unknown)[0])
+            image = await _read(files["image"], limit, "image") if "image" in files else None
+            mask = await _read(files["mask"], limit, "mask") if "mask" in files else None
+        return fields, image, mask
+    try:
+        return await http.json(), None, None
+    except ValueError as exc:  # malformed JSON (or not UTF-8): the one 422 naming body
+        raise InvalidRequest("body: request body is not valid JSON", field="body") from exc
+
+
 @router.post(
     "/edit", response_model=EditResponse, openapi_extra=_BODY,
     responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
@@ -84,21 +104,7 @@ async def edit(
     persistence = state.persistence
     limit, pixels = state.server.max_upload_bytes, state.server.max_upload_pixels
     library, store = persistence.library, persistence.store
-    if http.headers.get("content-type", "").startswith("multipart/form-data"):
-        async with http.form(max_files=2, max_fields=60) as form:
-            files = {k: v for k, v in form.items() if isinstance(v, UploadFile)}
-            fields = {k: v for k, v in form.items() if isinstance(v, str) and v != ""}
-            unknown = set(files) - set(_FILES)
-            if unknown:
-                raise InvalidRequest(f"unexpected file {sorted(unknown)[0]!r}",
-                                     field=sorted(unknown)[0])
-            image = await _read(files["image"], limit, "image") if "image" in files else None
-            mask = await _read(files["mask"], limit, "mask") if "mask" in files else None
-    else:
-        try:
-            fields, image, mask = await http.json(), None, None
-        except ValueError as exc:  # malformed JSON (or not UTF-8): the one 422 naming body
-            raise InvalidRequest("body: request body is not valid JSON", field="body") from exc
+    fields, image, mask = await _read_body(http, limit)
     request = EditRequest.model_validate(fields)
     if image is None:
         call = await prepare_edit(library, store, user.user_id, request, mask=mask)
@@ -123,14 +129,23 @@ class EditPreflight(CreditCheckPublic):
     warnings: list[str]
 
 
-@router.post("/edit/preflight", response_model=EditPreflight,
+@router.post("/edit/preflight", response_model=EditPreflight, openapi_extra=_BODY,
              responses=error_responses(401, 404, 413, 422, 503))
-async def preflight(body: EditRequest, user: UserDep, state: StateDep) -> EditPreflight:
-    """What ``POST /edit`` would decide for this library image now (engine, price,
-    quota and balance after, reasons it would be refused); nothing spent or held. A
-    mask is checked when given by ``mask_asset_id``."""
+async def preflight(http: Request, user: UserDep, state: StateDep) -> EditPreflight:
+    """What ``POST /edit`` would decide now for the same body (JSON or multipart: engine,
+    price, quota and balance after, reasons it would be refused); nothing is spent, held
+    or stored. A mask (a ``mask`` file or ``mask_asset_id``) is checked against the image,
+    so the Edit workspace can quote a mask it has drawn before anything is paid."""
     persistence = state.persistence
-    call = await prepare_edit(persistence.library, persistence.store, user.user_id, body)
+    limit, pixels = state.server.max_upload_bytes, state.server.max_upload_pixels
+    fields, image, mask = await _read_body(http, limit)
+    body = EditRequest.model_validate(fields)
+    if image is None:
+        call = await prepare_edit(persistence.library, persistence.store, user.user_id, body,
+                                  mask=mask)
+    else:
+        call = await prepare_upload(persistence.library, persistence.store, user.user_id,
+                                    body, image, mask=mask, max_bytes=limit, max_pixels=pixels)
     priced, check = await persistence.workflow.check(state.services.editing, user, call)
     return EditPreflight(**dict(check), engine=priced.plan.operation.id,
                          warnings=list(priced.plan.warnings))

@@ -172,6 +172,18 @@ export class Api {
     return response.blob();
   }
 
+  // Edit Studio
+  editOperations() { return this.call("GET", "/edit/operations"); }
+  /** POST /edit/preflight with `form` (a FormData: fields, and the drawn mask as `mask`). */
+  editPreflight(form, signal = null) {
+    return this.call("POST", "/edit/preflight", { form, signal });
+  }
+  edit(form) { return this.call("POST", "/edit", { form }); }
+  versions(id) { return this.call("GET", `/assets/${encodeURIComponent(id)}/versions`); }
+  revert(id, to) {
+    return this.call("POST", `/assets/${encodeURIComponent(id)}/revert`, { body: { to } });
+  }
+
   // Collections
   collections() { return this.call("GET", "/collections"); }
   createCollection(name) { return this.call("POST", "/collections", { body: { name } }); }

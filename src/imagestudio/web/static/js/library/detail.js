@@ -11,6 +11,7 @@ import { assetAlt, assetLabel, isVideo } from "./grid.js";
 import { explainBlock } from "../errors/explain.js";
 import { humanWarning } from "../create/wording.js";
 import { openOptimizer } from "./optimize.js";
+import { openEditWorkspace } from "../edit/workspace.js";
 import { transformPanel } from "./transform.js";
 
 function facts(rows) {
@@ -178,6 +179,17 @@ class AssetDetail {
     return button;
   }
 
+  /** The Edit workspace (edit/workspace.js): masks, vendor and local edits, history. */
+  editButton() {
+    const button = h("button", { type: "button", class: "btn btn-primary" }, "Edit");
+    button.addEventListener("click", () => {
+      const asset = this.current;
+      this.close();
+      openEditWorkspace(asset, { api: this.api, onDone: () => this.ctx.onAdded() });
+    });
+    return button;
+  }
+
   deleteButton() {
     const del = h("button", { type: "button", class: "btn btn-danger" }, "Delete");
     del.addEventListener("click", async () => {
@@ -246,6 +258,7 @@ class AssetDetail {
             class: "detail-img detail-video", "aria-label": assetAlt(a) })
           : h("img", { src: url, alt: assetAlt(a), class: "detail-img" }),
         h("div", { class: "detail-actions" }, this.fav, download,
+          isVideo(a) ? null : this.editButton(),
           isVideo(a) ? null : this.optimizeButton(), this.againButton())),
       h("div", { class: "detail-side" },
         this.editForms(),
