@@ -70,8 +70,9 @@ class JobLive(SendJournal):
         self._writer = asyncio.create_task(self._write_loop(), name=f"job-events-{self.job_id}")
 
     async def close(self) -> None:
-        """Persist what is queued and stop the writer (never mid-write: a cancelled
-        write would roll its events back)."""
+        """Stop the writer (never mid-write: a cancelled write would roll its events
+        back). What is still queued goes into the job's ending transaction
+        (:meth:`take_terminal`): one transaction fewer per job."""
         self._closing = True
         self._kick.set()
         if self._writer is not None:
@@ -79,7 +80,6 @@ class JobLive(SendJournal):
                 self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
-        await self.flush()
 
     def take_terminal(self, type_: str, data: dict[str, Any]) -> tuple[list[Event], list[Any]]:
         """The queued events plus a terminal one, for the caller's ending transaction."""
