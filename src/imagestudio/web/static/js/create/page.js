@@ -25,6 +25,17 @@ function touches(patch, keys) {
   return keys.some((key) => key in patch);
 }
 
+/** The heading and card shape of a run of `request` (a recorded create request). */
+function runLook(request, templates) {
+  const template = templates.find((t) => t.id === request.template_id) || null;
+  if (template) return { label: template.name, ratio: `${template.width} / ${template.height}` };
+  if (request.width && request.height) {
+    return { label: `No template · ${request.width} × ${request.height} px`, ratio: `${request.width} / ${request.height}` };
+  }
+  const ratio = request.aspect_ratio || "1:1";
+  return { label: `No template · ${ratio}`, ratio: ratio.replace(":", " / ") };
+}
+
 function panel(step, title, ...children) {
   const id = `step-${step}`;
   return h("section", { class: "panel", "aria-labelledby": id },
@@ -42,7 +53,6 @@ export class CreatePage {
     this.quoteError = null;
     this.preflight = null;
     this.vendor = null;
-    this.generating = false;
     this.el = h("div", { class: "create-page" }, h("p", { class: "boot", role: "status" }, "Loading the studio…"));
     this.loaded = false;
     this.ready = this.load();
@@ -66,6 +76,7 @@ export class CreatePage {
     this.refreshQuote();
     this.refreshPreflight();
     this.history.load();
+    this.reattach();
   }
 
   async init() {
@@ -95,6 +106,7 @@ export class CreatePage {
     this.results = new Results(this.api, {
       onUseSeed: (seed) => this.useSeed(seed), onUse: (v) => this.useVariation(v),
       onAction: (action) => this.nextStep(action), modelName,
+      onBusy: () => this.updateActionBar(), onEnded: () => this.afterRun(),
     });
     this.history = new History(this.api, {
       modelName, onRestore: (item) => this.restore(item), onRunAgain: (item) => this.runAgain(item),
@@ -141,6 +153,41 @@ export class CreatePage {
     this.refreshQuote();
     this.refreshPreflight();
     this.updateActionBar();
+    this.history.load();
+  }
+
+  get generating() {
+    return Boolean(this.results && this.results.busy());
+  }
+
+  /** Follow the jobs of this user that are queued or running and not on screen yet
+   * (after a reload, or started in another tab); finished ones are in the history. */
+  async reattach() {
+    if (this.reattaching) return;
+    this.reattaching = true;
+    try {
+      const { jobs } = await this.api.jobs({ state: ["queued", "running"], kind: "image_generation", limit: 20 });
+      for (const job of jobs.reverse()) { // oldest first: the newest ends on top
+        if (this.results.has(job.id)) continue;
+        const recorded = await this.api.generation(job.id).catch(() => null);
+        const request = recorded ? recorded.request : {};
+        // Checked again after the await: a run submitted meanwhile may have claimed it.
+        if (this.results.has(job.id)) continue;
+        this.results.attach(job, { ...runLook(request, this.picker.templates), total: job.progress.total });
+      }
+    } catch {
+      // Not fatal: the history lists every run once it has ended.
+    } finally {
+      this.reattaching = false;
+    }
+  }
+
+  /** A run ended (or was refused): refresh what it changed. */
+  afterRun() {
+    this.updateActionBar();
+    this.ctx.refreshUsage();
+    this.refreshPreflight();
+    this.refreshVendor();
     this.history.load();
   }
 
@@ -317,23 +364,13 @@ export class CreatePage {
     const label = state.template ? state.template.name
       : `No template · ${this.quote ? `${this.quote.target.width} × ${this.quote.target.height} px` : "custom size"}`;
     const ratio = this.quote ? `${this.quote.target.width} / ${this.quote.target.height}` : "1 / 1";
-    this.generating = true;
-    this.updateActionBar();
     const running = this.results.run(body, label, ratio);
+    this.updateActionBar();
     if (window.matchMedia("(max-width: 960px)").matches) {
       // On a phone the results are below the settings: go to them.
       this.results.current.scrollIntoView({ block: "start" });
     }
-    try {
-      await running;
-    } finally {
-      this.generating = false;
-      this.updateActionBar();
-      this.ctx.refreshUsage();
-      this.refreshPreflight();
-      this.refreshVendor();
-      this.history.load();
-    }
+    await running;
   }
 
   useSeed(seed) {
@@ -389,5 +426,8 @@ export class CreatePage {
     }).catch(() => {});
   }
 
-  onShow() {}
+  /** Shown (first load, reload, or back from the library): attach to running jobs. */
+  onShow() {
+    this.ready.then(() => this.reattach()).catch(() => {});
+  }
 }
