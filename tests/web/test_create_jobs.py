@@ -24,7 +24,7 @@ from tests.web.harness import (
 
 require_browser()
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import Page, Route, expect  # noqa: E402
 from tests.web.conftest import OpenPage  # noqa: E402
 from tests.web.flows import assert_axe_clean, set_variations, sign_in  # noqa: E402
 
@@ -198,3 +198,34 @@ def test_cancel_a_queued_job_then_a_running_one(
     assert usage["held"]["micros"] == 0
     assert usage["balance"]["micros"] == 5_000_000 - ended["cost"]["micros"]
     assert len(stability.emulator.paid) - paid_before == 1  # the queued job sent nothing
+
+
+def test_a_dropped_event_stream_resumes_after_the_last_event_it_had(
+    jobs_studio: Studio, stability: Emulated, open_page: OpenPage
+) -> None:
+    """The first connection to the job's events ends after one event (as when a proxy or
+    the network drops it); the page reconnects with ``Last-Event-ID`` and misses nothing."""
+    user = Account(jobs_studio, "resumer")
+    page, _ = open_page()
+    sign_in(page, jobs_studio.base_url, user.key, user=user.name)
+    compose(page, "A lantern in the fog", 1)
+    asked: list[str | None] = []
+
+    def drop_the_first(route: Route) -> None:
+        asked.append(route.request.headers.get("last-event-id"))
+        if len(asked) > 1:
+            route.continue_()
+            return
+        route.fulfill(status=200, headers={"Content-Type": "text/event-stream"},
+                      body='retry: 50\n\nid: 1\nevent: queued\ndata: {"units": 1}\n\n')
+
+    page.route("**/api/image-studio/jobs/*/events", drop_the_first)
+    with Gate(stability.emulator) as gate:
+        page.get_by_role("button", name="Generate 1 image").click()
+        run = page.locator(".run").first
+        gate.wait_arrived(1)
+        expect(run.locator("[data-unit-state=generating]")).to_have_count(1)
+        gate.open()
+        expect(run.locator(".var-card img")).to_have_count(1, timeout=60_000)
+    assert asked[:2] == [None, "1"]
+    expect(run.locator(".run-status")).to_contain_text("1 variation ready")

@@ -11,6 +11,7 @@ import { Controls } from "./controls.js";
 import { History } from "./history.js";
 import { allowedTier, fitReason } from "./planfit.js";
 import { PromptBox } from "./prompt.js";
+import { attachRunning } from "./reattach.js";
 import { QuotePanel } from "./quote.js";
 import { Results } from "./results.js";
 import { Store, capabilitiesOf, createBody, estimateBody, initialState, stateFromRecipe } from "./state.js";
@@ -23,17 +24,6 @@ const CONTROL_KEYS = ["template", "quality", "provider", "model", "style", "vari
 
 function touches(patch, keys) {
   return keys.some((key) => key in patch);
-}
-
-/** The heading and card shape of a run of `request` (a recorded create request). */
-function runLook(request, templates) {
-  const template = templates.find((t) => t.id === request.template_id) || null;
-  if (template) return { label: template.name, ratio: `${template.width} / ${template.height}` };
-  if (request.width && request.height) {
-    return { label: `No template · ${request.width} × ${request.height} px`, ratio: `${request.width} / ${request.height}` };
-  }
-  const ratio = request.aspect_ratio || "1:1";
-  return { label: `No template · ${ratio}`, ratio: ratio.replace(":", " / ") };
 }
 
 function panel(step, title, ...children) {
@@ -160,23 +150,12 @@ export class CreatePage {
     return Boolean(this.results && this.results.busy());
   }
 
-  /** Follow the jobs of this user that are queued or running and not on screen yet
-   * (after a reload, or started in another tab); finished ones are in the history. */
+  /** Follow this user's queued and running jobs not on screen yet (create/reattach.js). */
   async reattach() {
     if (this.reattaching) return;
     this.reattaching = true;
     try {
-      const { jobs } = await this.api.jobs({ state: ["queued", "running"], kind: "image_generation", limit: 20 });
-      for (const job of jobs.reverse()) { // oldest first: the newest ends on top
-        if (this.results.has(job.id)) continue;
-        const recorded = await this.api.generation(job.id).catch(() => null);
-        const request = recorded ? recorded.request : {};
-        // Checked again after the await: a run submitted meanwhile may have claimed it.
-        if (this.results.has(job.id)) continue;
-        this.results.attach(job, { ...runLook(request, this.picker.templates), total: job.progress.total });
-      }
-    } catch {
-      // Not fatal: the history lists every run once it has ended.
+      await attachRunning(this.api, this.results, this.picker.templates);
     } finally {
       this.reattaching = false;
     }
