@@ -222,3 +222,25 @@ async def test_a_bad_last_event_id_or_state_filter_is_a_422(studio: Studio) -> N
                                      headers=gus)
     assert listed.status_code == 422
     assert (await sse(studio, gus, job["id"], last=10_000)) == []  # past the end: nothing
+
+
+async def test_a_follower_never_sleeps_through_an_event_written_before_it_waits(
+    studio: Studio,
+) -> None:
+    """The event stream reads, then waits for a change: an event written in between has
+    already sent its wake-up, so the wait is told the last id read (``seen``) and returns
+    at once when the job has anything newer, instead of at the next keep-alive (15 s)."""
+    ann = await studio.user("ann", credit=10 * FLUX_MICROS)
+    job = await submit(studio, ann)
+    await until(studio, ann, job["id"])
+    jobs = studio.app.state.api.jobs
+    last = (await sse(studio, ann, job["id"]))[-1]["id"]
+    loop = asyncio.get_running_loop()
+
+    began = loop.time()
+    await asyncio.wait_for(jobs.wait_change(job["id"], 30.0, seen=1), timeout=5)
+    assert loop.time() - began < 5
+
+    began = loop.time()
+    await jobs.wait_change(job["id"], 0.3, seen=last)  # nothing newer: waits it out
+    assert loop.time() - began >= 0.29

@@ -8,6 +8,7 @@ downloaded.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,10 +201,14 @@ class Emulated:
 
 
 @contextmanager
-def running_emulator(provider: str) -> Iterator[Emulated]:
-    """Serve ``provider``'s emulator from a thread of this process (knobs stay reachable)."""
-    emulator = load_emulator(provider)(None)
+def running_emulator(
+    provider: str, make: Callable[[str], Emulator] | None = None
+) -> Iterator[Emulated]:
+    """Serve ``provider``'s emulator from a thread of this process (knobs stay reachable);
+    ``make(base_url)`` builds another emulator of that vendor (e.g. Veo on the Gemini API,
+    which names its files by the address it is served at)."""
     port = free_port()
+    emulator = make(f"http://127.0.0.1:{port}") if make else load_emulator(provider)(None)
     config = uvicorn.Config(
         create_app(emulator), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
     )
@@ -222,3 +227,53 @@ def running_emulator(provider: str) -> Iterator[Emulated]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class Gate:
+    """Holds a served emulator's answers until the test lets them through (``release(n)``
+    or ``open()``), so a test reads the page while the vendor has provably not answered;
+    ``arrived`` counts the requests that reached the vendor. Use as a context manager."""
+
+    POLL_S = 0.02
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._emulator = emulator
+        self._inner = emulator.handle_async
+        self._permits = threading.Semaphore(0)
+        self._open = threading.Event()
+        self._lock = threading.Lock()
+        self._arrived = 0
+
+    @property
+    def arrived(self) -> int:
+        with self._lock:
+            return self._arrived
+
+    def wait_arrived(self, count: int, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.arrived < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.arrived} of {count} requests reached the vendor")
+            time.sleep(self.POLL_S)
+
+    def release(self, count: int = 1) -> None:
+        for _ in range(count):
+            self._permits.release()
+
+    def open(self) -> None:
+        self._open.set()
+
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self._arrived += 1
+        while not self._open.is_set() and not self._permits.acquire(blocking=False):
+            await asyncio.sleep(self.POLL_S)
+        return await self._inner(request)
+
+    def __enter__(self) -> Gate:
+        self._emulator.handle_async = self._handle  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.open()
+        del self._emulator.handle_async

@@ -169,15 +169,24 @@ class JobRunner:
         async with self._db.engine.connect() as conn:
             return await conn.run_sync(lambda c: job_rows.events_after(c, job_id, after))
 
-    async def wait_change(self, job_id: str, timeout_s: float) -> None:
-        """Return when new events of ``job_id`` were written here (with a queue: by any
-        process, polled), or after ``timeout_s``."""
+    async def wait_change(self, job_id: str, timeout_s: float, *, seen: int | None = None
+                          ) -> None:
+        """Return when events of ``job_id`` after ``seen`` exist (written here, or with a
+        queue by any process, polled), or after ``timeout_s``. Without ``seen``: events
+        written after the call.
+
+        A follower reads events, then waits: an event written between the two is already
+        past the wake-up it would have sent, so ``seen`` (the last one it read) is checked
+        once the watcher is in place, and the wait ends at once if something is newer.
+        """
         if self._defer is not None:
-            await self._poll_change(job_id, timeout_s)
+            await self._poll_change(job_id, timeout_s, seen)
             return
         event = asyncio.Event()
         self._watchers.setdefault(job_id, set()).add(event)
         try:
+            if seen is not None and await self._last_seq(job_id) > seen:
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), timeout_s)
         finally:
@@ -187,16 +196,21 @@ class JobRunner:
                 if not watchers:
                     del self._watchers[job_id]
 
-    async def _poll_change(self, job_id: str, timeout_s: float, every_s: float = 0.25) -> None:
-        async def last() -> int:
-            async with self._db.engine.connect() as conn:
-                return await conn.run_sync(lambda c: job_rows.last_seq(c, job_id))
+    async def _last_seq(self, job_id: str) -> int:
+        async with self._db.engine.connect() as conn:
+            return await conn.run_sync(lambda c: job_rows.last_seq(c, job_id))
 
+    async def _poll_change(self, job_id: str, timeout_s: float, seen: int | None,
+                           every_s: float = 0.25) -> None:
         loop = asyncio.get_running_loop()
-        deadline, seen = loop.time() + timeout_s, await last()
+        deadline = loop.time() + timeout_s
+        if seen is None:
+            seen = await self._last_seq(job_id)
+        elif await self._last_seq(job_id) > seen:
+            return
         while loop.time() < deadline:
             await asyncio.sleep(min(every_s, max(0.0, deadline - loop.time())))
-            if await last() != seen:
+            if await self._last_seq(job_id) > seen:
                 return
 
     def _changed(self, job_id: str) -> None:

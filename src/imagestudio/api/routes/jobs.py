@@ -139,7 +139,7 @@ async def job_events(
                 return
             if await http.is_disconnected():
                 return
-            await state.jobs.wait_change(job_id, KEEPALIVE_S)
+            await state.jobs.wait_change(job_id, KEEPALIVE_S, seen=seen)
             yield ": keep-alive\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream",

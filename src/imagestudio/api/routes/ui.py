@@ -13,7 +13,7 @@ from imagestudio import __version__
 from imagestudio.accounts.local import LOCAL_USER, LocalSessions
 from imagestudio.api.deps import StateDep, UserDep
 from imagestudio.api.errors import error_responses
-from imagestudio.api.routes import cancellable, history
+from imagestudio.api.routes import history
 from imagestudio.api.schemas import PathId, StudioCreateRequest
 from imagestudio.catalog.loader import Catalog
 from imagestudio.db.models import Generation
@@ -64,7 +64,6 @@ def build_router(settings: Settings | None = None) -> APIRouter:
     """The UI router; ``settings`` overrides the app's own (tests), else they are read live."""
     router = APIRouter(prefix=PREFIX, tags=["ui"])
     router.include_router(history.router)
-    router.include_router(cancellable.router)
     sessions = LocalSessions()
     previews: list[StylePreviewPublic] = []  # drawn once, on first use
 

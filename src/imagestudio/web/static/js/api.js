@@ -29,12 +29,42 @@ async function failure(response) {
   return new ApiError(response.status, "http_error", `the server answered ${response.status}`);
 }
 
+const TERMINAL_EVENTS = ["succeeded", "failed", "cancelled"];
+
+/** The fields of one Server-Sent Events block ("data" lines joined by newlines). */
+function sseFields(block) {
+  const fields = {};
+  for (const line of block.split("\n")) {
+    if (!line || line.startsWith(":")) continue;
+    const at = line.indexOf(":");
+    const name = at < 0 ? line : line.slice(0, at);
+    let value = at < 0 ? "" : line.slice(at + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    fields[name] = name === "data" && fields.data !== undefined ? `${fields.data}\n${value}` : value;
+  }
+  return fields;
+}
+
+/** Wait `ms`, or reject with code "aborted" when `signal` aborts first. */
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    if (signal) {
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(new ApiError(0, "aborted", "the request was cancelled"));
+      }, { once: true });
+    }
+  });
+}
+
 function queryString(query) {
   if (!query) return "";
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value === null || value === undefined || value === "") continue;
-    params.set(key, String(value));
+    if (Array.isArray(value)) for (const one of value) params.append(key, String(one));
+    else params.set(key, String(value));
   }
   const text = params.toString();
   return text ? `?${text}` : "";
@@ -47,8 +77,8 @@ export class Api {
     this.onUnauthorized = onUnauthorized;
   }
 
-  async call(method, path, { body, form, query, key, raw = false, signal = null } = {}) {
-    const headers = { Accept: raw ? "*/*" : "application/json" };
+  async call(method, path, { body, form, query, key, raw = false, signal = null, headers: extra = {} } = {}) {
+    const headers = { Accept: raw ? "*/*" : "application/json", ...extra };
     const bearer = key || this.getKey();
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     const init = { method, headers, credentials: "omit", cache: "no-store" };
@@ -100,8 +130,10 @@ export class Api {
   estimate(body) { return this.call("POST", "/estimate-cost", { body }); }
   preflight(body) { return this.call("POST", "/preflight", { body }); }
   usage() { return this.call("GET", "/usage"); }
-  /** POST /ui/create: as POST /create, and aborting `signal` cancels what has not finished. */
-  create(body, signal = null) { return this.call("POST", "/ui/create", { body, signal }); }
+  /** POST /create as a job (`Prefer: respond-async`): resolves to the queued job (202). */
+  createJob(body) {
+    return this.call("POST", "/create", { body, headers: { Prefer: "respond-async" } });
+  }
   videoTargets() { return this.call("GET", "/video-targets"); }
   videoModels() { return this.call("GET", "/video-models"); }
   transformQuote(body, signal = null) {
@@ -117,34 +149,54 @@ export class Api {
 
   // Jobs
   job(id) { return this.call("GET", `/jobs/${encodeURIComponent(id)}`); }
+  /** GET /jobs: `query.state` may be a list (["queued", "running"]); newest first. */
+  jobs(query) { return this.call("GET", "/jobs", { query }); }
   cancelJob(id) { return this.call("POST", `/jobs/${encodeURIComponent(id)}/cancel`); }
-  /** Follow a job's Server-Sent Events (fetch, so the bearer key goes along): calls
-   * `onEvent({id, event, data})` per event; resolves after the terminal one. */
+
+  /** Follow a job's Server-Sent Events with fetch (EventSource cannot send the bearer
+   * key): calls `onEvent({id, event, data})` once per event, in order, and resolves after
+   * the terminal one. A stream that drops (network, server restart) is resumed with
+   * `Last-Event-ID` after the server's `retry` delay; a 4xx answer rejects; aborting
+   * `signal` rejects with code "aborted". */
   async followJob(id, onEvent, signal = null) {
+    const seen = { last: 0, retryMs: 2000 };
+    for (;;) {
+      try {
+        if (await this.readEvents(id, seen, onEvent, signal)) return;
+      } catch (error) {
+        if (signal && signal.aborted) throw new ApiError(0, "aborted", "the request was cancelled");
+        const status = error instanceof ApiError ? error.status : 0;
+        if (status >= 400 && status < 500) throw error;
+      }
+      await pause(seen.retryMs, signal);
+    }
+  }
+
+  /** One connection to the event stream; true once the terminal event was handled. */
+  async readEvents(id, seen, onEvent, signal) {
+    const headers = seen.last ? { "Last-Event-ID": String(seen.last) } : {};
     const response = await this.call("GET", `/jobs/${encodeURIComponent(id)}/events`,
-      { raw: true, signal });
+      { raw: true, signal, headers });
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = {};
-        for (const line of block.split("\n")) {
-          const at = line.indexOf(": ");
-          if (at > 0 && !line.startsWith(":")) fields[line.slice(0, at)] = line.slice(at + 2);
-        }
-        if (!fields.event) continue;
-        onEvent({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data) });
-        if (["succeeded", "failed", "cancelled"].includes(fields.event)) {
-          reader.cancel().catch(() => {});
-          return;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return false;
+        buffer += value.replace(/\r\n?/g, "\n");
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const fields = sseFields(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          if (fields.retry && /^\d+$/.test(fields.retry)) seen.retryMs = Number(fields.retry);
+          if (!fields.event || fields.data === undefined) continue;
+          seen.last = Number(fields.id) || seen.last;
+          onEvent({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data) });
+          if (TERMINAL_EVENTS.includes(fields.event)) return true;
         }
       }
+    } finally {
+      reader.cancel().catch(() => {});
     }
   }
 

@@ -1,5 +1,6 @@
 // History in Create: your recent runs from the API (they survive a reload and another
-// browser), each with its settings, "Restore settings" and "Run again".
+// browser), each with its settings, "Restore settings" and "Run again". Runs still going
+// are left to Results, which follows them live.
 
 import { formatDate, h, replace, shorten, studioUrl } from "../dom.js";
 import { plural } from "../plural.js";
@@ -36,7 +37,9 @@ export class History {
     }
   }
 
-  render(items) {
+  render(all) {
+    // A run still going is shown live under Results; it joins the history when it ends.
+    const items = all.filter((item) => item.status !== "running");
     replace(this.status, items.length ? "" : "No runs yet: your first generation appears here.");
     replace(this.list, items.map((item) => this.row(item)));
   }

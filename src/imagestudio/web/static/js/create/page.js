@@ -11,6 +11,7 @@ import { Controls } from "./controls.js";
 import { History } from "./history.js";
 import { allowedTier, fitReason } from "./planfit.js";
 import { PromptBox } from "./prompt.js";
+import { attachRunning } from "./reattach.js";
 import { QuotePanel } from "./quote.js";
 import { Results } from "./results.js";
 import { Store, capabilitiesOf, createBody, estimateBody, initialState, stateFromRecipe } from "./state.js";
@@ -42,7 +43,6 @@ export class CreatePage {
     this.quoteError = null;
     this.preflight = null;
     this.vendor = null;
-    this.generating = false;
     this.el = h("div", { class: "create-page" }, h("p", { class: "boot", role: "status" }, "Loading the studio…"));
     this.loaded = false;
     this.ready = this.load();
@@ -66,6 +66,7 @@ export class CreatePage {
     this.refreshQuote();
     this.refreshPreflight();
     this.history.load();
+    this.reattach();
   }
 
   async init() {
@@ -95,6 +96,7 @@ export class CreatePage {
     this.results = new Results(this.api, {
       onUseSeed: (seed) => this.useSeed(seed), onUse: (v) => this.useVariation(v),
       onAction: (action) => this.nextStep(action), modelName,
+      onBusy: () => this.updateActionBar(), onEnded: () => this.afterRun(),
     });
     this.history = new History(this.api, {
       modelName, onRestore: (item) => this.restore(item), onRunAgain: (item) => this.runAgain(item),
@@ -141,6 +143,30 @@ export class CreatePage {
     this.refreshQuote();
     this.refreshPreflight();
     this.updateActionBar();
+    this.history.load();
+  }
+
+  get generating() {
+    return Boolean(this.results && this.results.busy());
+  }
+
+  /** Follow this user's queued and running jobs not on screen yet (create/reattach.js). */
+  async reattach() {
+    if (this.reattaching) return;
+    this.reattaching = true;
+    try {
+      await attachRunning(this.api, this.results, this.picker.templates);
+    } finally {
+      this.reattaching = false;
+    }
+  }
+
+  /** A run ended (or was refused): refresh what it changed. */
+  afterRun() {
+    this.updateActionBar();
+    this.ctx.refreshUsage();
+    this.refreshPreflight();
+    this.refreshVendor();
     this.history.load();
   }
 
@@ -317,23 +343,13 @@ export class CreatePage {
     const label = state.template ? state.template.name
       : `No template · ${this.quote ? `${this.quote.target.width} × ${this.quote.target.height} px` : "custom size"}`;
     const ratio = this.quote ? `${this.quote.target.width} / ${this.quote.target.height}` : "1 / 1";
-    this.generating = true;
-    this.updateActionBar();
     const running = this.results.run(body, label, ratio);
+    this.updateActionBar();
     if (window.matchMedia("(max-width: 960px)").matches) {
       // On a phone the results are below the settings: go to them.
       this.results.current.scrollIntoView({ block: "start" });
     }
-    try {
-      await running;
-    } finally {
-      this.generating = false;
-      this.updateActionBar();
-      this.ctx.refreshUsage();
-      this.refreshPreflight();
-      this.refreshVendor();
-      this.history.load();
-    }
+    await running;
   }
 
   useSeed(seed) {
@@ -389,5 +405,8 @@ export class CreatePage {
     }).catch(() => {});
   }
 
-  onShow() {}
+  /** Shown (first load, reload, or back from the library): attach to running jobs. */
+  onShow() {
+    this.ready.then(() => this.reattach()).catch(() => {});
+  }
 }

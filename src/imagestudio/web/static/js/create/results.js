@@ -1,25 +1,24 @@
-// Results: one card per requested variation. The create call is synchronous, so every card
-// shows honest indeterminate progress until the response arrives; then each card shows its
-// image or its own error.
+// Results: one card per requested variation. A run is a job (POST /create with
+// `Prefer: respond-async`): its cards follow the job's event stream live (create/live.js),
+// and when it ends each card shows its image or its own error. Jobs found running when
+// the page loads (a reload, another tab) are attached the same way.
 
 import {
-  downloadLink, extensionOf, fileName, formatDate, h, pluralize, replace, setStyles, shorten, studioUrl,
+  downloadLink, extensionOf, fileName, h, pluralize, replace, setStyles, shorten, studioUrl,
 } from "../dom.js";
 import { openGallery } from "../components/lightbox.js";
 import { toast, toastError } from "../components/toast.js";
 import { detailsToggle, explain, explainBlock } from "../errors/explain.js";
 import { session } from "../session.js";
+import { LiveRun, costLine } from "./live.js";
 import { humanWarning } from "./wording.js";
 
-function pendingCard(index, total, ratio) {
-  const media = h("div", { class: "var-media var-pending" },
-    h("div", { class: "progress", role: "progressbar", "aria-label": `Generating variation ${index + 1} of ${total}`,
-      "aria-valuetext": "In progress" }, h("span", { class: "progress-bar" })),
-    h("span", { class: "var-pending-text" }, "Generating…"));
-  setStyles(media, { "aspect-ratio": ratio });
-  return h("li", { class: "var-card", "aria-busy": "true" }, media,
-    h("div", { class: "var-body" }, h("p", { class: "var-title" }, `Variation ${index + 1}`),
-      h("p", { class: "hint" }, "Waiting for the studio")));
+/** An ended job's error as the API would have answered it (explain.js reads it alike). */
+function jobError(job) {
+  const error = job.error || { code: "internal_error", message: "the run did not finish" };
+  const variations = ((job.result && job.result.variations) || []).filter((v) => v.error)
+    .map((v) => ({ index: v.index, provider: v.provider, ...v.error }));
+  return { code: error.code, message: error.message, details: variations.length ? { variations } : {} };
 }
 
 async function copyImage(url) {
@@ -34,15 +33,20 @@ async function copyImage(url) {
 }
 
 export class Results {
-  /** `onUseSeed(seed)`, `onUse(variation)` ("use this one"), `onAction(id)` (an error's next step), `modelName(id)`. */
-  constructor(api, { onUseSeed, onUse, onAction, modelName }) {
+  /** `onUseSeed(seed)`, `onUse(variation)` ("use this one"), `onAction(id)` (an error's next
+   * step), `modelName(id)`; `onBusy()` runs when a run starts or ends (see `busy()`),
+   * `onEnded()` after a run ended or was refused. */
+  constructor(api, { onUseSeed, onUse, onAction, modelName, onBusy, onEnded }) {
     this.api = api;
     this.onUseSeed = onUseSeed;
     this.onUse = onUse;
     this.onAction = onAction;
     this.modelName = modelName;
-    this.controller = null;
-    this.live = h("p", { class: "sr-only", "aria-live": "polite", id: "results-live" });
+    this.onBusy = onBusy || (() => {});
+    this.onEnded = onEnded || (() => {});
+    this.live = new Map(); // job id → LiveRun being followed
+    this.submitting = 0;
+    this.announce = h("p", { class: "sr-only", "aria-live": "polite", id: "results-live" });
     this.runs = h("div", { class: "runs" });
     this.empty = h("div", { class: "empty" },
       h("p", { class: "empty-title" }, "Your images will appear here"),
@@ -50,58 +54,111 @@ export class Results {
         + "Every image is saved to your library automatically."));
     this.el = h("section", { class: "results", "aria-labelledby": "results-title" },
       h("h2", { id: "results-title", class: "section-title" }, "Results"),
-      this.live, this.empty, this.runs);
+      this.announce, this.empty, this.runs);
   }
 
-  /** Run one create request; resolves to the API result, or null when it failed. */
-  async run(body, label, ratio) {
+  /** Whether a run is being submitted or followed. */
+  busy() {
+    return this.submitting > 0 || this.live.size > 0;
+  }
+
+  /** Whether job `id` is on screen and live. */
+  has(id) {
+    return this.live.has(id);
+  }
+
+  open({ label, total, ratio, createdAt = null }) {
     this.empty.hidden = true;
-    const total = body.num_variations;
-    const status = h("p", { class: "run-status", role: "status" }, `Generating ${pluralize(total, "variation")}…`);
-    const grid = h("ul", { class: "var-grid", "aria-label": "Variations" });
-    for (let i = 0; i < total; i += 1) grid.append(pendingCard(i, total, ratio));
-    const started = Date.now();
-    const timer = setInterval(() => {
-      status.textContent = `Generating ${pluralize(total, "variation")}… ${Math.round((Date.now() - started) / 1000)} s`;
-    }, 1000);
-    this.controller = new AbortController();
-    const cancel = h("button", { type: "button", class: "btn btn-small btn-danger", id: "cancel-run" }, "Cancel");
-    cancel.addEventListener("click", () => this.cancel());
-    const section = h("section", { class: "run card", "aria-busy": "true", tabindex: "-1" },
-      h("div", { class: "run-head" }, h("h3", {}, label),
-        h("span", { class: "muted" }, formatDate(new Date().toISOString())), cancel),
-      status, grid);
-    this.runs.prepend(section);
-    this.current = section;
-    this.live.textContent = `Generating ${pluralize(total, "variation")}.`;
+    const live = new LiveRun({ label, total, ratio, createdAt, onCancel: () => this.cancel(live) });
+    this.runs.prepend(live.section);
+    this.current = live.section;
+    this.announce.textContent = `Generating ${pluralize(total, "variation")}.`;
+    return live;
+  }
+
+  /** Create `body` as a job and follow it; resolves to the ended job, or null when the
+   * request was refused (the refusal is shown in the run's place). */
+  async run(body, label, ratio) {
+    const live = this.open({ label, total: body.num_variations, ratio });
+    this.submitting += 1;
+    this.onBusy();
+    let job;
     try {
-      const result = await this.api.create(body, this.controller.signal);
-      this.renderResult(section, status, grid, result);
-      return result;
+      job = await this.api.createJob(body);
     } catch (error) {
-      this.renderFailure(section, status, grid, error, total);
+      live.end();
+      this.renderFailure(live, error);
+      this.submitting -= 1;
+      this.onEnded();
       return null;
-    } finally {
-      clearInterval(timer);
-      cancel.remove();
-      this.controller = null;
-      section.removeAttribute("aria-busy");
+    }
+    this.submitting -= 1;
+    const attached = this.live.get(job.id); // found by a re-attach meanwhile
+    if (attached) {
+      live.end();
+      live.section.remove();
+      return attached.ending;
+    }
+    return this.follow(live, job);
+  }
+
+  /** Show job `job` (found queued or running) as `meta` ({label, total, ratio}) and
+   * follow it to its end; a job already shown is left as it is. */
+  attach(job, meta) {
+    if (this.live.has(job.id)) return this.live.get(job.id).ending;
+    return this.follow(this.open({ ...meta, createdAt: job.created_at }), job);
+  }
+
+  follow(live, job) {
+    this.live.set(job.id, live);
+    live.accepted(job);
+    live.ending = (async () => {
+      try {
+        await this.api.followJob(job.id, (event) => live.event(event));
+        const ended = await this.api.job(job.id);
+        this.renderEnded(live, ended);
+        return ended;
+      } catch (error) {
+        this.renderFailure(live, error);
+        return null;
+      } finally {
+        live.end();
+        this.live.delete(job.id);
+        this.onEnded();
+      }
+    })();
+    this.onBusy();
+    return live.ending;
+  }
+
+  /** Cancel the run's job: what has not started is released now (the stream says when
+   * the job has ended). */
+  async cancel(live) {
+    try {
+      const job = await this.api.cancelJob(live.jobId);
+      if (job.state !== "cancelled") live.cancelRequested();
+    } catch (error) {
+      live.cancel.disabled = false;
+      toastError(error, "Could not cancel");
     }
   }
 
-  /** Stop waiting for the running generation (the request is aborted). */
-  cancel() {
-    if (this.controller) this.controller.abort();
+  renderEnded(live, job) {
+    live.cost.textContent = costLine(job);
+    if (job.state === "succeeded") this.renderResult(live, job.result);
+    else if (job.state === "cancelled") this.renderCancelled(live, job);
+    else this.renderFailure(live, jobError(job));
   }
 
-  renderResult(section, status, grid, result) {
+  renderResult(live, result) {
+    const { status, grid } = live;
     const ok = result.num_succeeded;
     const failed = result.num_failed;
     status.textContent = failed
       ? `${ok} of ${pluralize(result.num_requested, "variation")} ready, ${failed} failed · cost ${result.cost.usd}`
       : `${pluralize(ok, "variation")} ready · cost ${result.cost.usd}`;
     status.classList.toggle("run-partial", failed > 0);
-    this.live.textContent = status.textContent;
+    this.announce.textContent = status.textContent;
     const extras = [];
     if (result.enhanced_prompt) {
       extras.push(h("details", { class: "sent-prompt" }, h("summary", {}, "Prompt sent to the model"),
@@ -111,7 +168,11 @@ export class Results {
       extras.push(h("ul", { class: "warnings", "aria-label": "Notes from the studio" },
         result.warnings.map((w) => h("li", {}, humanWarning(w, this.modelName)))));
     }
-    status.after(...extras);
+    live.cost.after(...extras);
+    this.renderVariations(grid, result);
+  }
+
+  renderVariations(grid, result) {
     const done = result.variations.filter((v) => v.status === "succeeded");
     const gallery = done.map((v) => this.galleryItem(v, result));
     replace(grid, result.variations.map((v) => (v.status === "succeeded"
@@ -119,19 +180,39 @@ export class Results {
       : this.failedCard(v, result.num_requested))));
   }
 
-  renderFailure(section, status, grid, error, total) {
+  renderCancelled(live, job) {
+    const result = job.result;
+    const made = result ? result.num_succeeded : 0;
+    let said = "Cancelled: nothing was made and nothing was charged.";
+    if (made === live.total) {
+      said = made === 1
+        ? "Cancelled too late: the variation was already generating, so it was made and charged."
+        : `Cancelled too late: all ${made} variations were already generating, so they were made and charged.`;
+    }
+    else if (made) said = `Cancelled: ${made} of ${pluralize(live.total, "variation")} made and charged (already generating); the rest cost nothing.`;
+    live.status.textContent = said;
+    live.status.classList.add("run-partial");
+    this.announce.textContent = live.status.textContent;
+    const why = { ...jobError(job), code: "cancelled", message: "cancelled at your request" };
+    live.cost.after(explainBlock(why, { onAction: this.onAction }));
+    if (result && result.variations) this.renderVariations(live.grid, result);
+    else live.grid.remove();
+  }
+
+  renderFailure(live, error) {
+    const { status, grid } = live;
     const text = explain(error);
-    status.textContent = text.code === "aborted" ? "Cancelled." : text.say;
+    status.textContent = text.say;
     status.classList.add("run-failed");
     status.setAttribute("role", "alert");
-    this.live.textContent = "";
-    status.after(explainBlock(error, { onAction: this.onAction, said: text.code !== "aborted" }));
+    this.announce.textContent = "";
+    status.after(explainBlock(error, { onAction: this.onAction, said: true }));
     const perVariation = (error.details && error.details.variations) || [];
     if (!perVariation.length) {
       grid.remove();
       return;
     }
-    replace(grid, perVariation.map((v) => this.failedCard({ index: v.index, error: v, provider: v.provider }, total)));
+    replace(grid, perVariation.map((v) => this.failedCard({ index: v.index, error: v, provider: v.provider }, live.total)));
   }
 
   failedCard(variation, total) {
@@ -143,7 +224,9 @@ export class Results {
         h("span", { class: "var-error-icon", "aria-hidden": "true" }, "!"),
         h("p", {}, text.say)),
       h("div", { class: "var-body" },
-        h("p", { class: "var-title" }, `Variation ${variation.index + 1} of ${total} failed`),
+        h("p", { class: "var-title" }, error.code === "cancelled"
+          ? `Variation ${variation.index + 1} of ${total} not made (cancelled)`
+          : `Variation ${variation.index + 1} of ${total} failed`),
         h("p", { class: "hint" }, text.next),
         detailsToggle(wrapped)));
   }

@@ -119,6 +119,20 @@ export const ERROR_TEXT = {
     say: "You cancelled this generation.",
     next: "Images that were not finished are not charged. Press Generate to start again.",
   },
+  cancelled: {
+    say: "You cancelled this generation.",
+    next: "Variations not started cost nothing; any already generating were finished and charged. Press Generate to start again.",
+  },
+  interrupted: {
+    say: "The studio restarted before this run finished.",
+    next: "Images not made are not charged. Press Generate to run it again.",
+    action: "retry",
+  },
+  expired: {
+    say: "This run waited too long for its turn and was not started.",
+    next: "Nothing was charged. Press Generate to run it again.",
+    action: "retry",
+  },
   internal_error: {
     say: "Something went wrong inside the studio.",
     next: "Try again; if it keeps happening, tell your admin.",

@@ -1,7 +1,8 @@
 // The Transform panel of an image's detail view: a free local motion preset or a vendor
 // model (Veo, WAN) with a prompt; duration and video target; a live quote from
 // POST /transform/quote (the price the job will hold); then the job's progress from its
-// event stream, a Cancel button, and an HTML5 player for the result.
+// event stream, a Cancel button, and an HTML5 player for the result. A video of this image
+// still being made when the panel opens (after a page reload) is followed the same way.
 
 import { debounce, h, replace, studioUrl, uid } from "../dom.js";
 import { toastError } from "../components/toast.js";
@@ -104,16 +105,21 @@ export function transformPanel(api, asset, onAdded) {
     progress.hidden = false;
     progress.value = 0;
     cancel.hidden = false;
-    cancel.disabled = false;
+    cancel.disabled = job.cancel_requested;
     cancel.onclick = () => {
       cancel.disabled = true;
-      api.cancelJob(job.id).catch((error) => toastError(error, "Could not cancel"));
+      status.textContent = "Cancelling…";
+      api.cancelJob(job.id).catch((error) => {
+        cancel.disabled = false;
+        toastError(error, "Could not cancel");
+      });
     };
     await api.followJob(job.id, ({ event, data }) => {
       if (event === "unit_started") {
         const share = data.progress || 0;
         progress.value = share;
-        status.textContent = isLocal() && share > 0
+        // Only a local render reports frames; a vendor job says what it is.
+        status.textContent = share > 0
           ? `Rendering… ${Math.round(share * 100)} %` : `Working… (${data.message})`;
       } else if (event === "unit_done") {
         progress.value = 1;
@@ -123,13 +129,12 @@ export function transformPanel(api, asset, onAdded) {
     return api.job(job.id);
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  /** Follow `job` to its end and show the clip (or why there is none). */
+  async function run(job, note = "Queued…") {
     button.disabled = true;
-    status.textContent = "Queued…";
+    status.textContent = note;
     replace(player);
     try {
-      const job = await api.transform({ asset_id: asset.id, ...fields() });
       const ended = await follow(job);
       if (ended.state !== "succeeded") {
         status.textContent = ended.state === "cancelled"
@@ -151,6 +156,36 @@ export function transformPanel(api, asset, onAdded) {
       progress.hidden = true;
       cancel.hidden = true;
     }
+  }
+
+  /** A video of this image still being made (the page was reloaded, or the panel closed
+   * and opened again): show it live instead of a blank form. */
+  async function reattach() {
+    const { jobs } = await api.jobs({ state: ["queued", "running"], kind: "video", limit: 20 });
+    for (const job of jobs) { // newest first
+      const recorded = await api.generation(job.id).catch(() => null);
+      if (recorded && recorded.request.source_asset_id === asset.id) {
+        await run(job, "Still making the video you started from this image…");
+        return;
+      }
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    status.textContent = "Queued…";
+    let job;
+    try {
+      job = await api.transform({ asset_id: asset.id, ...fields() });
+    } catch (error) {
+      button.disabled = false;
+      status.textContent = "";
+      toastError(error, "Could not make the video");
+      return;
+    }
+    await run(job);
   });
+  reattach().catch(() => {}); // not fatal: the library lists the clip once it is made
   return form;
 }
