@@ -107,3 +107,18 @@ async def test_sdk_edit_with_gpt_image_1_reaches_openais_edits(
         assert image.size == (1024, 1024)
     [sent] = edit_api.openai.requests("POST")
     assert sent.url.path == "/v1/images/edits" and b'name="image[]"' in sent.content
+
+
+async def test_a_gif_is_sent_to_the_vendor_as_a_png(edit_api: EditApi, base_url: str) -> None:
+    """Found by schemathesis: a GIF upload went to OpenAI as it was, which refuses it
+    (a 502 after the hold). The vendors take PNG, JPEG or WebP: a GIF is converted."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "GIF")
+    async with openai.AsyncOpenAI(base_url=base_url, api_key=_key(edit_api),
+                                  max_retries=0) as client:
+        result = await client.images.edit(
+            model="gpt-image-1", image=("anim.gif", buffer.getvalue(), "image/gif"),
+            prompt="make it blue")
+    assert result.data
+    [sent] = edit_api.openai.requests("POST")
+    assert b"\x89PNG\r\n\x1a\n" in sent.content and b"GIF8" not in sent.content

@@ -39,12 +39,31 @@ class StabilityEdits:
             value = getattr(request, name)
             if value is not None and value != 0:  # 0 is the vendor default (seed: random)
                 fields[name] = str(value)
+        source = vendor_input(call)
         if operation.op == "replace-background-and-relight":
             return await self._client.relight(
-                None if request.resume_id else call.source.data, fields,
-                resume_id=request.resume_id)
+                None if request.resume_id else source, fields, resume_id=request.resume_id)
         endpoint = cast(EditEndpoint, operation.op)
-        return await self._client.edit(endpoint, call.source.data, fields, mask=call.mask)
+        return await self._client.edit(endpoint, source, fields, mask=call.mask)
+
+
+# Both vendors take PNG, JPEG or WebP input (https://platform.openai.com/docs/api-reference/images/createEdit,
+# https://platform.stability.ai/docs/api-reference): a GIF (accepted as a library image) is
+# sent as a PNG of its first frame rather than refused by the vendor after the hold.
+_VENDOR_INPUT_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+
+
+def vendor_input(call: EditCall) -> bytes:
+    """The source's bytes in a type the edit vendors take (a GIF becomes a PNG)."""
+    if call.source_media_type in _VENDOR_INPUT_TYPES:
+        return call.source.data
+    from PIL import Image
+
+    with Image.open(io.BytesIO(call.source.data)) as image:
+        frame = image.convert("RGBA")
+    buffer = io.BytesIO()
+    frame.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def openai_mask(mask: bytes) -> bytes:
@@ -71,6 +90,6 @@ class OpenAIEdits:
                    output_format: OutputFormat) -> GeneratedImage:
         assert operation.model is not None and call.request.prompt is not None
         mask = openai_mask(call.mask) if call.mask is not None else None
-        return await self._client.edit(operation.model, [call.source.data],
+        return await self._client.edit(operation.model, [vendor_input(call)],
                                        call.request.prompt, mask=mask,
                                        output_format=output_format)
