@@ -46,7 +46,9 @@ def optimize(
     all_templates: Annotated[bool, Opt("--all", help="Every template in the catalog.")] = False,
     fit: Annotated[str, Opt("--fit", help="crop | pad")] = "crop",
     background: Annotated[str, Opt("--background", help="pad: blur | #rrggbb")] = "blur",
-    strategy: Annotated[str, Opt("--strategy", help="attention | entropy | centre")] = "attention",
+    strategy: Annotated[str, Opt(
+        "--strategy", help="attention | entropy | centre | faces ([faces] extra)"
+    )] = "attention",
     focal: Annotated[str | None, Opt("--focal", help="Focal point 'x,y' in 0..1.")] = None,
     upscale: Annotated[str, Opt("--upscale", help=(
         "none | local | stability/fast | stability/conservative | wavespeed/image-upscaler: "

@@ -42,7 +42,11 @@ class OptimizeRequest(BaseModel):
         default="blur", pattern=r"^(blur|#[0-9a-fA-F]{6})$",
         description="pad only: 'blur' (the image, blurred) or a colour '#rrggbb'.",
     )
-    strategy: Strategy = Field(default="attention", description="How crops find the subject.")
+    strategy: Strategy = Field(
+        default="attention",
+        description="How crops find the subject: attention or entropy saliency, centre, or "
+                    "faces (OpenCV's bundled face detector, the [faces] extra; attention "
+                    "where no face is found).")
     focal: FocalPoint | None = Field(
         default=None,
         description="Centre crops here (overrides the strategy); remembered on the asset. "

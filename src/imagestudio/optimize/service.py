@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.errors import InvalidRequest
+from imagestudio.imaging.faces import faces_available
 from imagestudio.imaging.formats import extension_for, media_type_for
 from imagestudio.imaging.renditions import (
     RenderOptions,
@@ -107,6 +108,10 @@ class OptimizerService:
                 f"the source is {source.width}x{source.height}; the optimizer takes at most "
                 f"{self._max_pixels} pixels", field="asset_id",
             )
+        if request.strategy == "faces" and call.focal is None and not faces_available():
+            raise InvalidRequest(
+                "strategy faces needs OpenCV: install the faces extra "
+                "(pip install 'imagestudio[faces]'), or choose attention", field="strategy")
         short = _short(request.fit, source.width, source.height, targets)
         factor = None
         if short and request.upscale == "local":
