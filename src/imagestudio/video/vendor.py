@@ -47,6 +47,9 @@ def vendor_ask(model: VideoModel, target: VideoTarget, duration_s: float,
     if model.needs_image and not has_image:
         raise InvalidRequest(f"image: {model.id} animates an image: give image or asset_id",
                              field="image")
+    if has_image and not model.takes_image:
+        raise InvalidRequest(f"image: {model.id} makes video from a prompt alone: give no "
+                             "image or asset_id", field="image")
     if (model.needs_prompt or not has_image) and not prompt:
         raise InvalidRequest(f"prompt: {model.id} needs a prompt describing the motion",
                              field="prompt")
@@ -89,10 +92,11 @@ async def make_clip(client: VideoClient, ask: VendorAsk, target: VideoTarget, *,
                                        mime_type=mime, duration_s=ask.duration_s,
                                        aspect_ratio=ask.aspect_ratio or "9:16",
                                        resolution=ask.resolution)
-        assert isinstance(client, WanVideoClient) and ask.image is not None
+        assert isinstance(client, WanVideoClient)
         return await client.submit(vendor_model, prompt=ask.prompt or "", image=ask.image,
                                    mime_type=mime, duration_s=ask.duration_s,
-                                   resolution=ask.resolution)
+                                   resolution=ask.resolution,
+                                   aspect_ratio=ask.aspect_ratio or "16:9")
 
     data = await run_vendor_job(client, submit, timeout_s=timeout_s,
                                 interval_s=interval_s or model.poll_interval_s)
