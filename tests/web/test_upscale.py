@@ -109,3 +109,36 @@ def test_upscale_local_then_a_vendor_failure_explained_then_its_success(
     assert _get(vendor_studio, "/usage")["balance"]["micros"] == balance - FAST
     ai = [a for a in _children(vendor_studio, source_id) if a["width"] == 2048]
     assert len(ai) == 1 and ai[0]["provider"] == "stability"
+
+
+def test_optimize_with_a_vendor_upscale_first_is_quoted_and_charged_as_one_total(
+    vendor_studio: Studio, stability: Emulated, open_page: OpenPage
+) -> None:
+    httpx.post(
+        f"{vendor_studio.base_url}/api/image-studio/create",
+        json={"prompt": "Lighthouse keeper portrait", "provider": "local", "width": 512,
+              "height": 384},
+        headers={"Authorization": f"Bearer {vendor_studio.key}"}, timeout=60,
+    ).raise_for_status()
+    balance = _get(vendor_studio, "/usage")["balance"]["micros"]
+    sent = len(stability.emulator.requests("POST"))
+    page, _ = open_page()
+    sign_in(page, vendor_studio.base_url, vendor_studio.key)
+    page.get_by_role("link", name="Library").click()
+    page.get_by_role("button", name="Open details of Lighthouse keeper portrait").click()
+    page.get_by_role("button", name="Optimize for platforms").click()
+    dialog = page.locator("dialog.optimizer")
+    quote = dialog.locator("[data-role=opt-quote]")
+    expect(quote).to_contain_text("Free · ")
+    expect(quote).to_contain_text("need more pixels than the source has")
+    choice = dialog.get_by_label("Targets bigger than the source")
+    expect(choice.locator("option[value='stability/fast']")).to_have_text(
+        "Stability Fast Upscaler first, $0.02")
+    choice.select_option("stability/fast")
+    expect(quote).to_contain_text("$0.02 · ")
+    assert len(stability.emulator.requests("POST")) == sent  # a quote sends nothing
+    dialog.get_by_role("button", name="Create renditions").click()
+    expect(dialog.locator(".opt-result")).to_contain_text(
+        "cut from a 2048 × 1536 stability/fast upscale for $0.02", timeout=60_000)
+    assert _get(vendor_studio, "/usage")["balance"]["micros"] == balance - FAST
+    assert len(stability.emulator.requests("POST")) == sent + 1
