@@ -264,6 +264,19 @@ def build_services(
             settings.provider("openai"), client=clients["openai"]))
     editor = Editor(catalog, load_operations(), max_source_pixels=OPTIMIZE_MAX_PIXELS,
                     clients=edit_clients, configured=frozenset(ready))
+    upscaler = Upscaler(
+        partial(rendition_engine, "auto", "upscale"), load_modes(),
+        max_source_pixels=OPTIMIZE_MAX_PIXELS,
+        # §1.6: polling more than once per 10 s may be rate-limited
+        stability=StabilityUpscaler(settings.provider("stability"),
+                                    client=clients["stability"], poll_interval_s=10.0,
+                                    poll_timeout_s=120.0)
+        if "stability" in clients else None,
+        wavespeed=WaveSpeedUpscaler(settings.provider("wavespeed"),
+                                    client=clients["wavespeed"])
+        if "wavespeed" in clients else None,
+        configured=frozenset(ready),
+    )
     return Services(
         settings=settings,
         catalog=catalog,
@@ -274,20 +287,8 @@ def build_services(
         generation=generation,
         image_generation=image_generation(generation),
         optimizer=optimizer,
-        optimization=optimization(optimizer),
-        upscaling=upscaling(Upscaler(
-            partial(rendition_engine, "auto", "upscale"), load_modes(),
-            max_source_pixels=OPTIMIZE_MAX_PIXELS,
-            # §1.6: polling more than once per 10 s may be rate-limited
-            stability=StabilityUpscaler(settings.provider("stability"),
-                                        client=clients["stability"], poll_interval_s=10.0,
-                                        poll_timeout_s=120.0)
-            if "stability" in clients else None,
-            wavespeed=WaveSpeedUpscaler(settings.provider("wavespeed"),
-                                        client=clients["wavespeed"])
-            if "wavespeed" in clients else None,
-            configured=frozenset(ready),
-        )),
+        optimization=optimization(optimizer, upscaler),
+        upscaling=upscaling(upscaler),
         transform=transform(VideoService(
             catalog, vendors=video_vendors(settings, clients),
             poll_interval_s=settings.video_poll_interval_s,

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
-from tests.api.conftest import server_settings
+from tests.optimize.conftest import KEY, png, source_asset
 
-from imagestudio.api.app import create_app
-from imagestudio.container import build_services
 from imagestudio.emulators.stability import StabilityEmulator
 from imagestudio.emulators.wavespeed import UPSCALER as WS_MODEL
 from imagestudio.emulators.wavespeed import WaveSpeedEmulator
@@ -23,23 +19,10 @@ from imagestudio.providers.errors import ProviderBadRequest, ProviderTimeout
 from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
-from imagestudio.vendors import VENDOR_IDS
 
-KEY = "sk-emulator"
 URL = "https://api.stability.ai/v2beta/stable-image/upscale"
 AUTH = {"authorization": f"Bearer {KEY}", "accept": "image/*"}
 FAST_PRICE = load_modes()["stability/fast"].price_micros
-
-
-def _png(width: int, height: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (30, 120, 200)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-@pytest.fixture
-def emulator() -> StabilityEmulator:
-    return StabilityEmulator(KEY)
 
 
 def _post(emulator: StabilityEmulator, mode: str, fields: dict[str, str], image: bytes,
@@ -50,7 +33,7 @@ def _post(emulator: StabilityEmulator, mode: str, fields: dict[str, str], image:
 
 
 def test_fast_returns_four_times_the_input(emulator: StabilityEmulator) -> None:
-    response = _post(emulator, "fast", {"output_format": "jpeg"}, _png(200, 100))
+    response = _post(emulator, "fast", {"output_format": "jpeg"}, png(200, 100))
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/jpeg"
     assert response.headers["finish-reason"] == "SUCCESS"
@@ -71,7 +54,7 @@ def test_a_wrong_field_or_size_is_a_400_before_auth(
     emulator: StabilityEmulator, mode: str, fields: dict[str, str], size: tuple[int, int],
     fragment: str,
 ) -> None:
-    response = _post(emulator, mode, fields, _png(*size), headers={"accept": "image/*"})
+    response = _post(emulator, mode, fields, png(*size), headers={"accept": "image/*"})
     assert response.status_code == 400
     body = response.json()
     assert set(body) == {"id", "name", "errors"} and body["name"] == "bad_request"
@@ -79,7 +62,7 @@ def test_a_wrong_field_or_size_is_a_400_before_auth(
 
 
 def test_good_fields_with_a_bad_key_are_a_401(emulator: StabilityEmulator) -> None:
-    response = _post(emulator, "fast", {}, _png(100, 100),
+    response = _post(emulator, "fast", {}, png(100, 100),
                      headers={"authorization": "Bearer wrong", "accept": "image/*"})
     assert response.status_code == 401 and response.json()["name"] == "unauthorized"
 
@@ -88,49 +71,19 @@ async def test_the_client_sends_what_the_contract_asks(emulator: StabilityEmulat
     settings = Settings(_env_file=None, stability_api_key=KEY)
     async with httpx.AsyncClient(transport=httpx.MockTransport(emulator)) as http:
         client = StabilityUpscaler(settings.provider("stability"), client=http)
-        fast = await client.upscale("fast", _png(64, 64), output_format="png")
+        fast = await client.upscale("fast", png(64, 64), output_format="png")
         assert (fast.width, fast.height) == (256, 256)
-        conservative = await client.upscale("conservative", _png(500, 400),
+        conservative = await client.upscale("conservative", png(500, 400),
                                             output_format="jpeg")
         assert abs(conservative.width * conservative.height - 4_000_000) < 5_000
         with pytest.raises(ProviderBadRequest):
-            await client.upscale("fast", _png(2000, 100), output_format="png")
+            await client.upscale("fast", png(2000, 100), output_format="png")
     assert len(emulator.requests("POST")) == 3
-
-
-@pytest.fixture
-async def api(tmp_path: Path, emulator: StabilityEmulator) -> AsyncIterator[tuple]:
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data",
-                        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-                        stability_api_key=KEY, retry_max_attempts=1)
-
-    def no_network(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"unexpected network call to {request.url}")
-
-    clients = {name: httpx.AsyncClient(transport=httpx.MockTransport(
-        emulator if name == "stability" else no_network)) for name in VENDOR_IDS}
-    services = build_services(settings, http_clients=clients)
-    app = create_app(settings, services, server_settings())
-    async with app.router.lifespan_context(app):
-        persistence = app.state.api.persistence
-        user = await persistence.accounts.create_user("carol", plan="enterprise")
-        await persistence.credits.admin.grant("carol", 1_000_000, note="test")
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield client, {"Authorization": f"Bearer {user.key}"}
-    await services.aclose()
-
-
-async def _source(client: httpx.AsyncClient, headers: dict[str, str], size: tuple[int, int]) -> str:
-    response = await client.post("/api/image-studio/assets", headers=headers,
-                                 files={"file": ("s.png", _png(*size), "image/png")})
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 async def test_fast_through_the_api_is_held_and_captured_at_its_price(api: tuple) -> None:
     client, headers = api
-    source = await _source(client, headers, (256, 192))
+    source = await source_asset(client, headers, (256, 192))
     response = await client.post("/api/image-studio/upscale", headers=headers,
                                  json={"asset_id": source, "mode": "stability/fast"})
     assert response.status_code == 200, response.text
@@ -146,13 +99,13 @@ async def test_limits_refuse_before_money_moves_and_failures_release(
     api: tuple, emulator: StabilityEmulator
 ) -> None:
     client, headers = api
-    big = await _source(client, headers, (1100, 1000))
+    big = await source_asset(client, headers, (1100, 1000))
     refused = await client.post("/api/image-studio/upscale", headers=headers,
                                 json={"asset_id": big, "mode": "stability/fast"})
     assert refused.status_code == 422
     assert refused.json()["error"]["details"]["field"] == "asset_id"
     assert emulator.requests("POST") == []  # never sent
-    small = await _source(client, headers, (256, 192))
+    small = await source_asset(client, headers, (256, 192))
     emulator.fail_next(500)
     failed = await client.post("/api/image-studio/upscale", headers=headers,
                                json={"asset_id": small, "mode": "stability/fast"})
@@ -168,7 +121,7 @@ CREATIVE_PRICE = load_modes()["stability/creative"].price_micros
 def test_creative_walks_id_then_202s_then_the_image(emulator: StabilityEmulator) -> None:
     emulator.creative_polls = 2
     submitted = _post(emulator, "creative", {"prompt": "a cat", "output_format": "jpeg"},
-                      _png(128, 128))
+                      png(128, 128))
     assert submitted.status_code == 200
     job_id = submitted.json()["id"]
     assert len(job_id) == 64 and set(submitted.json()) == {"id"}
@@ -194,7 +147,7 @@ async def test_creative_polls_and_a_timed_out_poll_resumes_without_resubmitting(
         impatient = StabilityUpscaler(settings.provider("stability"), client=http,
                                       sleep=sleep, poll_interval_s=10.0, poll_timeout_s=0.0)
         with pytest.raises(ProviderTimeout) as timed_out:
-            await impatient.creative(_png(128, 128), output_format="jpeg")
+            await impatient.creative(png(128, 128), output_format="jpeg")
         resume_id = timed_out.value.details["resume_id"]
         patient = StabilityUpscaler(settings.provider("stability"), client=http,
                                     sleep=sleep, poll_interval_s=10.0, poll_timeout_s=600.0)
@@ -208,10 +161,10 @@ async def test_creative_resume_through_the_api_charges_once(
     api: tuple, emulator: StabilityEmulator
 ) -> None:
     client, headers = api
-    source = await _source(client, headers, (128, 96))
+    source = await source_asset(client, headers, (128, 96))
     emulator.creative_polls = 0
     earlier = _post(emulator, "creative", {"prompt": "x", "output_format": "jpeg"},
-                    _png(128, 96))  # a request whose polling ran out of time
+                    png(128, 96))  # a request whose polling ran out of time
     response = await client.post("/api/image-studio/upscale", headers=headers, json={
         "asset_id": source, "mode": "stability/creative", "format": "jpeg",
         "resume_id": earlier.json()["id"],
@@ -251,9 +204,50 @@ async def test_wavespeed_upscaler_submits_once_polls_and_downloads() -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(emulator)) as http:
         client = WaveSpeedUpscaler(settings.provider("wavespeed"), client=http, sleep=sleep,
                                    poll_interval_s=2.0)
-        image = await client.upscale(_png(300, 200), "image/png", target_resolution="2k",
+        image = await client.upscale(png(300, 200), "image/png", target_resolution="2k",
                                      output_format="jpeg")
     assert (image.width, image.height) == (2048, 1365)
     [submit] = emulator.requests("POST")
     assert json.loads(submit.content)["image"].startswith("data:image/png;base64,")
     assert len(slept) == 3  # polled until the third answer said completed
+
+
+async def test_the_modes_list_prices_limits_and_what_is_configured(api: tuple) -> None:
+    client, headers = api
+    response = await client.get("/api/image-studio/upscale/modes", headers=headers)
+    assert response.status_code == 200
+    modes = {m["id"]: m for m in response.json()}
+    assert set(modes) == set(load_modes())
+    assert modes["local"]["price"]["micros"] == 0 and modes["local"]["output"] == "size"
+    assert modes["stability/fast"]["price"]["micros"] == FAST_PRICE
+    assert modes["stability/fast"]["input"]["max_pixels"] == 1_048_576
+    assert modes["stability/fast"]["available"] is True  # the emulator's key is set
+    assert modes["wavespeed/image-upscaler"]["available"] is False  # no key
+
+
+async def test_the_quote_is_the_charge_and_refuses_what_the_upscale_refuses(
+    api: tuple, emulator: StabilityEmulator
+) -> None:
+    client, headers = api
+    small = await source_asset(client, headers, (256, 192))
+    quote = await client.post("/api/image-studio/upscale/quote", headers=headers,
+                              json={"asset_id": small, "mode": "stability/fast"})
+    assert quote.status_code == 200, quote.text
+    body = quote.json()
+    assert body["quote"]["micros"] == FAST_PRICE and (body["width"], body["height"]) == (
+        1024, 768)
+    assert body["check"]["can_proceed"] is True
+    local = await client.post("/api/image-studio/upscale/quote", headers=headers,
+                              json={"asset_id": small, "mode": "local", "scale": 4})
+    assert local.json()["quote"]["micros"] == 0 and local.json()["width"] == 1024
+    big = await source_asset(client, headers, (1100, 1000))
+    refused = await client.post("/api/image-studio/upscale/quote", headers=headers,
+                                json={"asset_id": big, "mode": "stability/fast"})
+    assert refused.status_code == 422
+    assert "1048576 pixels" in refused.json()["error"]["message"]
+    missing = await client.post("/api/image-studio/upscale/quote", headers=headers,
+                                json={"asset_id": small, "mode": "wavespeed/image-upscaler"})
+    assert missing.status_code == 503, missing.text
+    usage = (await client.get("/api/image-studio/usage", headers=headers)).json()
+    assert usage["held"]["micros"] == 0 and usage["quotas"]["upscale"]["used"] == 0
+    assert emulator.requests("POST") == []

@@ -88,7 +88,10 @@ async def test_veo_image_to_video_is_priced_per_second_and_lands_in_the_library(
     result = ended["result"]
     assert result["ai_generated"] is True and result["provider"] == "gemini"
     assert result["label"] == "made by Google Veo 3.1"
-    assert any("not re-encoded" in w for w in result["warnings"])  # the vendor's own size
+    # the emulator's 64x112 clip, re-encoded to the reel's exact size at the asked length
+    assert result["warnings"][0].startswith("the vendor made 64x112 at 24 fps")
+    video = result["video"]
+    assert (video["width"], video["height"], video["duration_s"]) == (1080, 1920, 8.0)
     (sent,) = vendors.veo.submissions()
     body = httpx.Response(200, content=sent.content).json()
     assert body["parameters"] == {"sampleCount": 1, "durationSeconds": 8,

@@ -105,6 +105,7 @@ class VideoModel(Sourced):
         default=(), description="Aspect ratios the vendor makes (empty: the image's own)."
     )
     needs_image: bool = False
+    takes_image: bool = Field(default=True, description="False: text to video only.")
     needs_prompt: bool = False
     poll_interval_s: float = Field(default=10.0, gt=0)
 
@@ -112,6 +113,8 @@ class VideoModel(Sourced):
     def _vendor(self) -> VideoModel:
         if self.ai_model and not self.vendor_model:
             raise ValueError(f"{self.id}: an AI model needs its vendor_model id")
+        if self.needs_image and not self.takes_image:
+            raise ValueError(f"{self.id}: needs_image and not takes_image")
         return self
 
     def price_micros(self, resolution: Resolution, frames: int, fps: int) -> int | None:

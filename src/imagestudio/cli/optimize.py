@@ -46,11 +46,15 @@ def optimize(
     all_templates: Annotated[bool, Opt("--all", help="Every template in the catalog.")] = False,
     fit: Annotated[str, Opt("--fit", help="crop | pad")] = "crop",
     background: Annotated[str, Opt("--background", help="pad: blur | #rrggbb")] = "blur",
-    strategy: Annotated[str, Opt("--strategy", help="attention | entropy | centre")] = "attention",
+    strategy: Annotated[str, Opt(
+        "--strategy", help="attention | entropy | centre | faces ([faces] extra)"
+    )] = "attention",
     focal: Annotated[str | None, Opt("--focal", help="Focal point 'x,y' in 0..1.")] = None,
     upscale: Annotated[str, Opt("--upscale", help=(
-        "none | local: upscale the source first when a target needs more pixels "
-        "(Lanczos3 + sharpen, up to x4, free, not AI)"))] = "none",
+        "none | local | stability/fast | stability/conservative | wavespeed/image-upscaler: "
+        "upscale the source first when a target needs more pixels (local: Lanczos3 + "
+        "sharpen, up to x4, free, not AI; a vendor mode: AI, its price is the charge)"))
+    ] = "none",
     out: Annotated[Path | None, Opt("--out", "-o", help="Also write the files here.")] = None,
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:

@@ -1,5 +1,6 @@
 """Emulator of Google Veo on the Gemini API: ``predictLongRunning``, the operation poll and
-the file download (provider-apis-media §1.2 and §7, as published by Google's python-genai).
+the file download (https://ai.google.dev/gemini-api/docs/video, as Google's python-genai
+SDK sends and reads them).
 
 Submit ``POST /v1beta/models/{model}:predictLongRunning`` answers ``{"name":
 "models/{model}/operations/{id}"}``; ``GET /v1beta/{name}`` answers ``{name, done: false}``

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Strategy = Literal["attention", "entropy", "centre"]
-STRATEGIES: tuple[Strategy, ...] = ("attention", "entropy", "centre")
+# "faces": OpenCV's bundled face detector (the [faces] extra), attention where none is found
+Strategy = Literal["attention", "entropy", "centre", "faces"]
+STRATEGIES: tuple[Strategy, ...] = ("attention", "entropy", "centre")  # the saliency maps
 
 
 @dataclass(frozen=True)

@@ -288,6 +288,13 @@ def analyse(engine: RenditionEngine, source: Source, options: RenderOptions) -> 
         return CENTRE
     from imagestudio.imaging.saliency import find_focus  # NumPy on first use (RSS)
 
+    if options.strategy == "faces":
+        from imagestudio.imaging.faces import FACES_SIDE, face_focus
+
+        found = face_focus(engine.thumbnail(source, FACES_SIDE))
+        if found is not None:
+            return found
+        return find_focus(engine.thumbnail(source, SALIENCY_SIDE), "attention")
     return find_focus(engine.thumbnail(source, SALIENCY_SIDE), options.strategy)
 
 

@@ -8,8 +8,8 @@ Two strategies in the spirit of libvips' ``smartcrop`` (and imgproxy's "smart" g
 
 Both run on a small RGB thumbnail (about 192 px on the long side, a few milliseconds with
 numpy) that either engine supplies, so the Pillow and libvips engines place every crop
-identically. Face detection is not included: OpenCV's wheel (~64 MB) is too heavy for
-this service's default install; skin tones weigh into ``attention`` instead.
+identically. Faces are the ``faces`` strategy (:mod:`imagestudio.imaging.faces`, the
+optional OpenCV extra); without it, skin tones weigh into ``attention``.
 """
 
 from __future__ import annotations

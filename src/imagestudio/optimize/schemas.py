@@ -10,6 +10,12 @@ from imagestudio.imaging.focus import Strategy
 from imagestudio.imaging.renditions import Fit
 
 MAX_PLATFORMS = 20
+# The vendor modes an optimize request may run first: the synchronous ones and WaveSpeed's
+# (polled within the request); Stability's creative mode is left out because its polling
+# can outlast a request and optimize offers no resume id.
+VendorUpscale = Literal["stability/fast", "stability/conservative", "wavespeed/image-upscaler"]
+UpscaleChoice = Literal["none", "local", "stability/fast", "stability/conservative",
+                        "wavespeed/image-upscaler"]
 MAX_TEMPLATES = 100
 
 
@@ -36,18 +42,24 @@ class OptimizeRequest(BaseModel):
         default="blur", pattern=r"^(blur|#[0-9a-fA-F]{6})$",
         description="pad only: 'blur' (the image, blurred) or a colour '#rrggbb'.",
     )
-    strategy: Strategy = Field(default="attention", description="How crops find the subject.")
+    strategy: Strategy = Field(
+        default="attention",
+        description="How crops find the subject: attention or entropy saliency, centre, or "
+                    "faces (OpenCV's bundled face detector, the [faces] extra; attention "
+                    "where no face is found).")
     focal: FocalPoint | None = Field(
         default=None,
         description="Centre crops here (overrides the strategy); remembered on the asset. "
                     "Omitted: the asset's remembered point, if any.",
     )
     remember_focal: bool = Field(default=True, description="Store `focal` on the asset.")
-    upscale: Literal["none", "local"] = Field(
+    upscale: UpscaleChoice = Field(
         default="none",
         description="When a target needs more pixels than the source has: 'local' upscales "
-                    "the source first (Lanczos3 + sharpen, up to ×4, free, not AI); "
-                    "'none' enlarges per target and warns.")
+                    "the source first (Lanczos3 + sharpen, up to ×4, free, not AI); a vendor "
+                    "mode (AI, priced per upscale) upscales it once first and the request is "
+                    "quoted, held and charged as one total; 'none' enlarges per target and "
+                    "warns. No target short of pixels: no upscale, nothing charged.")
 
 
 class SourceImage(BaseModel):
@@ -67,6 +79,7 @@ class OptimizeCall(BaseModel):
     request: OptimizeRequest
     source: SourceImage
     focal: FocalPoint | None = Field(description="The point in effect (given or remembered).")
+    source_media_type: str = "image/png"
 
 
 class RenditionPublic(BaseModel):
@@ -89,6 +102,16 @@ class RenditionPublic(BaseModel):
     url: str | None = None
 
 
+class UpscaleStep(BaseModel):
+    """The upscale run before the renditions (``upscale`` in the request)."""
+
+    mode: str
+    ai: bool
+    width: int = Field(description="The upscaled source the renditions were cut from.")
+    height: int
+    cost_micros: int = Field(description="Its share of the request's charge.")
+
+
 class OptimizeResult(BaseModel):
     source_asset_id: str
     engine: str
@@ -98,6 +121,10 @@ class OptimizeResult(BaseModel):
     renditions: list[RenditionPublic]
     warnings: list[str]
     render_ms: float
+    upscaled: UpscaleStep | None = Field(
+        default=None, description="The vendor upscale run first, if any.")
+    cost_micros: int = Field(default=0, description="What the request costs (0: local).")
+    error: str | None = Field(default=None, description="Why no rendition could be made.")
 
 
 class OptimizeResponse(OptimizeResult):

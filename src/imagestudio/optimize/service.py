@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.errors import InvalidRequest
+from imagestudio.imaging.faces import faces_available
 from imagestudio.imaging.formats import extension_for, media_type_for
 from imagestudio.imaging.renditions import (
     RenderOptions,
@@ -56,6 +57,7 @@ class OptimizePlan:
     targets: tuple[Target, ...]
     warnings: tuple[str, ...]
     upscale_factor: float | None = None  # the source is upscaled locally by this first
+    short: tuple[str, ...] = ()  # the templates that need more pixels than the source has
 
 MAX_UPSCALE = 4.0
 
@@ -82,6 +84,11 @@ class OptimizerService:
         return self._built
 
     @property
+    def max_pixels(self) -> int:
+        """The largest source (or upscaled source) it renders from."""
+        return self._max_pixels
+
+    @property
     def engine_name(self) -> str:
         return self._engine.name
 
@@ -89,7 +96,10 @@ class OptimizerService:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def plan(self, call: OptimizeCall) -> OptimizePlan:
-        """The targets of ``call`` (InvalidRequest naming the field for a bad choice)."""
+        """The targets of ``call`` (InvalidRequest naming the field for a bad choice).
+
+        A vendor ``upscale`` is only noted here (``short``: the targets needing more
+        pixels); the studio planner prices it and runs it before :meth:`render`."""
         request, source = call.request, call.source
         targets = select_targets(self._catalog, platforms=request.platforms,
                                  templates=request.templates, all_templates=request.all)
@@ -98,16 +108,17 @@ class OptimizerService:
                 f"the source is {source.width}x{source.height}; the optimizer takes at most "
                 f"{self._max_pixels} pixels", field="asset_id",
             )
-        short: dict[str, float] = {}  # template → how much it enlarges the source
-        for t in targets:
-            cw, ch = cover_size(source.width, source.height, t.template.width, t.template.height)
-            if request.fit == "crop" and (cw < t.template.width or ch < t.template.height):
-                short[t.template.id] = max(t.template.width / cw, t.template.height / ch)
+        if request.strategy == "faces" and call.focal is None and not faces_available():
+            raise InvalidRequest(
+                "strategy faces needs OpenCV: install the faces extra "
+                "(pip install 'imagestudio[faces]'), or choose attention", field="strategy")
+        short = _short(request.fit, source.width, source.height, targets)
         factor = None
         if short and request.upscale == "local":
             room = (self._max_pixels / (source.width * source.height)) ** 0.5
             factor = round(min(max(short.values()), MAX_UPSCALE, room), 3)
-        warnings = [
+        vendor = request.upscale not in ("none", "local")
+        warnings = [] if vendor else [
             f"{tid}: the source has fewer pixels than the target; it is enlarged ×{need:.2f}"
             + (" (upscale: local, or upscale it first, for more pixels)" if factor is None
                else f" (×{factor:.2f} of that by the local upscale)")
@@ -117,7 +128,10 @@ class OptimizerService:
             warnings.insert(0, f"the source was upscaled locally ×{factor:.2f} (Lanczos3 + "
                                "sharpen: more pixels, no new detail; not AI) for "
                                + ", ".join(short))
-        return OptimizePlan(call, tuple(targets), tuple(warnings), factor)
+        if vendor and not short:
+            warnings.append(f"no target needs more pixels than the source has: "
+                            f"{request.upscale} was not used, and nothing is charged for it")
+        return OptimizePlan(call, tuple(targets), tuple(warnings), factor, tuple(short))
 
     def render(self, plan: OptimizePlan) -> tuple[OptimizeResult, list[OutputFile]]:
         """Every target of ``plan`` rendered; one output file per target, in order."""
@@ -193,6 +207,17 @@ class OptimizerService:
     def _options(call: OptimizeCall) -> RenderOptions:
         focal = (call.focal.x, call.focal.y) if call.focal else None
         return RenderOptions(strategy=call.request.strategy, focal=focal)
+
+
+def _short(fit: str, width: int, height: int, targets: Sequence[Target]) -> dict[str, float]:
+    """Template id → how much a crop to it enlarges a ``width × height`` source (only
+    the templates that do)."""
+    short: dict[str, float] = {}
+    for t in targets:
+        cw, ch = cover_size(width, height, t.template.width, t.template.height)
+        if fit == "crop" and (cw < t.template.width or ch < t.template.height):
+            short[t.template.id] = max(t.template.width / cw, t.template.height / ch)
+    return short
 
 
 def _background(value: str) -> Literal["blur"] | Rgb:

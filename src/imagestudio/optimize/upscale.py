@@ -233,14 +233,22 @@ class Upscaler:
             self._built = self._make_engine()
         return self._built
 
+    @property
+    def modes(self) -> dict[str, UpscaleMode]:
+        return dict(self._modes)
+
+    def offers(self, mode: UpscaleMode) -> bool:
+        """Whether ``mode`` can run here (local always; a vendor's with its key set)."""
+        clients = {"stability": self._stability, "wavespeed": self._wavespeed}
+        return mode.provider == "local" or (
+            clients.get(mode.provider) is not None and mode.provider in self._configured
+        )
+
     def plan(self, call: UpscaleCall) -> UpscalePlan:
         mode = self._modes[call.request.mode]
         src_w, src_h = call.source.width, call.source.height
         mode.check(src_w, src_h)
-        clients = {"stability": self._stability, "wavespeed": self._wavespeed}
-        if mode.provider != "local" and not (
-            clients.get(mode.provider) and mode.provider in self._configured
-        ):
+        if not self.offers(mode):
             raise ProviderNotConfigured(
                 f"{mode.id} needs {mode.provider}: set {mode.provider.upper()}_API_KEY",
                 provider=mode.provider,

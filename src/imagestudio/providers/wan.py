@@ -1,7 +1,12 @@
-"""WaveSpeed WAN image-to-video (``POST /api/v3/alibaba/wan-2.x/image-to-video``, then
-``GET /api/v3/predictions/{id}/result``; https://wavespeed.ai/docs). The image goes in as a
-``data:`` URI; the finished job's ``outputs[0]`` is an MP4 on WaveSpeed's CDN, fetched
-without the key. An output flagged NSFW is a refusal; ``failed`` a vendor-side failure.
+"""WaveSpeed video models (``POST /api/v3/{model}``, then
+``GET /api/v3/predictions/{id}/result``; https://wavespeed.ai/docs): WAN 2.5/2.6
+image-to-video, WAN 2.6 text-to-video, WAN 2.2 i2v, Kling v2.1 and Seedance v1 i2v. The
+image goes in as a ``data:`` URI; the finished job's ``outputs[0]`` is an MP4 on
+WaveSpeed's CDN, fetched without the key. An output flagged NSFW is a refusal; ``failed``
+a vendor-side failure.
+
+WaveSpeed drops fields a model does not declare, silently: :data:`FIELDS` says which
+each model takes, and only those are sent.
 """
 
 from __future__ import annotations
@@ -18,6 +23,21 @@ from imagestudio.providers.video_job import VideoJobState
 
 PROVIDER = "wavespeed"
 BASE_URL = "https://api.wavespeed.ai"
+_I2V = frozenset({"image", "prompt", "duration", "resolution", "seed"})
+_IN_ID = frozenset({"image", "prompt", "duration", "seed"})  # the resolution is in the id
+FIELDS: dict[str, frozenset[str]] = {
+    "alibaba/wan-2.6/image-to-video": _I2V,
+    "alibaba/wan-2.5/image-to-video": _I2V,
+    "alibaba/wan-2.5/image-to-video-fast": _I2V,
+    "alibaba/wan-2.6/text-to-video": frozenset({"prompt", "duration", "size", "seed"}),
+    "wavespeed-ai/wan-2.2/i2v-480p": _IN_ID,
+    "wavespeed-ai/wan-2.2/i2v-720p": _IN_ID,
+    "kwaivgi/kling-v2.1-i2v-standard": frozenset({"image", "prompt", "duration"}),
+    **{f"bytedance/seedance-v1-{tier}-i2v-{res}": _IN_ID
+       for tier in ("pro", "lite") for res in ("480p", "720p", "1080p")},
+}
+_SIZES = {("720p", "16:9"): "1280*720", ("720p", "9:16"): "720*1280",
+          ("1080p", "16:9"): "1920*1080", ("1080p", "9:16"): "1080*1920"}
 
 
 class WanVideoClient:
@@ -32,13 +52,23 @@ class WanVideoClient:
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._key}"}
 
-    async def submit(self, model: str, *, prompt: str, image: bytes,
+    async def submit(self, model: str, *, prompt: str, image: bytes | None,
                      mime_type: str = "image/png", duration_s: int = 5,
-                     resolution: str = "720p", seed: int = -1) -> str:
-        body = {
-            "image": f"data:{mime_type};base64,{base64.b64encode(image).decode()}",
-            "prompt": prompt, "duration": duration_s, "resolution": resolution, "seed": seed,
-        }
+                     resolution: str = "720p", seed: int = -1,
+                     aspect_ratio: str = "16:9") -> str:
+        """Submit one job; only the fields ``model`` declares are sent (ValueError for a
+        model this client does not know, or an image-to-video model without an image)."""
+        fields = FIELDS.get(model)
+        if fields is None:
+            raise ValueError(f"{PROVIDER}: no wire shape for video model {model!r}")
+        if "image" in fields and image is None:
+            raise ValueError(f"{PROVIDER}: {model} animates an image")
+        body: dict[str, Any] = {"prompt": prompt, "duration": duration_s,
+                                "resolution": resolution, "seed": seed,
+                                "size": _SIZES.get((resolution, aspect_ratio))}
+        if image is not None:
+            body["image"] = f"data:{mime_type};base64,{base64.b64encode(image).decode()}"
+        body = {k: v for k, v in body.items() if k in fields}
         request = httpx.Request("POST", f"{self._base}/api/v3/{model}", json=body,
                                 headers=self._auth())
         response = await send(self._http, request, provider=PROVIDER, creates_work=True)

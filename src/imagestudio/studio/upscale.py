@@ -44,6 +44,10 @@ class UpscalePlanner:
     def __init__(self, upscaler: Upscaler) -> None:
         self._upscaler = upscaler
 
+    @property
+    def upscaler(self) -> Upscaler:
+        return self._upscaler
+
     def plan(self, request: UpscaleCall) -> Priced[UpscalePlan]:
         plan = self._upscaler.plan(request)
         mode = plan.mode
@@ -100,11 +104,12 @@ def _failure(outcome: Outcome[Any]) -> StudioError | None:
 
 
 async def prepare_upscale(
-    library: AssetLibrary, store: AssetStore, owner_id: str, request: UpscaleRequest
+    library: AssetLibrary, store: AssetStore | None, owner_id: str, request: UpscaleRequest
 ) -> UpscaleCall:
-    """The call for ``request``: its source asset (owned by ``owner_id``) read."""
+    """The call for ``request``: its source asset (owned by ``owner_id``) read (with no
+    ``store``, only its description: enough to plan and quote, not to run)."""
     asset = await library.get(owner_id, request.asset_id)
-    data = await store.read(asset.file_key)
+    data = await store.read(asset.file_key) if store is not None else b""
     source = SourceImage(asset_id=asset.id, sha256=asset.sha256, width=asset.width,
                          height=asset.height, data=data)
     return UpscaleCall(request=request, source=source, source_media_type=asset.media_type)

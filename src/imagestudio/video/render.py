@@ -115,8 +115,15 @@ def conform(spec: ClipSpec) -> Conformed:
                         f"{target.duration.max_s:g} s")
         duration = target.duration.max_s
     frames = max(1, round(duration * fps))
-    seconds = frames / fps
-    audio_bits = target.audio.bitrate * seconds if spec.audio else 0.0
+    bitrate, lowered = peak_bitrate(target, frames / fps, spec.audio is not None)
+    return Conformed(fps, frames, bitrate, (*warnings, *lowered))
+
+
+def peak_bitrate(target: VideoTarget, seconds: float, audio: bool) -> tuple[int, tuple[str, ...]]:
+    """The peak video bitrate a ``seconds`` clip may use to stay under ``target``'s byte
+    limit (and its bitrate cap), with a warning when lowered; InvalidRequest naming
+    ``duration`` when it cannot fit at all."""
+    audio_bits = target.audio.bitrate * seconds if audio else 0.0
     # the VBV buffer (one second at the peak rate) may be spent on top of the rate
     budget = int((target.max_bytes * 8 * _BYTES_HEADROOM - audio_bits) / (seconds + 1))
     if budget < MIN_VIDEO_BITRATE:
@@ -124,12 +131,10 @@ def conform(spec: ClipSpec) -> Conformed:
             f"duration: {seconds:g} s cannot fit {target.id}'s {target.max_bytes} bytes",
             field="duration",
         )
-    bitrate = target.max_video_bitrate
-    if budget < bitrate:
-        warnings.append(f"peak bitrate lowered to {budget} bit/s to fit {target.id}'s "
-                        f"{target.max_bytes} bytes")
-        bitrate = budget
-    return Conformed(fps, frames, bitrate, tuple(warnings))
+    if budget < target.max_video_bitrate:
+        return budget, (f"peak bitrate lowered to {budget} bit/s to fit {target.id}'s "
+                        f"{target.max_bytes} bytes",)
+    return target.max_video_bitrate, ()
 
 
 def render_clip(image: Image.Image, spec: ClipSpec,

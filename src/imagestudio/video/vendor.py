@@ -1,11 +1,14 @@
 """Vendor image-to-video and text-to-video (Google Veo on the Gemini API, WaveSpeed WAN):
 one clip per request, made by the vendor's long-running job through
-:func:`~imagestudio.video.vendor_jobs.run_vendor_job` (journaled, resumable), then read
-back with PyAV for the facts the library records and a poster frame."""
+:func:`~imagestudio.video.vendor_jobs.run_vendor_job` (journaled, resumable), conformed to
+the target (:mod:`~imagestudio.video.vendor_conform`), then read back with PyAV for the
+facts the library records and a poster frame."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 from dataclasses import dataclass
 
 from imagestudio.catalog.video_targets import Resolution, VideoModel, VideoTarget
@@ -13,8 +16,8 @@ from imagestudio.errors import InvalidRequest
 from imagestudio.providers.veo import VeoClient
 from imagestudio.providers.wan import WanVideoClient
 from imagestudio.video.encode import load_av
-from imagestudio.video.probe import probe
 from imagestudio.video.render import Clip, RenderStats
+from imagestudio.video.vendor_conform import conform_vendor_clip
 from imagestudio.video.vendor_jobs import run_vendor_job
 
 JOB_TIMEOUT_S = 900.0
@@ -44,6 +47,9 @@ def vendor_ask(model: VideoModel, target: VideoTarget, duration_s: float,
     if model.needs_image and not has_image:
         raise InvalidRequest(f"image: {model.id} animates an image: give image or asset_id",
                              field="image")
+    if has_image and not model.takes_image:
+        raise InvalidRequest(f"image: {model.id} makes video from a prompt alone: give no "
+                             "image or asset_id", field="image")
     if (model.needs_prompt or not has_image) and not prompt:
         raise InvalidRequest(f"prompt: {model.id} needs a prompt describing the motion",
                              field="prompt")
@@ -86,28 +92,29 @@ async def make_clip(client: VideoClient, ask: VendorAsk, target: VideoTarget, *,
                                        mime_type=mime, duration_s=ask.duration_s,
                                        aspect_ratio=ask.aspect_ratio or "9:16",
                                        resolution=ask.resolution)
-        assert isinstance(client, WanVideoClient) and ask.image is not None
+        assert isinstance(client, WanVideoClient)
         return await client.submit(vendor_model, prompt=ask.prompt or "", image=ask.image,
                                    mime_type=mime, duration_s=ask.duration_s,
-                                   resolution=ask.resolution)
+                                   resolution=ask.resolution,
+                                   aspect_ratio=ask.aspect_ratio or "16:9")
 
     data = await run_vendor_job(client, submit, timeout_s=timeout_s,
                                 interval_s=interval_s or model.poll_interval_s)
-    return clip_of(data, target)
+    # the vendor has delivered (and billed): conforming is CPU work, off the event loop
+    return await asyncio.to_thread(clip_of, data, target, ask.duration_s)
 
 
-def clip_of(data: bytes, target: VideoTarget) -> Clip:
-    """A vendor's MP4 as a clip: its facts read back, a poster frame, and a warning when
-    its size is not the target's (vendors make their own sizes; it is not re-encoded)."""
-    facts = probe(data)
-    warnings: list[str] = []
-    if (facts.width, facts.height) != (target.width, target.height):
-        warnings.append(f"the vendor made {facts.width}x{facts.height}; {target.id} is "
-                        f"{target.width}x{target.height} (kept as made, not re-encoded)")
+def clip_of(data: bytes, target: VideoTarget, asked_s: float) -> Clip:
+    """A vendor's MP4 as a clip that meets ``target`` (re-encoded to its exact size, a
+    frame rate it takes and the asked length inside its limits where the vendor's is
+    not), with its facts read back and a poster frame."""
+    started = time.perf_counter()
+    conformed = conform_vendor_clip(data, target, asked_s)
+    facts, data = conformed.facts, conformed.data
     return Clip(data, _poster(data, facts.frame_count // 2), facts.width, facts.height,
                 round(facts.fps) or 1, facts.frame_count, round(facts.duration_s, 3),
-                facts.codec, facts.audio_codec is not None, tuple(warnings),
-                RenderStats(0.0, 0.0, 0.0, 0))
+                facts.codec, facts.audio_codec is not None, conformed.warnings,
+                RenderStats(0.0, 0.0, time.perf_counter() - started, 1))
 
 
 def _poster(data: bytes, index: int) -> bytes:

@@ -6,11 +6,14 @@ import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
 from imagestudio.api.downloads import zip_entry
 from imagestudio.api.errors import error_responses
 from imagestudio.assets.zipstream import zip_chunks
+from imagestudio.credits.schemas import CreditCheckPublic
+from imagestudio.money import Money
 from imagestudio.optimize.schemas import OptimizeRequest, OptimizeResponse, PreviewResponse
 from imagestudio.studio.optimize import prepare, remember_focal
 
@@ -19,7 +22,7 @@ router = APIRouter(prefix="/api/image-studio", tags=["optimize"])
 
 @router.post(
     "/optimize", response_model=OptimizeResponse,
-    responses=error_responses(401, 403, 404, 409, 413, 422, 429),
+    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
 )
 async def optimize(
     body: OptimizeRequest, http: Request, user: UserDep, state: StateDep,
@@ -28,7 +31,9 @@ async def optimize(
     """Cut one library image to every chosen platform target: exact pixels, the
     platform's file type and byte limit, the subject kept in the safe zone. Local and
     free (counts as one optimization); each rendition is saved as an asset linked to
-    its source, and the set downloads as a zip."""
+    its source, and the set downloads as a zip. With a vendor ``upscale`` mode and a
+    target short of pixels, the source is upscaled by the vendor first: that price is the
+    request's one charge (see ``/optimize/quote``); a failed upscale costs nothing."""
     persistence = state.persistence
     call = await prepare(persistence.library, persistence.store, user.user_id, body)
     outcome = await persistence.workflow.execute(
@@ -44,6 +49,35 @@ async def optimize(
         renditions.append(rendition)
     return OptimizeResponse(**{**dict(outcome.result), "renditions": renditions},
                             set_id=outcome.job_id)
+
+
+class OptimizeQuote(BaseModel):
+    quote: Money = Field(description="What the request would hold and capture: 0 when "
+                                     "local; a vendor upscale's price when one runs first.")
+    upscale: str | None = Field(description="The vendor upscale that would run first.")
+    short: list[str] = Field(description="The templates needing more pixels than the "
+                                         "source has.")
+    targets: list[str]
+    warnings: list[str]
+    check: CreditCheckPublic = Field(description="What the credit checks would decide now.")
+
+
+@router.post("/optimize/quote", response_model=OptimizeQuote,
+             responses=error_responses(401, 404, 413, 422, 503))
+async def quote(body: OptimizeRequest, user: UserDep, state: StateDep) -> OptimizeQuote:
+    """Price an optimize request, its upscale step included, and run the credit checks
+    without holding or rendering anything (the same price the request holds)."""
+    persistence = state.persistence
+    call = await prepare(persistence.library, persistence.store, user.user_id, body)
+    priced = state.services.optimization.planner.plan(call)
+    job = priced.plan
+    check = await persistence.credits.reports.check(user, priced.charge)
+    return OptimizeQuote(
+        quote=Money.of(priced.charge.total_micros),
+        upscale=job.upscale.mode.id if job.upscale else None, short=list(job.plan.short),
+        targets=[t.template.id for t in job.plan.targets], warnings=list(job.plan.warnings),
+        check=check,
+    )
 
 
 @router.post(

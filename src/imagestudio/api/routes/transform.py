@@ -180,6 +180,7 @@ class VideoModelPublic(BaseModel):
     available: bool = Field(description="False while its vendor has no API key here.")
     durations_s: list[int] = Field(description="Clip lengths it makes (empty: any).")
     needs_image: bool
+    takes_image: bool = Field(description="False: it makes video from a prompt alone.")
     needs_prompt: bool
     per_second: dict[str, Money] = Field(description="Price per second by size tier.")
 
@@ -196,7 +197,7 @@ async def video_models(_user: UserDep, state: StateDep) -> list[VideoModelPublic
             id=m.id, name=m.name, provider=m.provider, ai_generated=m.ai_model,
             description=m.description, available=planner.offers(m),
             durations_s=list(m.durations_s), needs_image=m.needs_image,
-            needs_prompt=m.needs_prompt,
+            takes_image=m.takes_image, needs_prompt=m.needs_prompt,
             per_second={tier: Money.of(v) for tier, v in m.per_second_micros.items()},
         )
         for m in state.services.catalog.video_models.values()

@@ -217,6 +217,10 @@ export class Api {
   // Social Optimizer
   optimizePreview(body) { return this.call("POST", "/optimize/preview", { body }); }
   optimize(body) { return this.call("POST", "/optimize", { body }); }
+  optimizeQuote(body) { return this.call("POST", "/optimize/quote", { body }); }
+  upscaleModes() { return this.call("GET", "/upscale/modes"); }
+  upscaleQuote(body, signal = null) { return this.call("POST", "/upscale/quote", { body, signal }); }
+  upscale(body) { return this.call("POST", "/upscale", { body }); }
   async optimizeZip(setId) {
     const response = await this.call("GET", `/optimize/${encodeURIComponent(setId)}/zip`, {
       raw: true,

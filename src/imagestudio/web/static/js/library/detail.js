@@ -13,6 +13,7 @@ import { humanWarning } from "../create/wording.js";
 import { openOptimizer } from "./optimize.js";
 import { openEditWorkspace } from "../edit/workspace.js";
 import { transformPanel } from "./transform.js";
+import { upscalePanel } from "./upscale.js";
 
 function facts(rows) {
   return h("dl", { class: "facts" }, rows
@@ -263,6 +264,7 @@ class AssetDetail {
       h("div", { class: "detail-side" },
         this.editForms(),
         this.videoForm(),
+        isVideo(a) ? null : upscalePanel(this.api, a, this.ctx.onAdded),
         h("h3", {}, "Details"), this.metaBox,
         h("h3", {}, "Generation settings"), this.generationBox,
         h("div", { class: "detail-danger" }, this.deleteButton()))));

@@ -1,13 +1,17 @@
 // "Optimize for platforms": pick platforms, drag the focal point on the source and watch
-// every target's crop update (small previews at true aspect, safe zone overlaid), then
-// create the renditions and download the set as a zip.
+// every target's crop update (small previews at true aspect, safe zone overlaid), choose
+// how targets bigger than the source get their pixels (enlarge, local upscale or a
+// vendor's AI upscale, quoted as one total by POST /optimize/quote), then create the
+// renditions and download the set as a zip.
 
-import { debounce, h, replace, saveBlob, studioUrl } from "../dom.js";
+import { debounce, h, replace, saveBlob, studioUrl, uid } from "../dom.js";
 import { openDialog } from "../components/dialog.js";
 import { toast, toastError } from "../components/toast.js";
 import { session } from "../session.js";
 
 const DEFAULT_PLATFORMS = ["instagram", "linkedin", "youtube", "pinterest", "email"];
+// the vendor modes an optimize request takes (not stability/creative: it can outlast it)
+const VENDOR_UPSCALES = ["stability/fast", "stability/conservative", "wavespeed/image-upscaler"];
 const PREVIEW_PX = 160; // the long side a preview is drawn at
 
 function pct(value) { return `${(value * 100).toFixed(2)}%`; }
@@ -43,7 +47,11 @@ class Optimizer {
     this.previews = h("div", { class: "opt-grid", "aria-live": "polite" });
     this.status = h("p", { class: "hint" });
     this.result = h("div", { class: "opt-result" });
-    this.refresh = debounce(() => this.preview(), 150);
+    this.upscale = h("select", { id: uid("optup") },
+      h("option", { value: "none" }, "Enlarge them (free)"),
+      h("option", { value: "local" }, "Upscale locally first (free, not AI)"));
+    this.quote = h("p", { class: "hint", "aria-live": "polite", "data-role": "opt-quote" });
+    this.refresh = debounce(() => { this.preview(); this.price(); }, 150);
   }
 
   platforms() {
@@ -53,7 +61,38 @@ class Optimizer {
   request() {
     const body = { asset_id: this.asset.id, platforms: this.platforms() };
     if (this.focal) body.focal = this.focal;
+    if (this.upscale.value !== "none") body.upscale = this.upscale.value;
     return body;
+  }
+
+  /** The vendor modes, with their prices, as choices of the upscale step. */
+  async loadUpscales() {
+    try {
+      const modes = await this.api.upscaleModes();
+      for (const m of modes.filter((x) => VENDOR_UPSCALES.includes(x.id))) {
+        this.upscale.append(h("option", { value: m.id, disabled: !m.available },
+          `${m.label.split(":")[0]} first, ${m.price.usd}` +
+          (m.available ? "" : " (not configured)")));
+      }
+    } catch (error) {
+      this.quote.textContent = error.message;
+    }
+  }
+
+  /** The request's one total (nothing unless a vendor upscale runs) and which targets
+   * need more pixels than the source has. */
+  async price() {
+    if (!this.platforms().length) return;
+    try {
+      const q = await this.api.optimizeQuote(this.request());
+      const short = q.short.length
+        ? `${q.short.length} target${q.short.length > 1 ? "s" : ""} need more pixels than the source has`
+        : "Every target fits the source's pixels";
+      this.quote.textContent = `${q.quote.micros ? q.quote.usd : "Free"} · ${short}` +
+        (q.check.can_proceed ? "" : ` · ${q.check.reasons.map((r) => r.message).join("; ")}`);
+    } catch (error) {
+      this.quote.textContent = error.message;
+    }
   }
 
   async preview() {
@@ -127,7 +166,9 @@ class Optimizer {
         }
       });
       replace(this.result,
-        h("p", {}, `${made.renditions.length} renditions saved to your library (set ${made.set_id}).`),
+        h("p", {}, `${made.renditions.length} renditions saved to your library (set ${made.set_id})` +
+          (made.upscaled ? `, cut from a ${made.upscaled.width} × ${made.upscaled.height} ` +
+            `${made.upscaled.mode} upscale for $${(made.cost_micros / 1e6).toFixed(2)}` : "") + "."),
         h("ul", { class: "opt-list" }, made.renditions.map((r) => h("li", {},
           `${r.template_id}: ${r.width} × ${r.height} ${r.format}, ${Math.round(r.bytes / 1000)} kB` +
           (r.quality ? `, quality ${r.quality}` : "")))),
@@ -152,14 +193,20 @@ class Optimizer {
     });
     const commit = h("button", { type: "button", class: "btn btn-primary" }, "Create renditions");
     commit.addEventListener("click", () => this.commit(commit));
+    this.upscale.addEventListener("change", () => this.price());
+    this.loadUpscales();
     this.body.append(
       h("div", { class: "opt-layout" },
         h("div", { class: "opt-side" },
           h("fieldset", { class: "opt-platforms" }, h("legend", {}, "Platforms"), platforms),
           h("p", { class: "hint" }, "Drag the marker to the subject: every crop follows it."),
-          this.focalPicker(), commit, this.status),
+          this.focalPicker(),
+          h("div", { class: "stack-tight" },
+            h("label", { for: this.upscale.id }, "Targets bigger than the source"), this.upscale),
+          this.quote, commit, this.status),
         h("div", {}, this.previews, this.result)));
     this.preview();
+    this.price();
   }
 }
 

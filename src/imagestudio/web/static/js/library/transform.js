@@ -83,8 +83,10 @@ export function transformPanel(api, asset, onAdded) {
   }, 250);
 
   api.videoModels().then((list) => {
-    models = Object.fromEntries(list.map((m) => [m.id, m]));
-    replace(model, list.map((m) => h("option", { value: m.id, selected: m.id === LOCAL,
+    // the panel animates this image: text-to-video models are for the API and CLI
+    const usable = list.filter((m) => m.takes_image !== false);
+    models = Object.fromEntries(usable.map((m) => [m.id, m]));
+    replace(model, usable.map((m) => h("option", { value: m.id, selected: m.id === LOCAL,
       disabled: !m.available }, m.ai_generated
       ? `${m.name}${m.available ? "" : " (not configured)"}` : "Motion preset (free, no AI)")));
     showFields();
