@@ -12,8 +12,10 @@ is killed with SIGKILL while it runs jobs and a new one is started. Afterwards:
 - every job is terminal (read through the API);
 - no credit hold is open, nothing is held, and each account's ledger sums to its balance;
 - each operation captured exactly its stored images at the held unit price (to the
-  micro-unit), and every unit the vendors billed is either a stored image or booked as
-  ``vendor_loss`` (the house's cost, never the user's);
+  micro-unit), every stored image was billed once, and every unit the vendors billed is
+  either a stored image or booked as ``vendor_loss`` (the house's cost, never the user's;
+  a request a kill cut before the vendor took it is booked too, see
+  :func:`_check_vendor_bills`);
 - after the deployment's own housekeeping (the hold sweep, then blob collection with no
   grace, which removes a file whose row a killed worker never wrote), every object in
   the bucket has exactly one asset row and every row its object;
@@ -33,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import random
 import re
@@ -204,6 +207,7 @@ def _vendor(emulator: Emulator) -> Iterator[str]:
 def _s3() -> Iterator[str]:
     """moto's S3 server on loopback (a thread of this test) with a fresh bucket; its URL."""
     port = _port()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per S3 request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
@@ -240,7 +244,7 @@ def _settle_and_read(settings: Settings) -> dict[str, Any]:
                     "holds": (await conn.execute(select(
                         CreditHold.generation_id, CreditHold.status,
                         CreditHold.per_unit_micros, CreditHold.delivered,
-                        CreditHold.captured_micros))).all(),
+                        CreditHold.captured_micros, CreditHold.quantity))).all(),
                     "open_holds": await conn.run_sync(repo.open_holds),
                 }
             facts["objects"] = [key async for key in persistence.store.stored_keys()]
@@ -264,9 +268,10 @@ class Timings:
 
 
 def _run(run: Deployment, env: dict[str, str], settings: Settings, dsn: str,
-         timings: Timings) -> tuple[dict[int, dict[str, Any]], int]:
+         timings: Timings) -> tuple[dict[int, dict[str, Any]], tuple[int, int, int]]:
     """Start the studio's processes, submit, kill a worker mid-run, start another, wait
-    for every job to end; (the jobs as the API shows them, jobs the killed worker ran)."""
+    for every job to end; (the jobs as the API shows them, (jobs, units at a vendor, of
+    which without a vendor job id) the killed worker had)."""
     keys = _setup(settings)
     ports = (_port(), _port())
     for port in ports:
@@ -283,13 +288,23 @@ def _run(run: Deployment, env: dict[str, str], settings: Settings, dsn: str,
     jobs = _submit_all(apis, keys)
     timings.mark("submitted")
 
-    def mid_run() -> bool:  # a quarter of the jobs ended, the doomed worker runs some
+    seen: list[tuple[int, int, int]] = []
+
+    def mid_run() -> bool:
+        """A quarter of the jobs ended and the doomed worker has a unit at a vendor: best a
+        request with no vendor job id yet (its outcome unknown at the kill); after 20 s,
+        any (a prediction being polled, or an answer being stored)."""
         (ended,), = _sql(dsn, "SELECT count(*) FROM jobs WHERE state = ANY(%s)",
                          list(TERMINAL))
-        return bool(ended >= JOBS // 4 and _doing(dsn, doomed_id))
+        if ended < JOBS // 4:
+            return False
+        seen.append((_doing(dsn, doomed_id), *_at_vendor(dsn, doomed_id)))
+        waited = time.monotonic() - timings.began - timings.marks.setdefault(
+            "quarter ended", time.monotonic() - timings.began)
+        return bool(seen[-1][2] or (seen[-1][1] and waited > 20))
 
     _wait(mid_run, run.text, timeout_s=180)
-    in_flight = _doing(dsn, doomed_id)
+    in_flight = seen[-1]
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
     timings.mark("killed")
@@ -304,6 +319,18 @@ def _run(run: Deployment, env: dict[str, str], settings: Settings, dsn: str,
     return shown, in_flight
 
 
+def _at_vendor(dsn: str, worker_id: int) -> tuple[int, int]:
+    """Units of the jobs ``worker_id`` runs that were sent to a vendor and not yet ended (a
+    request in flight, a prediction being polled, or the answer being stored), and how
+    many of them have no vendor job id."""
+    (count, unknown), = _sql(
+        dsn, "SELECT count(*), count(*) FILTER (WHERE u.vendor_job_id IS NULL) "
+        "FROM procrastinate_jobs p JOIN job_units u ON u.job_id = p.args->>'job_id' "
+        "WHERE p.status = 'doing' AND p.worker_id = %s AND u.sent_to IS NOT NULL AND "
+        "u.state NOT IN ('succeeded', 'failed')", worker_id)
+    return int(count), int(unknown)
+
+
 def _doing(dsn: str, worker_id: int) -> int:
     (count,), = _sql(dsn, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing' "
                      "AND worker_id = %s AND task_name = %s", worker_id, RUN_TASK)
@@ -315,7 +342,7 @@ def test_two_apis_two_workers_a_killed_worker_s3_and_faulty_vendors_keep_exact_b
 ) -> None:
     timings = Timings()
     wavespeed = WaveSpeedEmulator(api_key="emulated", sync_timeout_rate=0.3, seed=5)
-    huggingface = HuggingFaceEmulator(api_key="emulated")
+    huggingface = HuggingFaceEmulator(api_key="emulated", latency_s=0.3)  # a wider window
     run = Deployment(tmp_path / "processes.log")
     with contextlib.ExitStack() as stack:
         s3 = stack.enter_context(_s3())
@@ -350,12 +377,14 @@ def test_two_apis_two_workers_a_killed_worker_s3_and_faulty_vendors_keep_exact_b
     states = Counter(job["state"] for job in shown.values())
     assert set(states) <= set(TERMINAL), states
     assert states["succeeded"] >= JOBS * 0.8, (states, logs[-4000:])
-    assert in_flight and "handing it to another" in logs  # the kill took over real work
+    assert all(in_flight[:2]) and "handing it to another" in logs  # the kill cut real work
     stored, vendor_lost = _check_books(facts)
     billed = _check_vendor_bills(facts, bills, stored, vendor_lost)
     _check_bucket(facts)
     print(f"\nscale-out: {JOBS} jobs {dict(states)}; {timings}; the killed worker ran "  # noqa: T201
-          f"{in_flight} jobs; vendors billed {billed} units, {sum(stored.values())} stored, "
+          f"{in_flight[0]} jobs with {in_flight[1]} units at a vendor ({in_flight[2]} without "
+          f"a vendor job id); vendors billed "
+          f"{billed} units, {sum(stored.values())} stored, "
           f"{sum(vendor_lost.values())} vendor_loss; {facts['swept']}; {facts['collected']}")
 
 
@@ -376,8 +405,9 @@ def _check_books(facts: dict[str, Any]) -> tuple[Counter[str], Counter[str]]:
         elif kind == "vendor_loss":  # billed by the vendor, never recorded: not the user's
             assert amount == 0
             vendor_lost[op] += quantity or 0
-    for op, status, per_unit, delivered, captured_micros in facts["holds"]:
+    for op, status, per_unit, delivered, captured_micros, units in facts["holds"]:
         assert status != "open" and delivered == stored[op], op
+        assert stored[op] + vendor_lost[op] <= units, op  # never both stored and lost
         assert captured[op] == captured_micros == stored[op] * per_unit, op
     price = {op: PRICES[request["model"]] for op, request in facts["operations"]}
     assert sum(captured.values()) == sum(n * price[op] for op, n in stored.items())
@@ -386,16 +416,26 @@ def _check_books(facts: dict[str, Any]) -> tuple[Counter[str], Counter[str]]:
 
 def _check_vendor_bills(facts: dict[str, Any], bills: list[list[httpx.Request]],
                         stored: Counter[str], vendor_lost: Counter[str]) -> int:
-    """No unit (job tag, seed) billed twice across both vendors; each billed unit is a
-    stored image or booked as vendor-billed lost work."""
+    """No unit (job tag, seed) billed twice across both vendors; each stored image was
+    billed, and each billed unit is a stored image or booked as vendor-billed lost work.
+
+    ``vendor_loss`` may count more than the billed units that were not stored: a unit
+    whose "sent" mark was committed and whose request a kill cut before the vendor took
+    it (the bytes had not left, or the emulator had not read the body) is booked too,
+    since its outcome is unknown to the studio. That error is on the house's side only
+    (the user pays nothing for either), so per job: stored <= billed <= stored + lost."""
     billed = Counter(_unit(json.loads(request.content)) for bill in bills for request in bill)
     twice = {unit: n for unit, n in billed.items() if n > 1}
     assert not twice, twice
     job_of_tag = {_tag(request["prompt"]): op for op, request in facts["operations"]}
     assert set(job_of_tag) == set(range(JOBS))
     billed_per_job = Counter(job_of_tag[tag] for tag, _ in billed)
-    for op in job_of_tag.values():
-        assert billed_per_job[op] == stored[op] + vendor_lost[op], op
+    seeds = {op: sorted(seed for _, o, seed in facts["assets"] if o == op)
+             for op in job_of_tag.values()}
+    for tag, op in job_of_tag.items():
+        assert stored[op] <= billed_per_job[op] <= stored[op] + vendor_lost[op], (
+            op, sorted(seed for t, seed in billed if t == tag), seeds[op], vendor_lost[op],
+            sum(billed.values()), sum(stored.values()), sum(vendor_lost.values()))
     tag_of_job = {op: tag for tag, op in job_of_tag.items()}
     assert {(tag_of_job[op], seed) for _, op, seed in facts["assets"]} <= set(billed)
     return sum(billed.values())
