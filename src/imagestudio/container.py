@@ -54,6 +54,7 @@ from imagestudio.studio.job_kinds import image_generation_job, video_job
 from imagestudio.studio.job_queue import Housekeeping, build_app, conninfo, defer_in
 from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.optimize import Optimization, optimization
+from imagestudio.studio.retention import Retention
 from imagestudio.studio.sweeper import Sweeper
 from imagestudio.studio.upscale import Upscaling, upscaling
 from imagestudio.studio.video import Transform, transform
@@ -122,6 +123,10 @@ def build_persistence(
             interval_s=settings.credits_sweep_interval_s,
             blobs=BlobCollector(blobs, grace_s=settings.blob_grace_s,
                                 interval_s=settings.blob_gc_interval_s),
+            retention=Retention(db, credits.service.clock,
+                                job_events_days=settings.job_events_retention_days,
+                                webhook_deliveries_days=settings.webhook_deliveries_retention_days,
+                                interval_s=settings.retention_interval_s),
         ),
     )
 

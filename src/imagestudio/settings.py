@@ -170,6 +170,21 @@ class Settings(_VendorSettings):
         description="With the Procrastinate queue: a job whose worker sent no heartbeat for "
         "this long is handed to another worker (which resumes it, never re-sends paid work).",
     )
+    job_events_retention_days: float = Field(
+        default=30.0, gt=0,
+        description="Days a finished job's events (its SSE stream) are kept after it ended; "
+        "the job itself (state, result) is kept.",
+    )
+    webhook_deliveries_retention_days: float = Field(
+        default=30.0, gt=0,
+        description="Days a finished webhook delivery (succeeded or failed) stays in the "
+        "delivery log; one still being retried is never deleted.",
+    )
+    retention_interval_s: float = Field(
+        default=3600.0, gt=0,
+        description="How often a serving process (embedded mode) prunes past retention; "
+        "on the Procrastinate queue a periodic task does it hourly.",
+    )
     video_poll_interval_s: float | None = Field(
         default=None, gt=0, le=60,
         description="Seconds between polls of a vendor's video job (default: the model's "

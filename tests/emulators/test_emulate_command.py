@@ -41,7 +41,8 @@ def test_only_loopback_hosts_are_allowed(host: str, ok: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["gemini", "--host", "0.0.0.0"], ["midjourney"], ["openai", "--latency", "-1"]]
+    "args", [["gemini", "--host", "0.0.0.0"], ["midjourney"], ["openai", "--latency", "-1"],
+             ["openai", "--sync-timeout-rate", "0.5"], ["wavespeed", "--sync-timeout-rate", "2"]]
 )
 def test_bad_arguments_are_refused_before_serving(args: list[str]) -> None:
     result = CliRunner().invoke(_app(), ["emulate", *args])

@@ -103,6 +103,19 @@ def test_sync_mode_timeout_envelope(http: httpx.Client, emulator: WaveSpeedEmula
     assert body["data"]["code"] == 5004 and body["data"]["status"] == "processing"
 
 
+def test_a_share_of_sync_submits_runs_out_of_the_sync_window() -> None:
+    emulator = WaveSpeedEmulator(KEY, sync_timeout_rate=0.5, seed=3)
+    with httpx.Client(transport=httpx.MockTransport(emulator), base_url=BASE) as http:
+        answers = [submit(http, QWEN, {"prompt": f"x{i}", "enable_sync_mode": True}).json()
+                   for i in range(40)]
+
+    timed_out = [a for a in answers if a["data"].get("code") == 5004]
+    assert 8 <= len(timed_out) <= 32  # about half, seeded
+    assert all(a["data"]["status"] == "processing" for a in timed_out)
+    done = {a["data"]["id"] for a in answers} - {a["data"]["id"] for a in timed_out}
+    assert all(emulator.jobs[i].status == "completed" for i in done)
+
+
 def test_failed_jobs_are_http_200_with_status_failed(
     http: httpx.Client, emulator: WaveSpeedEmulator
 ) -> None:

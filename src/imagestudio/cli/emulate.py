@@ -16,6 +16,7 @@ import uvicorn
 
 from imagestudio.emulators import EMULATORS, load_emulator
 from imagestudio.emulators.asgi import create_app
+from imagestudio.emulators.wavespeed import WaveSpeedEmulator
 from imagestudio.vendors import vendor
 
 LOCALHOST_NAMES = frozenset({"localhost"})
@@ -65,6 +66,9 @@ def emulate(
         min=0, max=1, help="Fraction of answers delayed by up to --slow-s more.")] = 0.0,
     slow_s: Annotated[float, typer.Option(min=0, help="Longest extra delay, seconds.")] = 0.0,
     seed: Annotated[int | None, typer.Option(help="Seed of the random faults.")] = None,
+    sync_timeout_rate: Annotated[float, typer.Option(
+        min=0, max=1, help="WaveSpeed only: fraction of sync-mode submits answered "
+        "'still processing' (code 5004), so the caller polls.")] = 0.0,
 ) -> None:
     """Serve an offline emulator of a vendor API on loopback."""
     if provider not in EMULATORS:
@@ -74,8 +78,12 @@ def emulate(
         )
     if latency < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--latency")
+    if sync_timeout_rate and provider != "wavespeed":
+        raise typer.BadParameter("only WaveSpeed has a sync mode", param_hint="--sync-timeout-rate")
     sock = bind(host, port)
     emulator = load_emulator(provider)(api_key, latency_s=latency)
+    if isinstance(emulator, WaveSpeedEmulator):
+        emulator.sync_timeout_rate = sync_timeout_rate
     if fault_rate or slow_rate:
         emulator.chaos(fault_rate, slow_rate, slow_s, seed=seed)
     bound_port = sock.getsockname()[1]

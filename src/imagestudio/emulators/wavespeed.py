@@ -5,14 +5,17 @@ bare JSON body against a strict ``extra="forbid"`` model per model (§2.5; 400 e
 wrong name, type or enum). Jobs answer ``processing`` for ``polls_before_done`` polls, then
 ``completed`` with output URLs served by this same emulator under ``/media/`` (no auth, as
 on the CDN). Both poll paths of §2.3 are served. Knobs beyond the shared ones:
-``jobs_fail``, ``jobs_never_finish``, ``sync_mode_times_out``; ``reject_content`` marks the
-next job's output NSFW (``has_nsfw_contents: [true]``).
+``jobs_fail``, ``jobs_never_finish``, ``sync_mode_times_out`` (the next sync-mode submit)
+and ``sync_timeout_rate`` (a random fraction of them: a busy vendor whose sync window runs
+out, so the caller polls); ``reject_content`` marks the next job's output NSFW
+(``has_nsfw_contents: [true]``).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import random
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -173,9 +176,13 @@ class WaveSpeedEmulator(Emulator):
         polls_before_done: int = 1,
         sync_mode_models: frozenset[str] = frozenset({QWEN}),
         output_base_url: str | None = None,
+        sync_timeout_rate: float = 0.0,
+        seed: int | None = None,
     ) -> None:
         super().__init__(api_key, latency_s=latency_s)
         self.polls_before_done = polls_before_done
+        self.sync_timeout_rate = sync_timeout_rate
+        self._sync_rng = random.Random(seed)
         self.sync_mode_models = sync_mode_models
         self.output_base_url = output_base_url
         self.jobs: dict[str, Job] = {}
@@ -197,6 +204,9 @@ class WaveSpeedEmulator(Emulator):
 
     def error_body(self, status: int, message: str) -> Any:
         return {"code": status, "message": message}
+
+    def _sync_window_ran_out(self) -> bool:
+        return self.sync_timeout_rate > 0 and self._sync_rng.random() < self.sync_timeout_rate
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -228,7 +238,7 @@ class WaveSpeedEmulator(Emulator):
             )
         if not body.enable_sync_mode:
             return self._envelope(job)
-        if job.never_finish or self.take("sync_timeout"):
+        if job.never_finish or self.take("sync_timeout") or self._sync_window_ran_out():
             job.status = "processing"
             data = self._data(job) | {"code": 5004, "error": _SYNC_TIMEOUT}
             return json_response(200, {"data": data})  # §2.4: no top-level code

@@ -13,9 +13,9 @@ them with the unit journal (vendor job ids polled, a unit sent without one faile
 uncharged, never re-sent).
 
 Periodic tasks (hold sweep, webhook deliveries and retries, blob collection, stalled
-jobs, old queue rows) are Procrastinate periodic tasks: each tick is deferred once per
-deployment however many workers run (``procrastinate_periodic_defers`` is unique per
-task and tick).
+jobs, old queue rows, the retention of job events and delivery logs) are Procrastinate
+periodic tasks: each tick is deferred once per deployment however many workers run
+(``procrastinate_periodic_defers`` is unique per task and tick).
 
 ``procrastinate`` is the optional ``queue`` extra: it is imported only here, by the
 functions that need it.
@@ -137,6 +137,11 @@ def build_app(dsn: str, runner: JobRunner, chores: Housekeeping,
     async def blob_gc(timestamp: int) -> None:  # noqa: ARG001 - the tick, passed by name
         if chores.sweeper.blobs is not None:
             await chores.sweeper.blobs.collect()
+
+    @periodic(HOURLY, "retention")
+    async def retention(timestamp: int) -> None:  # noqa: ARG001 - the tick, passed by name
+        if chores.sweeper.retention is not None:
+            await chores.sweeper.retention.prune()
 
     @periodic(HOURLY, "prune_queue")
     async def prune_queue(timestamp: int) -> None:  # noqa: ARG001 - the tick, passed by name

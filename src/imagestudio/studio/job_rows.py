@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from imagestudio.db.base import table_of
@@ -230,3 +230,16 @@ def open_hold(conn: Connection, job_id: str) -> tuple[Any, ...] | None:
         .where(CreditHold.generation_id == job_id, CreditHold.status == "open")
     ).first()
     return None if row is None else tuple(row)
+
+
+def prune_events(conn: Connection, finished_before: dt.datetime, limit: int = 500) -> int:
+    """Delete the events of up to ``limit`` jobs that ended before ``finished_before``;
+    how many events. The job rows (state, result, error) stay: only the stream goes."""
+    ended = (select(EVENTS.c.job_id).distinct()
+             .select_from(EVENTS.join(JOBS, JOBS.c.id == EVENTS.c.job_id))
+             .where(JOBS.c.state.in_(TERMINAL), JOBS.c.finished_at < finished_before)
+             .limit(limit))
+    job_ids = list(conn.execute(ended).scalars())
+    if not job_ids:
+        return 0
+    return conn.execute(delete(EVENTS).where(EVENTS.c.job_id.in_(job_ids))).rowcount or 0

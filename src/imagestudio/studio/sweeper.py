@@ -11,8 +11,10 @@
 
 Runs at ``serve`` start-up, every ``interval_s`` while serving, and on
 ``imagestudio credits sweep``. While serving, :meth:`Sweeper.running` also runs the blob
-garbage collector every ``blobs.interval_s`` (:mod:`imagestudio.assets.blobs`): the one
-place where periodic housekeeping is scheduled.
+garbage collector every ``blobs.interval_s`` (:mod:`imagestudio.assets.blobs`) and the
+retention of job events and webhook delivery logs every ``retention.interval_s``
+(:mod:`imagestudio.studio.retention`): the one place where the embedded mode's periodic
+housekeeping is scheduled (on the Procrastinate queue, periodic tasks run the same).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from imagestudio.credits.service import CreditsService
 from imagestudio.db.models import Asset
 from imagestudio.studio import job_rows, runs
 from imagestudio.studio.deliveries import deliveries_of, record_deliveries
+from imagestudio.studio.retention import Retention
 
 log = logging.getLogger("imagestudio.studio")
 
@@ -91,9 +94,11 @@ class Sweeper:
         key_ttl_s: float = 86_400.0,
         interval_s: float = 60.0,
         blobs: BlobCollector | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self._credits = credits
         self.blobs = blobs
+        self.retention = retention
         self._recorder = recorder
         self.interval_s = interval_s
         self.holds = Recovery(credits, hold_timeout_s=hold_timeout_s, key_ttl_s=key_ttl_s,
@@ -111,14 +116,18 @@ class Sweeper:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[StudioSweepReport]:
-        """Sweep now, then every ``interval_s``, and collect unused blobs every
-        ``blobs.interval_s``, until the block ends."""
+        """Sweep now, then every ``interval_s``; collect unused blobs every
+        ``blobs.interval_s`` and prune past retention every ``retention.interval_s``,
+        until the block ends."""
         first = await self.sweep()
         tasks = [asyncio.create_task(_every(self.interval_s, self.sweep, "sweep"),
                                      name="studio-sweep")]
         if self.blobs is not None:
             tasks.append(asyncio.create_task(
                 _every(self.blobs.interval_s, self.blobs.collect, "blob gc"), name="blob-gc"))
+        if self.retention is not None:
+            tasks.append(asyncio.create_task(_every(
+                self.retention.interval_s, self.retention.prune, "retention"), name="retention"))
         try:
             yield first
         finally:

@@ -144,6 +144,18 @@ class Webhooks:
     def wake(self) -> None:
         self._wake.set()
 
+    @staticmethod
+    def prune(conn: Connection, created_before: dt.datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` finished deliveries (succeeded or failed, never one still
+        being retried) created before ``created_before``: the delivery log's retention."""
+        old = (select(DELIVERIES.c.id)
+               .where(DELIVERIES.c.status != "pending", DELIVERIES.c.created_at < created_before)
+               .limit(limit))
+        ids = list(conn.execute(old).scalars())
+        if not ids:
+            return 0
+        return conn.execute(delete(DELIVERIES).where(DELIVERIES.c.id.in_(ids))).rowcount or 0
+
     # ---- the dispatcher ----------------------------------------------------------
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Webhooks]:
