@@ -74,8 +74,10 @@ def create(
     )] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate images as the user 'local': into the library and the ledger (like the web
-    UI of `serve --single-user`) and, with JSON sidecars, into --out."""
+    """Generate images into the library, the ledger and --out.
+
+    As the user 'local' (like the web UI of `serve --single-user`); with JSON sidecars
+    in --out."""
     request = _request(
         prompt,
         template_id=template,

@@ -47,9 +47,10 @@ def edit(
     out: Annotated[Path | None, Opt("--out", "-o", help="Also write the file here.")] = None,
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Edit an image: local operations are free and instant; vendor operations are
-    priced per engine, held and charged like any create. The result goes to the library
-    linked to its source (history: GET /api/image-studio/assets/{id}/versions)."""
+    """Edit an image: local operations free, vendor operations priced per engine.
+
+    Vendor operations are held and charged like any create. The result goes to the
+    library linked to its source (history: GET /api/image-studio/assets/{id}/versions)."""
     path = Path(image)
     data = path.read_bytes() if path.is_file() else None
     fields: dict[str, Any] = {"op": op, "prompt": prompt, "engine": engine,

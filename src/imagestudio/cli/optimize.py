@@ -58,9 +58,11 @@ def optimize(
     out: Annotated[Path | None, Opt("--out", "-o", help="Also write the files here.")] = None,
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Cut an image to every chosen platform target (exact pixels, file type, byte limit,
-    subject in the safe zone). Local and free; the renditions go to the library as one
-    set linked to the source (a file is first added to the library)."""
+    """Cut an image to every chosen platform target (local and free).
+
+    Exact pixels, file type and byte limit, subject in the safe zone. The renditions go
+    to the library as one set linked to the source (a file is first added to the
+    library)."""
     point = _focal(focal)
     path = Path(image)
     data = path.read_bytes() if path.is_file() else None

@@ -49,10 +49,11 @@ def transform(
     out: Annotated[Path, Opt("--out", "-o", help="Output directory.")] = Path("output"),
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Render a motion preset of an image as an H.264 MP4 (free, offline, not AI), or have
-    a vendor model make the clip (--model, --prompt; priced per second), into the library
-    of the user 'local' and --out. Runs in this process (synchronously); the API's
-    POST /transform is a job."""
+    """Turn an image into a short MP4: a local motion preset or a vendor's video model.
+
+    A preset is free, offline and not AI; a vendor model (--model, --prompt) is priced
+    per second. Into the library of the user 'local' and --out. Runs in this process
+    (synchronously); the API's POST /transform is a job."""
     fields: dict[str, Any] = {
         "preset": preset, "duration": duration, "target": target, "fps": fps, "ease": ease,
         "headline": headline, "cta": cta, "fade_in": fade_in, "fade_out": fade_out,

@@ -34,9 +34,11 @@ def upscale(
     out: Annotated[Path | None, Opt("--out", "-o", help="Also write the file here.")] = None,
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Enlarge an image: locally (Lanczos3 + a light sharpen; more pixels, not new detail:
-    not AI; free) or with a vendor's AI upscaler (priced per mode, held and charged like
-    any create). The result goes to the library linked to its source."""
+    """Enlarge an image, locally (free, not AI) or with a vendor's AI upscaler.
+
+    Locally: Lanczos3 + a light sharpen (more pixels, not new detail). A vendor mode is
+    priced per mode, held and charged like any create. The result goes to the library
+    linked to its source."""
     path = Path(image)
     data = path.read_bytes() if path.is_file() else None
     fields = {"mode": mode, "resume_id": resume_id, "scale": scale, "width": width,

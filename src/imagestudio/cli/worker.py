@@ -38,8 +38,9 @@ def worker(
         int, typer.Option(min=1, max=64, help="Jobs this process runs at once.")
     ] = 4,
 ) -> None:
-    """Run asynchronous jobs and the periodic tasks from the Procrastinate queue
-    (IMAGESTUDIO_DATABASE_URL must be PostgreSQL; start several for more throughput)."""
+    """Run jobs and the periodic tasks from the Procrastinate queue (PostgreSQL).
+
+    IMAGESTUDIO_DATABASE_URL must be PostgreSQL; start several for more throughput."""
     settings = get_settings()
     logs.configure(ServerSettings().log_format)
     if is_sqlite(settings.resolved_database_url):
