@@ -25,6 +25,7 @@ from imagestudio.credits.plans import PlanTable
 from imagestudio.credits.shared_rate import SharedRateLimiter
 from imagestudio.credits.wiring import Credits, build_credits
 from imagestudio.db.session import Database, is_sqlite
+from imagestudio.edit.engine import local_edit_engine
 from imagestudio.edit.operations import load_operations
 from imagestudio.edit.service import EditClient, Editor
 from imagestudio.edit.vendors import OpenAIEdits, StabilityEdits
@@ -263,7 +264,8 @@ def build_services(
         edit_clients["openai"] = OpenAIEdits(OpenAIEditor(
             settings.provider("openai"), client=clients["openai"]))
     editor = Editor(catalog, load_operations(), max_source_pixels=OPTIMIZE_MAX_PIXELS,
-                    clients=edit_clients, configured=frozenset(ready))
+                    clients=edit_clients, configured=frozenset(ready),
+                    engine=local_edit_engine())
     return Services(
         settings=settings,
         catalog=catalog,

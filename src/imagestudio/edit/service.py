@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.edit import local
+from imagestudio.edit.engine import LocalEditEngine
 from imagestudio.edit.operations import EditOperation
 from imagestudio.edit.schemas import EditCall, EditedFile, EditRequest, EditResult
 from imagestudio.errors import InvalidRequest
 from imagestudio.imaging.formats import OutputFormat, extension_for, media_type_for
+from imagestudio.imaging.png import encode_png
 from imagestudio.imaging.validate import ImageLimits, validate_image
 from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.errors import ProviderNotConfigured
@@ -78,14 +80,16 @@ def _warnings(request: EditRequest, mask_given: bool) -> tuple[str, ...]:
 
 class Editor:
     """``clients``: the vendor edit clients built (by provider); ``configured``: the
-    providers with a key. A vendor operation without both is refused at planning."""
+    providers with a key. A vendor operation without both is refused at planning.
+    ``engine``: the local operations' engine (default: Pillow)."""
 
     def __init__(
         self, catalog: Catalog, operations: Mapping[str, EditOperation], *,
         max_source_pixels: int, clients: Mapping[str, EditClient] | None = None,
-        configured: frozenset[str] = frozenset(),
+        configured: frozenset[str] = frozenset(), engine: LocalEditEngine | None = None,
     ) -> None:
         self._catalog = catalog
+        self._engine = engine or local.PillowEdits()
         self.operations = dict(operations)
         self._max_source_pixels = max_source_pixels
         self._clients = dict(clients or {})
@@ -189,11 +193,11 @@ class Editor:
         """A local operation (CPU-bound: run it in a worker thread)."""
         started = time.perf_counter()
         image = self._decode(plan.call.source.data)
-        edited = local.apply(plan.operation.op, image, plan.call.request, plan.target)
+        edited = self._engine.apply(plan.operation.op, image, plan.call.request, plan.target)
         fmt = plan.fmt
         if fmt == "jpeg" and local.has_transparency(edited) and plan.call.request.format is None:
             fmt = "png"
-        data = _encode(edited, fmt)
+        data = encode_result(edited, fmt)
         return self._finished(plan, data, fmt, *edited.size, started)
 
     async def render_vendor(self, plan: EditPlan) -> tuple[EditResult, EditedFile]:
@@ -242,7 +246,12 @@ class Editor:
         return result, output
 
 
-def _encode(image: Image.Image, fmt: OutputFormat) -> bytes:
+def encode_result(image: Image.Image, fmt: OutputFormat) -> bytes:
+    """An edit's result as ``fmt``. PNG comes from the studio's fast writer (ISA-L
+    deflate: about 20x faster than Pillow's level 6 on a 2048² photo, files 10-25 %
+    larger, still lossless)."""
+    if fmt == "png":
+        return encode_png(image)
     buffer = io.BytesIO()
     if fmt == "jpeg":
         if image.mode == "RGBA":
@@ -252,8 +261,6 @@ def _encode(image: Image.Image, fmt: OutputFormat) -> bytes:
             flat.paste(image, (0, 0), image)
             image = flat
         image.convert("RGB").save(buffer, "JPEG", quality=92)
-    elif fmt == "webp":
-        image.save(buffer, "WEBP", quality=90)
     else:
-        image.save(buffer, "PNG", compress_level=6)
+        image.save(buffer, "WEBP", quality=90)
     return buffer.getvalue()
