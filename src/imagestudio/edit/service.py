@@ -45,7 +45,7 @@ _READS: dict[str, frozenset[str]] = {
          "resume_id"}),
     "instruct": frozenset({"mask_asset_id", "prompt"}),
 }
-_ALWAYS = frozenset({"asset_id", "op", "engine", "format"})
+_ALWAYS = frozenset({"asset_id", "image_url", "op", "engine", "format"})
 _NEEDED: dict[str, tuple[str, ...]] = {
     "rotate": ("degrees",), "flip": ("direction",),
     "search-and-replace": ("search_prompt",), "search-and-recolor": ("select_prompt",),

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
+from imagestudio.api.deps import ApiState, IdempotencyKeyDep, StateDep, UserDep
 from imagestudio.api.errors import error_responses
 from imagestudio.api.schemas import PathId
 from imagestudio.assets.library import to_public
@@ -100,6 +100,7 @@ async def edit(
         except ValueError as exc:  # malformed JSON (or not UTF-8): the one 422 naming body
             raise InvalidRequest("body: request body is not valid JSON", field="body") from exc
     request = EditRequest.model_validate(fields)
+    image = await _fetched(state, request, image)
     if image is None:
         call = await prepare_edit(library, store, user.user_id, request, mask=mask)
     else:
@@ -118,6 +119,15 @@ async def edit(
     )
 
 
+async def _fetched(state: ApiState, request: EditRequest, image: bytes | None) -> bytes | None:
+    """The uploaded image, or the one ``image_url`` names (fetched and validated)."""
+    if request.image_url is None:
+        return image
+    if image is not None or request.asset_id is not None:
+        raise InvalidRequest("give one of asset_id, image and image_url", field="image_url")
+    return await state.image_urls.fetch(request.image_url)
+
+
 class EditPreflight(CreditCheckPublic):
     engine: str
     warnings: list[str]
@@ -126,11 +136,18 @@ class EditPreflight(CreditCheckPublic):
 @router.post("/edit/preflight", response_model=EditPreflight,
              responses=error_responses(401, 404, 413, 422))
 async def preflight(body: EditRequest, user: UserDep, state: StateDep) -> EditPreflight:
-    """What ``POST /edit`` would decide for this library image now (engine, price,
-    quota and balance after, reasons it would be refused); nothing spent or held. A
-    mask is checked when given by ``mask_asset_id``."""
+    """What ``POST /edit`` would decide for this library image (or ``image_url``) now
+    (engine, price, quota and balance after, reasons it would be refused); nothing
+    spent, held or stored. A mask is checked when given by ``mask_asset_id``."""
     persistence = state.persistence
-    call = await prepare_edit(persistence.library, persistence.store, user.user_id, body)
+    image = await _fetched(state, body, None)
+    if image is None:
+        call = await prepare_edit(persistence.library, persistence.store, user.user_id, body)
+    else:
+        call = await prepare_upload(persistence.library, persistence.store, user.user_id,
+                                    body, image, mask=None,
+                                    max_bytes=state.server.max_upload_bytes,
+                                    max_pixels=state.server.max_upload_pixels)
     priced, check = await persistence.workflow.check(state.services.editing, user, call)
     return EditPreflight(**dict(check), engine=priced.plan.operation.id,
                          warnings=list(priced.plan.warnings))
