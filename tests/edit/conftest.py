@@ -92,8 +92,10 @@ async def edit_api(tmp_path: Path, database_url: str) -> AsyncIterator[EditApi]:
         fakes.get(name, no_network))) for name in VENDOR_IDS}
     services = build_services(settings, http_clients=clients)
     # image_url: the loopback test server only (tests/edit/test_edit_image_url.py)
+    # 10 MP uploads: images over Stability's 9.4 MP and 4.2 MP limits (test_edit_fitting.py)
     app = create_app(settings, services, server_settings(
-        image_url_hosts="127.0.0.1", image_url_development=True, image_url_timeout_s=3))
+        image_url_hosts="127.0.0.1", image_url_development=True, image_url_timeout_s=3,
+        max_upload_pixels=10_000_000))
     async with app.router.lifespan_context(app):
         persistence = app.state.api.persistence
         user = await persistence.accounts.create_user("carol", plan="pro")

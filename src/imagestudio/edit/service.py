@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from imagestudio.catalog.loader import Catalog
 from imagestudio.edit import local
 from imagestudio.edit.engine import LocalEditEngine
+from imagestudio.edit.fitting import alpha_onto, fitted_call
 from imagestudio.edit.operations import EditOperation
 from imagestudio.edit.schemas import EditCall, EditedFile, EditRequest, EditResult
 from imagestudio.errors import InvalidRequest
@@ -67,6 +69,7 @@ class EditPlan:
     fmt: OutputFormat
     warnings: tuple[str, ...]
     target: tuple[int, int] | None = None  # crop to a template: its exact size
+    send_size: tuple[int, int] | None = None  # a vendor's: the image reduced to fit
 
 
 def _warnings(request: EditRequest, mask_given: bool) -> tuple[str, ...]:
@@ -121,7 +124,7 @@ class Editor:
         request, source = call.request, call.source
         operation = self._choose(request)
         self._check_inputs(operation, call)
-        operation.check(source.width, source.height)
+        send_size = operation.fitting(source.width, source.height, len(source.data))
         target = self._check_local(request, source.width, source.height)
         reason = self.availability(operation)
         if reason is not None:
@@ -129,8 +132,13 @@ class Editor:
                 raise ProviderNotConfigured(f"{operation.id} needs {operation.provider}: "
                                             f"{reason}", provider=operation.provider)
             raise InvalidRequest(f"{operation.id}: {reason}", field="engine")
-        return EditPlan(call, operation, self._format(operation, call),
-                        _warnings(request, call.mask is not None), target)
+        warnings = _warnings(request, call.mask is not None)
+        if send_size is not None:
+            warnings += (f"the image is sent to {operation.id} reduced from "
+                         f"{source.width}x{source.height} to {send_size[0]}x{send_size[1]} "
+                         "to fit its limits",)
+        return EditPlan(call, operation, self._format(operation, call), warnings, target,
+                        send_size)
 
     def _check_inputs(self, operation: EditOperation, call: EditCall) -> None:
         request = call.request
@@ -204,9 +212,16 @@ class Editor:
         """A vendor operation: one paid call; raises ``ProviderError`` subclasses."""
         started = time.perf_counter()
         client = self._clients[plan.operation.provider]
-        image = await client.edit(plan.operation, plan.call, output_format=plan.fmt)
+        call = plan.call
+        if plan.send_size is not None:
+            call = await asyncio.to_thread(fitted_call, call, plan.send_size)
+        image = await client.edit(plan.operation, call, output_format=plan.fmt)
         assert image.data is not None
-        return self._finished(plan, image.data, plan.fmt, image.width, image.height, started)
+        data, width, height = image.data, image.width, image.height
+        if plan.send_size is not None and plan.operation.fit == "alpha":
+            data, width, height = await asyncio.to_thread(
+                alpha_onto, plan.call.source.data, data, plan.fmt)
+        return self._finished(plan, data, plan.fmt, width, height, started)
 
     def _decode(self, data: bytes) -> Image.Image:
         from PIL import Image, ImageOps

@@ -1,0 +1,65 @@
+"""Sending an image reduced to a vendor's limits, and bringing a cut-out back to the
+original's size (CPU-bound: run these in a worker thread). Which operations may be
+fitted, and how, is data (``fit`` in ``edit_operations.yaml``; see
+:mod:`imagestudio.edit.operations`)."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from imagestudio.edit.schemas import EditCall
+from imagestudio.imaging.formats import OutputFormat
+from imagestudio.imaging.png import encode_png
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+def _png(image: Image.Image) -> bytes:
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    return encode_png(image)
+
+
+def fitted_call(call: EditCall, size: tuple[int, int]) -> EditCall:
+    """``call`` with its image (Lanczos) and mask (bilinear: grey edges stay soft)
+    reduced to ``size``, both sent as PNG (lossless)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(call.source.data)) as opened:
+        image = ImageOps.exif_transpose(opened)
+        if image.mode not in ("RGB", "RGBA"):
+            transparent = image.mode in ("LA", "PA") or "transparency" in image.info
+            image = image.convert("RGBA" if transparent else "RGB")
+        small = image.resize(size, Image.Resampling.LANCZOS)
+    source = call.source.model_copy(update={"data": _png(small), "width": size[0],
+                                            "height": size[1]})
+    update: dict[str, object] = {"source": source, "source_media_type": "image/png"}
+    if call.mask is not None:
+        with Image.open(io.BytesIO(call.mask)) as mask:
+            reduced = mask.convert("L").resize(size, Image.Resampling.BILINEAR)
+        buffer = io.BytesIO()
+        reduced.save(buffer, "PNG")
+        update["mask"] = buffer.getvalue()
+    return call.model_copy(update=update)
+
+
+def alpha_onto(original: bytes, cut_out: bytes, fmt: OutputFormat) -> tuple[bytes, int, int]:
+    """The vendor's ``cut_out`` alpha, scaled to the ``original``'s size, on the
+    original's own pixels: the colours lose nothing, only the matte's edge is
+    interpolated. Gives the encoded image (``fmt``: png or webp) and its size."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(original)) as opened:
+        image = ImageOps.exif_transpose(opened).convert("RGB")
+    with Image.open(io.BytesIO(cut_out)) as vendor:
+        alpha = vendor.convert("RGBA").getchannel("A")
+    image.putalpha(alpha.resize(image.size, Image.Resampling.LANCZOS))
+    if fmt == "png":
+        data = encode_png(image)
+    else:
+        buffer = io.BytesIO()
+        image.save(buffer, "WEBP", quality=90)
+        data = buffer.getvalue()
+    return data, image.width, image.height
