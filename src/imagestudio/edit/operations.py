@@ -95,6 +95,9 @@ class EditOperation(BaseModel):
     keeps_size: bool
     input: InputLimits = InputLimits()
     fit: Fit = "refuse"
+    reads: list[str] | None = Field(
+        default=None, description="The request fields this engine reads (default: the "
+                                  "operation's); any other given is a warning.")
     price_micros: int = Field(ge=0)
     source: str = "the studio's own"
     verified_on: dt.date | None = None

@@ -45,7 +45,7 @@ _READS: dict[str, frozenset[str]] = {
     "replace-background-and-relight": frozenset(
         {"background_prompt", "light_source_direction", "negative_prompt", "seed",
          "resume_id"}),
-    "instruct": frozenset({"mask_asset_id", "prompt"}),
+    "instruct": frozenset({"mask_asset_id", "prompt", "seed"}),
 }
 _ALWAYS = frozenset({"asset_id", "image_url", "op", "engine", "format"})
 _NEEDED: dict[str, tuple[str, ...]] = {
@@ -72,8 +72,10 @@ class EditPlan:
     send_size: tuple[int, int] | None = None  # a vendor's: the image reduced to fit
 
 
-def _warnings(request: EditRequest, mask_given: bool) -> tuple[str, ...]:
-    reads = _READS[request.op] | _ALWAYS
+def _warnings(request: EditRequest, operation: EditOperation,
+              mask_given: bool) -> tuple[str, ...]:
+    reads = (_READS[request.op] if operation.reads is None
+             else frozenset(operation.reads)) | _ALWAYS
     given = {name for name in request.model_fields_set if getattr(request, name) is not None}
     if mask_given:
         given.add("mask_asset_id")
@@ -132,7 +134,7 @@ class Editor:
                 raise ProviderNotConfigured(f"{operation.id} needs {operation.provider}: "
                                             f"{reason}", provider=operation.provider)
             raise InvalidRequest(f"{operation.id}: {reason}", field="engine")
-        warnings = _warnings(request, call.mask is not None)
+        warnings = _warnings(request, operation, call.mask is not None)
         if send_size is not None:
             warnings += (f"the image is sent to {operation.id} reduced from "
                          f"{source.width}x{source.height} to {send_size[0]}x{send_size[1]} "
@@ -218,10 +220,15 @@ class Editor:
         image = await client.edit(plan.operation, call, output_format=plan.fmt)
         assert image.data is not None
         data, width, height = image.data, image.width, image.height
+        if image.media_type != media_type_for(plan.fmt):  # Gemini answers PNG only
+            data = await asyncio.to_thread(self._transcode, data, plan.fmt)
         if plan.send_size is not None and plan.operation.fit == "alpha":
             data, width, height = await asyncio.to_thread(
                 alpha_onto, plan.call.source.data, data, plan.fmt)
         return self._finished(plan, data, plan.fmt, width, height, started)
+
+    def _transcode(self, data: bytes, fmt: OutputFormat) -> bytes:
+        return encode_result(self._decode(data), fmt)
 
     def _decode(self, data: bytes) -> Image.Image:
         from PIL import Image, ImageOps
