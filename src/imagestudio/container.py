@@ -53,7 +53,7 @@ from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.edit import Editing, editing
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
-from imagestudio.studio.job_kinds import image_generation_job, video_job
+from imagestudio.studio.job_kinds import edit_job, image_generation_job, video_job
 from imagestudio.studio.job_queue import Housekeeping, build_app, conninfo, defer_in
 from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.optimize import Optimization, optimization
@@ -323,7 +323,8 @@ def build_jobs(
     services: Services, persistence: Persistence, webhooks: Webhooks | None = None
 ) -> JobRunner:
     """The in-process job runner over ``persistence`` for every operation kind served."""
-    kinds = [image_generation_job(services.image_generation), video_job(services.transform)]
+    kinds = [image_generation_job(services.image_generation), video_job(services.transform),
+             edit_job(services.editing)]
     queued = uses_queue(services.settings)
     return JobRunner(
         persistence.workflow,

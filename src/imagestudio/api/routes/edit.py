@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from imagestudio.api.deps import ApiState, IdempotencyKeyDep, StateDep, UserDep
+from imagestudio.api.deps import ApiState, IdempotencyKeyDep, PreferDep, StateDep, UserDep
 from imagestudio.api.errors import error_responses
+from imagestudio.api.job_schemas import JobPublic
+from imagestudio.api.routes.jobs import submit, wants_async
 from imagestudio.api.schemas import PathId
 from imagestudio.assets.library import to_public
 from imagestudio.assets.schemas import AssetPublic
@@ -72,15 +74,23 @@ async def _read(part: UploadFile, limit: int, field: str) -> bytes:
 
 @router.post(
     "/edit", response_model=EditResponse, openapi_extra=_BODY,
-    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    responses={
+        202: {"model": JobPublic, "description": "Accepted as a job (Prefer: respond-async); "
+                                                 "see /jobs/{id}."},
+        **error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    },
 )
 async def edit(
     http: Request, user: UserDep, state: StateDep, idempotency_key: IdempotencyKeyDep = None,
-) -> EditResponse:
+    prefer: PreferDep = None,
+) -> EditResponse | Response:
     """Edit one image: local operations (crop, rotate, flip, resize, adjust, sharpen,
     blur, background) are free and instant; vendor operations are priced per engine
     (``GET /edit/operations``), held and charged like a create. Counts one
-    ``image_edit``; the result is a new asset linked to its source."""
+    ``image_edit``; the result is a new asset linked to its source. With ``Prefer:
+    respond-async`` the edit becomes a job: 202 with the job and its ``Location``
+    (everything is checked, and an upload stored, first); the ended job's ``result``
+    is this answer's fields and its ``assets``."""
     persistence = state.persistence
     limit, pixels = state.server.max_upload_bytes, state.server.max_upload_pixels
     library, store = persistence.library, persistence.store
@@ -109,6 +119,8 @@ async def edit(
         state.services.editor.plan(call)  # refuse before storing the upload
         call = await store_upload(library, user.user_id, call, title=None,
                                   max_bytes=limit, max_pixels=pixels)
+    if wants_async(prefer):
+        return await submit(state, http, user, "image_edit", call, idempotency_key)
     outcome = await persistence.workflow.execute(
         state.services.editing, user, call, idempotency_key=idempotency_key
     )
