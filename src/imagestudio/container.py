@@ -25,7 +25,6 @@ from imagestudio.credits.plans import PlanTable
 from imagestudio.credits.shared_rate import SharedRateLimiter
 from imagestudio.credits.wiring import Credits, build_credits
 from imagestudio.db.session import Database, is_sqlite
-from imagestudio.edit.engine import local_edit_engine
 from imagestudio.edit.operations import load_operations
 from imagestudio.edit.service import EditClient, Editor
 from imagestudio.edit.vendors import GeminiEdits, OpenAIEdits, StabilityEdits, WaveSpeedEdits
@@ -272,8 +271,7 @@ def build_services(
         edit_clients["wavespeed"] = WaveSpeedEdits(WaveSpeedEditor(
             settings.provider("wavespeed"), client=clients["wavespeed"]))
     editor = Editor(catalog, load_operations(), max_source_pixels=OPTIMIZE_MAX_PIXELS,
-                    clients=edit_clients, configured=frozenset(ready),
-                    engine=local_edit_engine())
+                    clients=edit_clients, configured=frozenset(ready))
     return Services(
         settings=settings,
         catalog=catalog,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.edit import local
-from imagestudio.edit.engine import LocalEditEngine
+from imagestudio.edit.engine import LocalEditEngine, local_edit_engine
 from imagestudio.edit.fitting import alpha_onto, fitted_call
 from imagestudio.edit.operations import EditOperation
 from imagestudio.edit.schemas import EditCall, EditedFile, EditRequest, EditResult
@@ -86,7 +86,9 @@ def _warnings(request: EditRequest, operation: EditOperation,
 class Editor:
     """``clients``: the vendor edit clients built (by provider); ``configured``: the
     providers with a key. A vendor operation without both is refused at planning.
-    ``engine``: the local operations' engine (default: Pillow)."""
+    ``engine``: the local operations' engine (default: ``local_edit_engine("auto")``,
+    chosen on the first local edit: a server that never edits loads neither libvips nor
+    NumPy)."""
 
     def __init__(
         self, catalog: Catalog, operations: Mapping[str, EditOperation], *,
@@ -94,7 +96,7 @@ class Editor:
         configured: frozenset[str] = frozenset(), engine: LocalEditEngine | None = None,
     ) -> None:
         self._catalog = catalog
-        self._engine = engine or local.PillowEdits()
+        self._engine = engine
         self.operations = dict(operations)
         self._max_source_pixels = max_source_pixels
         self._clients = dict(clients or {})
@@ -203,6 +205,8 @@ class Editor:
         """A local operation (CPU-bound: run it in a worker thread)."""
         started = time.perf_counter()
         image = self._decode(plan.call.source.data)
+        if self._engine is None:
+            self._engine = local_edit_engine()
         edited = self._engine.apply(plan.operation.op, image, plan.call.request, plan.target)
         fmt = plan.fmt
         if fmt == "jpeg" and local.has_transparency(edited) and plan.call.request.format is None:
