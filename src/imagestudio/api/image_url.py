@@ -207,10 +207,11 @@ class ImageUrlFetcher:
     @staticmethod
     def _request(client: httpx.AsyncClient, target: Target, address: str) -> httpx.Request:
         host = f"[{address}]" if ":" in address else address
+        name = f"[{target.host}]" if ":" in target.host else target.host
         default_port = target.port == (443 if target.scheme == "https" else 80)
         return client.build_request(
             "GET", f"{target.scheme}://{host}:{target.port}{target.path}",
-            headers={"host": target.host if default_port else f"{target.host}:{target.port}",
+            headers={"host": name if default_port else f"{name}:{target.port}",
                      "accept": ", ".join(sorted(IMAGE_TYPES)),
                      # the cap counts the bytes as sent: no compressed bomb to inflate
                      "accept-encoding": "identity",
