@@ -74,13 +74,41 @@ async def test_an_image_over_the_limit_is_reduced_for_an_edit_that_makes_its_own
     assert (response.json()["width"], response.json()["height"]) == (width, height)
 
 
+async def test_an_erase_over_the_limit_changes_only_the_masked_area(
+    edit_api: EditApi,
+) -> None:
+    persistence = edit_api.app.state.api.persistence  # over the Pro plan's 8.3 MP
+    erin = await persistence.accounts.create_user("erin", plan="enterprise")
+    await persistence.credits.admin.grant("erin", CREDIT, note="test")
+    source = photo(3100, 3100)
+    mask = Image.new("L", (3100, 3100), 0)
+    mask.paste(255, (1000, 1000, 1400, 1300))
+    buffer = io.BytesIO()
+    mask.save(buffer, "PNG")
+    response = await edit_api.client.post(
+        EDIT, headers={"Authorization": f"Bearer {erin.key}"}, data={"op": "erase"},
+        files={"image": ("s.png", source, "image/png"),
+               "mask": ("m.png", buffer.getvalue(), "image/png")})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["width"], body["height"]) == (3100, 3100)
+    assert sent_size(edit_api) == (3072, 3072)
+    with await _file(edit_api, body["url"]) as result, Image.open(io.BytesIO(source)) as original:
+        got, want = np.asarray(result.convert("RGB")), np.asarray(original.convert("RGB"))
+    changed = np.argwhere(np.any(got != want, axis=-1))
+    # only inside the mask, grown by Stability's 5 px (≈ 5 px here) and a soft edge
+    assert changed.size and changed.min(axis=0).tolist() >= [990, 990]
+    assert changed.max(axis=0).tolist() <= [1310, 1410]
+    assert np.any(got[1150, 1200] != want[1150, 1200])
+
+
 async def test_an_image_that_cannot_be_fitted_is_refused_before_any_hold(
     edit_api: EditApi,
 ) -> None:
     before = await edit_api.asset_count()
     big = photo(3100, 3100)
     cases: list[tuple[dict[str, str], bytes, bytes | None, str]] = [
-        ({"op": "erase"}, big, png(3100, 3100, (255,), "L"), "keeps the image's size"),
+        ({"op": "erase"}, big, None, "fitted only with a mask"),
         ({"op": "search-and-recolor", "prompt": "red", "select_prompt": "the car"}, big,
          None, "at most 9437184 pixels"),
         ({"op": "outpaint", "left": "100"}, photo(1200, 400), None,

@@ -23,7 +23,8 @@ def refusal(operation: EditOperation, width: int, height: int, nbytes: int = 100
 def test_every_vendor_operation_says_how_it_fits() -> None:
     fits = {o.id: o.fit for o in OPERATIONS.values() if o.provider != "local"}
     assert fits["stability/remove-background"] == "alpha"
-    assert fits["stability/erase"] == fits["stability/search-and-recolor"] == "refuse"
+    assert fits["stability/erase"] == "mask"
+    assert fits["stability/search-and-recolor"] == "refuse"
     assert fits["stability/inpaint"] == fits["openai/gpt-image-1"] == "resize"
     # an operation that keeps the size is never plainly resized: its result would shrink
     assert all(o.fit != "resize" for o in OPERATIONS.values() if o.keeps_size
@@ -51,9 +52,12 @@ def test_background_removal_fits_by_its_alpha() -> None:
 
 
 def test_what_cannot_be_fitted_is_refused_with_the_limit_named() -> None:
+    recolor = OPERATIONS["stability/search-and-recolor"]
+    assert "keeps the image's size" in refusal(recolor, 3100, 3100)
+    assert "9437184 pixels" in refusal(recolor, 3100, 3100)
     erase = OPERATIONS["stability/erase"]
-    assert "keeps the image's size" in refusal(erase, 3100, 3100)
-    assert "9437184 pixels" in refusal(erase, 3100, 3100)
+    assert "only with a mask" in refusal(erase, 3100, 3100)
+    assert erase.fitting(3100, 3100, 1000, has_mask=True) == (3072, 3072)
     assert "at least 64 px" in refusal(OPERATIONS["stability/inpaint"], 50, 500)
     assert "aspect ratios between 0.4 and 2.5" in refusal(
         OPERATIONS["stability/outpaint"], 3000, 1000)

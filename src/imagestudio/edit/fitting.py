@@ -15,6 +15,9 @@ from imagestudio.imaging.png import encode_png
 if TYPE_CHECKING:
     from PIL import Image
 
+# Stability grows the mask by grow_mask pixels (default 5, not sent) before it edits
+STABILITY_GROW_MASK = 5
+
 
 def _png(image: Image.Image) -> bytes:
     if image.mode not in ("RGB", "RGBA"):
@@ -56,10 +59,39 @@ def alpha_onto(original: bytes, cut_out: bytes, fmt: OutputFormat) -> tuple[byte
     with Image.open(io.BytesIO(cut_out)) as vendor:
         alpha = vendor.convert("RGBA").getchannel("A")
     image.putalpha(alpha.resize(image.size, Image.Resampling.LANCZOS))
+    return _encoded(image, fmt), image.width, image.height
+
+
+def mask_onto(original: bytes, answer: bytes, mask: bytes, fmt: OutputFormat, *,
+              grow: float) -> tuple[bytes, int, int]:
+    """The vendor's ``answer``, scaled to the ``original``'s size, used only inside
+    ``mask`` (white = edit, the original's size) grown by ``grow`` pixels as the vendor
+    grows it, with a soft edge; every other pixel is the original's, unchanged."""
+    from PIL import Image, ImageFilter, ImageOps
+
+    with Image.open(io.BytesIO(original)) as opened:
+        image = ImageOps.exif_transpose(opened)
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    with Image.open(io.BytesIO(answer)) as vendor:
+        edited = vendor.convert(image.mode).resize(image.size, Image.Resampling.LANCZOS)
+    with Image.open(io.BytesIO(mask)) as opened_mask:
+        where = opened_mask.convert("L")
+    radius = max(1.0, grow)
+    # grown: anything within ``radius`` of the mask; then a soft edge of the same width
+    grown = where.filter(ImageFilter.BoxBlur(radius)).point(lambda v: 255 if v else 0)
+    soft = grown.filter(ImageFilter.BoxBlur(radius / 2))
+    # the soft edge only widens the mask: inside the grown mask it stays at full strength
+    blend = Image.composite(grown, soft, grown)
+    image.paste(edited, (0, 0), blend)
+    return _encoded(image, fmt), image.width, image.height
+
+
+def _encoded(image: Image.Image, fmt: OutputFormat) -> bytes:
     if fmt == "png":
-        data = encode_png(image)
+        return encode_png(image)
+    buffer = io.BytesIO()
+    if fmt == "jpeg":
+        image.convert("RGB").save(buffer, "JPEG", quality=92)
     else:
-        buffer = io.BytesIO()
         image.save(buffer, "WEBP", quality=90)
-        data = buffer.getvalue()
-    return data, image.width, image.height
+    return buffer.getvalue()

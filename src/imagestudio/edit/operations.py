@@ -9,6 +9,9 @@ down, keeping the aspect ratio, and only where that costs the result nothing (``
   larger result;
 - ``alpha``: background removal: the vendor's alpha is scaled back to the original size
   and put on the original's own pixels;
+- ``mask``: a masked edit that keeps the size (erase): the vendor's answer, scaled back,
+  is used only inside the mask (grown as the vendor grows it); every pixel outside is
+  the original's. Without a mask such an image is refused;
 - ``refuse``: the operation keeps the image's size and would hand back an enlarged copy
   of a reduced one (erase, search-and-recolor): the image is refused, naming the limit.
 
@@ -39,7 +42,7 @@ LOCAL_OPS: frozenset[str] = frozenset(
     {"crop", "rotate", "flip", "resize", "adjust", "sharpen", "blur", "background"}
 )
 Need = Literal["none", "optional", "required"]
-Fit = Literal["resize", "alpha", "refuse"]
+Fit = Literal["resize", "alpha", "mask", "refuse"]
 
 
 class InputLimits(BaseModel):
@@ -113,7 +116,8 @@ class EditOperation(BaseModel):
         if problem:
             raise self._refused(f"takes images with {problem}", width, height)
 
-    def fitting(self, width: int, height: int, nbytes: int) -> tuple[int, int] | None:
+    def fitting(self, width: int, height: int, nbytes: int, *,
+                has_mask: bool = False) -> tuple[int, int] | None:
         """The size to send a ``width × height`` image of ``nbytes`` at (None: as it
         is), or InvalidRequest naming ``image`` when it cannot be fitted (module doc)."""
         limits = self.input
@@ -132,6 +136,10 @@ class EditOperation(BaseModel):
                                 width, height)
         most = (f"at most {limits.max_pixels} pixels and {limits.max_side} px a side"
                 + (f" in {limits.max_bytes} bytes" if limits.max_bytes else ""))
+        if self.fit == "mask" and not has_mask:
+            raise self._refused(f"takes {most}; a larger image is fitted only with a mask "
+                                "(the answer is put back inside it), so give one or resize "
+                                "the image first", width, height)
         if self.fit == "refuse":
             raise self._refused(f"takes {most}, and {self.op} keeps the image's size, so "
                                 "a reduced copy would come back enlarged (resize it to fit "

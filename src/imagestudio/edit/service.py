@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from imagestudio.catalog.loader import Catalog
 from imagestudio.edit import local
 from imagestudio.edit.engine import LocalEditEngine, local_edit_engine
-from imagestudio.edit.fitting import alpha_onto, fitted_call
+from imagestudio.edit.fitting import STABILITY_GROW_MASK, alpha_onto, fitted_call, mask_onto
 from imagestudio.edit.operations import EditOperation
 from imagestudio.edit.schemas import EditCall, EditedFile, EditRequest, EditResult
 from imagestudio.errors import InvalidRequest
@@ -128,7 +128,8 @@ class Editor:
         request, source = call.request, call.source
         operation = self._choose(request)
         self._check_inputs(operation, call)
-        send_size = operation.fitting(source.width, source.height, len(source.data))
+        send_size = operation.fitting(source.width, source.height, len(source.data),
+                                      has_mask=call.mask is not None)
         target = self._check_local(request, source.width, source.height)
         reason = self.availability(operation)
         if reason is not None:
@@ -229,6 +230,11 @@ class Editor:
         if plan.send_size is not None and plan.operation.fit == "alpha":
             data, width, height = await asyncio.to_thread(
                 alpha_onto, plan.call.source.data, data, plan.fmt)
+        elif plan.send_size is not None and plan.operation.fit == "mask":
+            assert plan.call.mask is not None
+            data, width, height = await asyncio.to_thread(
+                mask_onto, plan.call.source.data, data, plan.call.mask, plan.fmt,
+                grow=STABILITY_GROW_MASK * plan.call.source.width / plan.send_size[0])
         return self._finished(plan, data, plan.fmt, width, height, started)
 
     def _transcode(self, data: bytes, fmt: OutputFormat) -> bytes:
