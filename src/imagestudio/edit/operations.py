@@ -13,7 +13,7 @@ down, keeping the aspect ratio, and only where that costs the result nothing (``
   is used only inside the mask (grown as the vendor grows it); every pixel outside is
   the original's. Without a mask such an image is refused;
 - ``refuse``: the operation keeps the image's size and would hand back an enlarged copy
-  of a reduced one (erase, search-and-recolor): the image is refused, naming the limit.
+  of a reduced one (search-and-recolor): the image is refused, naming the limit.
 
 An image too small, or of an aspect ratio outside the limits, is refused (growing or
 reshaping it would invent pixels or change the picture).
