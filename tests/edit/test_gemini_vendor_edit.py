@@ -112,3 +112,16 @@ async def test_instruct_by_gemini_through_the_api_is_charged_and_converted(
     assert refused.status_code == 422
     assert refused.json()["error"]["details"]["field"] == "mask"
     assert len(edit_api.gemini.requests("POST")) == 1
+
+
+async def test_a_gif_is_sent_to_gemini_as_png(edit_api: EditApi) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 90), (10, 200, 10)).save(buffer, "GIF")
+    response = await edit_api.client.post(
+        "/api/image-studio/edit", headers=edit_api.headers,
+        data={"op": "instruct", "engine": "gemini/gemini-2.5-flash-image", "prompt": "x"},
+        files={"image": ("s.gif", buffer.getvalue(), "image/gif")})
+    assert response.status_code == 200, response.text
+    [sent] = edit_api.gemini.requests("POST")
+    part = json.loads(sent.content)["contents"][0]["parts"][0]["inlineData"]
+    assert part["mimeType"] == "image/png"

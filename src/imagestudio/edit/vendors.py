@@ -3,9 +3,11 @@ vendor's form (only the fields the endpoint documents; the rest were warned abou
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import cast
 
+from imagestudio.edit.fitting import fitted_call
 from imagestudio.edit.operations import EditOperation
 from imagestudio.edit.schemas import EditCall
 from imagestudio.imaging.formats import OutputFormat
@@ -78,6 +80,14 @@ class OpenAIEdits:
                                        output_format=output_format)
 
 
+async def as_still(call: EditCall) -> EditCall:
+    """``call`` with a GIF source as a PNG (its first frame): the instruction editors
+    take PNG, JPEG or WebP."""
+    if call.source_media_type != "image/gif":
+        return call
+    return await asyncio.to_thread(fitted_call, call, (call.source.width, call.source.height))
+
+
 class GeminiEdits:
     """:class:`~imagestudio.edit.service.EditClient` over Gemini's ``generateContent``
     (the image part, then the instruction; no mask on the Gemini API). Gemini answers
@@ -89,6 +99,7 @@ class GeminiEdits:
     async def edit(self, operation: EditOperation, call: EditCall, *,
                    output_format: OutputFormat) -> GeneratedImage:
         del output_format  # not chosen on the Gemini API (Vertex-only): always PNG
+        call = await as_still(call)
         assert operation.model is not None and call.request.prompt is not None
         return await self._client.edit(
             operation.model, [(call.source.data, call.source_media_type)],
@@ -104,6 +115,7 @@ class WaveSpeedEdits:
 
     async def edit(self, operation: EditOperation, call: EditCall, *,
                    output_format: OutputFormat) -> GeneratedImage:
+        call = await as_still(call)
         assert operation.model is not None and call.request.prompt is not None
         source = call.source
         return await self._client.edit(
