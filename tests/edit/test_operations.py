@@ -5,8 +5,11 @@ for the operations where that costs the result nothing; otherwise refused naming
 from __future__ import annotations
 
 import pytest
+from tests.edit.conftest import png
 
+from imagestudio.edit.fitting import fitted_call
 from imagestudio.edit.operations import EditOperation, InputLimits, load_operations
+from imagestudio.edit.schemas import EditCall, EditRequest, SourceImage
 from imagestudio.errors import InvalidRequest
 
 OPERATIONS = load_operations()
@@ -71,3 +74,14 @@ def test_a_byte_limit_reduces_the_image_further_or_refuses_it() -> None:
     assert size is not None and size[0] * size[1] <= 0.2 * 2000 * 1000
     assert "in 1000000 bytes" in refusal(
         limited.model_copy(update={"fit": "refuse"}), 2000, 1000, 4_000_000)
+
+
+def test_a_fitted_outpaint_asks_for_margins_at_the_sent_scale() -> None:
+    call = EditCall(request=EditRequest(op="outpaint", left=400, up=1),
+                    source=SourceImage(asset_id="a", sha256="0" * 64, width=400, height=300,
+                                       data=png(400, 300)),
+                    source_media_type="image/png")
+    fitted = fitted_call(call, (200, 150))
+    assert (fitted.source.width, fitted.source.height) == (200, 150)
+    request = fitted.request
+    assert (request.left, request.right, request.up, request.down) == (200, 0, 1, 0)

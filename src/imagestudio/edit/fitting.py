@@ -27,7 +27,8 @@ def _png(image: Image.Image) -> bytes:
 
 def fitted_call(call: EditCall, size: tuple[int, int]) -> EditCall:
     """``call`` with its image (Lanczos) and mask (bilinear: grey edges stay soft)
-    reduced to ``size``, both sent as PNG (lossless)."""
+    reduced to ``size``, both sent as PNG (lossless); an outpaint's margins scaled
+    alike."""
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(call.source.data)) as opened:
@@ -39,6 +40,12 @@ def fitted_call(call: EditCall, size: tuple[int, int]) -> EditCall:
     source = call.source.model_copy(update={"data": _png(small), "width": size[0],
                                             "height": size[1]})
     update: dict[str, object] = {"source": source, "source_media_type": "image/png"}
+    request = call.request
+    if request.op == "outpaint":  # the margins asked of the original, at the sent scale
+        scale = size[0] / call.source.width
+        update["request"] = request.model_copy(update={
+            side: max(1, round(getattr(request, side) * scale)) if getattr(request, side)
+            else 0 for side in ("left", "right", "up", "down")})
     if call.mask is not None:
         with Image.open(io.BytesIO(call.mask)) as mask:
             reduced = mask.convert("L").resize(size, Image.Resampling.BILINEAR)
