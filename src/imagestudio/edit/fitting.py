@@ -6,17 +6,20 @@ fitted, and how, is data (``fit`` in ``edit_operations.yaml``; see
 from __future__ import annotations
 
 import io
+import math
 from typing import TYPE_CHECKING
 
 from imagestudio.edit.schemas import EditCall
 from imagestudio.imaging.formats import OutputFormat
 from imagestudio.imaging.png import encode_png
+from imagestudio.providers.errors import ProviderBadRequest
 
 if TYPE_CHECKING:
     from PIL import Image
 
 # Stability grows the mask by grow_mask pixels (default 5, not sent) before it edits
 STABILITY_GROW_MASK = 5
+JPEG_QUALITY = 95
 
 
 def _png(image: Image.Image) -> bytes:
@@ -25,10 +28,31 @@ def _png(image: Image.Image) -> bytes:
     return encode_png(image)
 
 
-def fitted_call(call: EditCall, size: tuple[int, int]) -> EditCall:
+def _jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY, subsampling=0)
+    return buffer.getvalue()
+
+
+def _mask(mask: bytes | None, size: tuple[int, int]) -> bytes | None:
+    from PIL import Image
+
+    if mask is None:
+        return None
+    with Image.open(io.BytesIO(mask)) as opened:
+        reduced = opened.convert("L").resize(size, Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    reduced.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def fitted_call(call: EditCall, size: tuple[int, int], *, max_bytes: int | None = None,
+                provider: str = "edit") -> EditCall:
     """``call`` with its image (Lanczos) and mask (bilinear: grey edges stay soft)
-    reduced to ``size``, both sent as PNG (lossless); an outpaint's margins scaled
-    alike."""
+    reduced to ``size``; an outpaint's margins scaled alike. A JPEG source goes as JPEG
+    (quality 95: a photo as PNG is several times the bytes), anything else as PNG. Over
+    ``max_bytes`` (image and mask together) it is reduced again, a few times at most;
+    then ``ProviderBadRequest`` (nothing was sent, so nothing is charged)."""
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(call.source.data)) as opened:
@@ -36,22 +60,29 @@ def fitted_call(call: EditCall, size: tuple[int, int]) -> EditCall:
         if image.mode not in ("RGB", "RGBA"):
             transparent = image.mode in ("LA", "PA") or "transparency" in image.info
             image = image.convert("RGBA" if transparent else "RGB")
+    as_jpeg = call.source_media_type == "image/jpeg" and image.mode == "RGB"
+    for _ in range(4):
         small = image.resize(size, Image.Resampling.LANCZOS)
-    source = call.source.model_copy(update={"data": _png(small), "width": size[0],
+        data, mask = (_jpeg(small) if as_jpeg else _png(small)), _mask(call.mask, size)
+        total = len(data) + len(mask or b"")
+        if max_bytes is None or total <= max_bytes:
+            break
+        factor = math.sqrt(max_bytes / total) * 0.95
+        size = (max(1, math.floor(size[0] * factor)), max(1, math.floor(size[1] * factor)))
+    else:
+        raise ProviderBadRequest(f"the image could not be brought under {max_bytes} bytes",
+                                 provider=provider)
+    source = call.source.model_copy(update={"data": data, "width": size[0],
                                             "height": size[1]})
-    update: dict[str, object] = {"source": source, "source_media_type": "image/png"}
+    update: dict[str, object] = {
+        "source": source, "mask": mask,
+        "source_media_type": "image/jpeg" if as_jpeg else "image/png"}
     request = call.request
     if request.op == "outpaint":  # the margins asked of the original, at the sent scale
         scale = size[0] / call.source.width
         update["request"] = request.model_copy(update={
             side: max(1, round(getattr(request, side) * scale)) if getattr(request, side)
             else 0 for side in ("left", "right", "up", "down")})
-    if call.mask is not None:
-        with Image.open(io.BytesIO(call.mask)) as mask:
-            reduced = mask.convert("L").resize(size, Image.Resampling.BILINEAR)
-        buffer = io.BytesIO()
-        reduced.save(buffer, "PNG")
-        update["mask"] = buffer.getvalue()
     return call.model_copy(update=update)
 
 

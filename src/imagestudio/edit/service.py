@@ -8,6 +8,7 @@ import io
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from imagestudio.catalog.loader import Catalog
@@ -221,7 +222,10 @@ class Editor:
         client = self._clients[plan.operation.provider]
         call = plan.call
         if plan.send_size is not None:
-            call = await asyncio.to_thread(fitted_call, call, plan.send_size)
+            call = await asyncio.to_thread(
+                partial(fitted_call, call, plan.send_size,
+                        max_bytes=plan.operation.input.max_bytes,
+                        provider=plan.operation.provider))
         image = await client.edit(plan.operation, call, output_format=plan.fmt)
         assert image.data is not None
         data, width, height = image.data, image.width, image.height
