@@ -1,10 +1,13 @@
 """Benchmark: Edit Studio's local operations on a 2048² image (issue 15: each < 150 ms).
 
-Run: ``python bench/bench_edit.py [--rounds 7]`` (seconds, no network).
+Run: ``python bench/bench_edit.py [--rounds 7] [--engine auto|vips|pillow]`` (seconds,
+no network).
 
 Each operation runs on an already decoded 2048² RGB photo-like image (an RGBA cut-out for
-``background``), the pixels only: decoding and encoding are the same for every
-operation and are reported once, separately (PNG and JPEG q92 of the 2048² result).
+``background``) through the local edit engine the service uses (``auto``: libvips where
+installed), the pixels only: decoding and encoding are the same for every operation and
+are reported once, separately, by the encoder edit results go through (JPEG q92, and
+PNG from the studio's fast writer, with Pillow's level 6 beside it for comparison).
 One warm-up, then the median of ``--rounds`` timed runs.
 """
 
@@ -20,8 +23,9 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
-from imagestudio.edit.local import apply
+from imagestudio.edit.engine import local_edit_engine
 from imagestudio.edit.schemas import EditRequest
+from imagestudio.edit.service import encode_result
 
 SIDE = 2048
 CASES: list[dict[str, object]] = [
@@ -67,28 +71,36 @@ def _median_ms(run: Callable[[], object], rounds: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--engine", choices=("auto", "vips", "pillow"), default="auto")
     args = parser.parse_args()
+    engine = local_edit_engine(args.engine)
     photo = _photo()
     cut = _cut_out(photo)
+    print(f"engine: {engine.name}")
     print(f"{'operation':58} median ms")
     for fields in CASES:
         request = EditRequest.model_validate(fields)
         source = cut if request.op == "background" else photo
         target = (1280, 720) if request.template_id else None
-        ms = _median_ms(partial(apply, request.op, source, request, target), args.rounds)
+        ms = _median_ms(partial(engine.apply, request.op, source, request, target),
+                        args.rounds)
         label = ", ".join(f"{k}={v}" for k, v in fields.items())
         print(f"{label:58} {ms:8.1f}")
 
-    def encode(fmt: str) -> Callable[[], object]:
-        def run() -> object:
-            buffer = io.BytesIO()
-            photo.save(buffer, fmt, **({"quality": 92} if fmt == "JPEG" else
-                                       {"compress_level": 6}))
-            return buffer
-        return run
+    def pillow_png() -> bytes:
+        buffer = io.BytesIO()
+        photo.save(buffer, "PNG", compress_level=6)
+        return buffer.getvalue()
 
-    for fmt in ("JPEG", "PNG"):
-        print(f"{'encode 2048² ' + fmt:58} {_median_ms(encode(fmt), args.rounds):8.1f}")
+    encoders: list[tuple[str, Callable[[], bytes]]] = [
+        ("encode 2048² JPEG q92", partial(encode_result, photo, "jpeg")),
+        ("encode 2048² PNG (edit results: the studio's writer)", partial(encode_result, photo,
+                                                                         "png")),
+        ("encode 2048² PNG (Pillow level 6, before)", pillow_png),
+    ]
+    for label, run in encoders:
+        ms = _median_ms(run, args.rounds)
+        print(f"{label:58} {ms:8.1f}  ({len(run()) / 1e6:.2f} MB)")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from imagestudio.credits.wiring import Credits, build_credits
 from imagestudio.db.session import Database, is_sqlite
 from imagestudio.edit.operations import load_operations
 from imagestudio.edit.service import EditClient, Editor
-from imagestudio.edit.vendors import OpenAIEdits, StabilityEdits
+from imagestudio.edit.vendors import GeminiEdits, OpenAIEdits, StabilityEdits, WaveSpeedEdits
 from imagestudio.generation.gateway import Gateway
 from imagestudio.generation.resilience import ResilientGateway, RetryPolicy
 from imagestudio.generation.service import GenerationService
@@ -39,6 +39,7 @@ from imagestudio.optimize.targets import load_rules
 from imagestudio.optimize.upscale import Upscaler, load_modes
 from imagestudio.providers._http import build_http_client
 from imagestudio.providers.base import ImageProvider
+from imagestudio.providers.gemini_edit import GeminiEditor
 from imagestudio.providers.instant import InstantProvider, with_instant
 from imagestudio.providers.openai_edit import OpenAIEditor
 from imagestudio.providers.registry import build_providers
@@ -46,11 +47,12 @@ from imagestudio.providers.stability_edit import StabilityEditor
 from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.veo import VeoClient
 from imagestudio.providers.wan import WanVideoClient
+from imagestudio.providers.wavespeed_edit import WaveSpeedEditor
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.edit import Editing, editing
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
-from imagestudio.studio.job_kinds import image_generation_job, video_job
+from imagestudio.studio.job_kinds import edit_job, image_generation_job, video_job
 from imagestudio.studio.job_queue import Housekeeping, build_app, conninfo, defer_in
 from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.optimize import Optimization, optimization
@@ -267,6 +269,12 @@ def build_services(
     if "openai" in clients:
         edit_clients["openai"] = OpenAIEdits(OpenAIEditor(
             settings.provider("openai"), client=clients["openai"]))
+    if "gemini" in clients:
+        edit_clients["gemini"] = GeminiEdits(GeminiEditor(
+            settings.provider("gemini"), client=clients["gemini"]))
+    if "wavespeed" in clients:
+        edit_clients["wavespeed"] = WaveSpeedEdits(WaveSpeedEditor(
+            settings.provider("wavespeed"), client=clients["wavespeed"]))
     editor = Editor(catalog, load_operations(), max_source_pixels=OPTIMIZE_MAX_PIXELS,
                     clients=edit_clients, configured=frozenset(ready))
     upscaler = Upscaler(
@@ -319,7 +327,8 @@ def build_jobs(
     services: Services, persistence: Persistence, webhooks: Webhooks | None = None
 ) -> JobRunner:
     """The in-process job runner over ``persistence`` for every operation kind served."""
-    kinds = [image_generation_job(services.image_generation), video_job(services.transform)]
+    kinds = [image_generation_job(services.image_generation), video_job(services.transform),
+             edit_job(services.editing)]
     queued = uses_queue(services.settings)
     return JobRunner(
         persistence.workflow,

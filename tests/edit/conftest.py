@@ -1,7 +1,6 @@
-"""An API app over ``database_url`` (SQLite and PostgreSQL) with the Stability emulator
-and OpenAI emulators
-keyed; ``carol`` is on the Pro plan and ``dave`` on the Free plan (five edits a month),
-each with 1 USD of credit."""
+"""An API app over ``database_url`` (SQLite and PostgreSQL) with the Stability, OpenAI,
+Gemini and WaveSpeed emulators keyed; ``carol`` is on the Pro plan and ``dave`` on the
+Free plan (five edits a month), each with 1 USD of credit."""
 
 from __future__ import annotations
 
@@ -20,8 +19,11 @@ from tests.api.conftest import server_settings
 
 from imagestudio.api.app import create_app
 from imagestudio.container import Services, build_services
+from imagestudio.emulators._base import Emulator
+from imagestudio.emulators.gemini import GeminiEmulator
 from imagestudio.emulators.openai import OpenAIEmulator
 from imagestudio.emulators.stability import StabilityEmulator
+from imagestudio.emulators.wavespeed import WaveSpeedEmulator
 from imagestudio.settings import Settings
 from imagestudio.vendors import VENDOR_IDS
 
@@ -55,6 +57,8 @@ class EditApi:
     free_headers: dict[str, str]
     app: FastAPI
     openai: OpenAIEmulator
+    gemini: GeminiEmulator
+    wavespeed: WaveSpeedEmulator
 
     async def upload(self, data: bytes, headers: dict[str, str] | None = None) -> str:
         response = await self.client.post("/api/image-studio/assets",
@@ -79,11 +83,14 @@ class EditApi:
 @pytest.fixture
 async def edit_api(tmp_path: Path, database_url: str) -> AsyncIterator[EditApi]:
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=database_url,
-                        stability_api_key=KEY, openai_api_key=KEY, retry_max_attempts=1)
+                        stability_api_key=KEY, openai_api_key=KEY, gemini_api_key=KEY,
+                        wavespeed_api_key=KEY, retry_max_attempts=1)
     stability = StabilityEmulator(KEY)
     openai = OpenAIEmulator(KEY)
-    fakes: dict[str, StabilityEmulator | OpenAIEmulator] = {"stability": stability,
-                                                            "openai": openai}
+    gemini = GeminiEmulator(KEY)
+    wavespeed = WaveSpeedEmulator(KEY, polls_before_done=0)
+    fakes: dict[str, Emulator] = {"stability": stability, "openai": openai, "gemini": gemini,
+                                  "wavespeed": wavespeed}
 
     def no_network(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"unexpected network call to {request.url}")
@@ -91,7 +98,11 @@ async def edit_api(tmp_path: Path, database_url: str) -> AsyncIterator[EditApi]:
     clients = {name: httpx.AsyncClient(transport=httpx.MockTransport(
         fakes.get(name, no_network))) for name in VENDOR_IDS}
     services = build_services(settings, http_clients=clients)
-    app = create_app(settings, services, server_settings())
+    # image_url: the loopback test server only (tests/edit/test_edit_image_url.py)
+    # 10 MP uploads: images over Stability's 9.4 MP and 4.2 MP limits (test_edit_fitting.py)
+    app = create_app(settings, services, server_settings(
+        image_url_hosts="127.0.0.1", image_url_development=True, image_url_timeout_s=3,
+        max_upload_pixels=10_000_000))
     async with app.router.lifespan_context(app):
         persistence = app.state.api.persistence
         user = await persistence.accounts.create_user("carol", plan="pro")
@@ -101,5 +112,6 @@ async def edit_api(tmp_path: Path, database_url: str) -> AsyncIterator[EditApi]:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             yield EditApi(client, {"Authorization": f"Bearer {user.key}"}, services, stability,
-                          {"Authorization": f"Bearer {free.key}"}, app, openai)
+                          {"Authorization": f"Bearer {free.key}"}, app, openai, gemini,
+                          wavespeed)
     await services.aclose()

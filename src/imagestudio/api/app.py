@@ -19,6 +19,7 @@ from imagestudio.api import observability
 from imagestudio.api.config import ServerSettings, url_secret
 from imagestudio.api.deps import ApiState
 from imagestudio.api.errors import install_error_handlers
+from imagestudio.api.image_url import ImageUrlFetcher, UrlPolicy
 from imagestudio.api.middleware import AllowOptions, BodySizeLimit, CatchAll
 from imagestudio.api.observability import Observe
 from imagestudio.api.openai_errors import install_openai_errors
@@ -98,6 +99,11 @@ def create_app(
                 ledger_ids=LedgerIds(hmac.new(secret, b"ledger ids", hashlib.sha256).digest()),
                 jobs=runner,
                 webhooks=hooks,
+                image_urls=ImageUrlFetcher(UrlPolicy(
+                    UrlPolicy.parse_hosts(server.image_url_hosts),
+                    max_bytes=server.max_upload_bytes, max_pixels=server.max_upload_pixels,
+                    timeout_s=server.image_url_timeout_s,
+                    development=server.image_url_development)),
             )
             if uses_queue(config):  # workers run jobs and the periodic tasks
                 await ensure_schema(conninfo(url))

@@ -42,6 +42,19 @@ class ServerSettings(BaseSettings):
     max_upload_pixels: int = Field(
         default=40_000_000, ge=1, description="Most pixels an uploaded image may declare."
     )
+    image_url_hosts: str = Field(
+        default="", description="Comma-separated hosts an input image_url may name "
+        "('*.example.com': its subdomains; '*': any public host). Empty: URL inputs are "
+        "refused. Every address the host resolves to must be public.",
+    )
+    image_url_timeout_s: float = Field(
+        default=10.0, gt=0, le=120,
+        description="One deadline for fetching an image_url (DNS, redirects, body).",
+    )
+    image_url_development: bool = Field(
+        default=False, description="Let image_url reach loopback addresses (tests, local "
+        "development); private, link-local and metadata addresses stay refused.",
+    )
     auth_cache_ttl_s: float = Field(
         default=5.0, ge=0, description="How long a verified key is trusted without a query."
     )

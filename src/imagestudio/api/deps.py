@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from imagestudio.accounts.auth import Authenticator, Principal
 from imagestudio.api.config import ServerSettings
+from imagestudio.api.image_url import ImageUrlFetcher
 from imagestudio.api.lean_route import lean_route_class
 from imagestudio.api.signing import UrlSigner
 from imagestudio.container import Persistence, Services
@@ -32,6 +33,7 @@ class ApiState:
     ledger_ids: LedgerIds
     jobs: JobRunner
     webhooks: Webhooks
+    image_urls: ImageUrlFetcher
 
     def base_url(self, request: Request) -> str:
         """The origin of absolute URLs: ``public_url``, else the request's own when its

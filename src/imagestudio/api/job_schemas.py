@@ -59,7 +59,8 @@ class JobPublic(BaseModel):
     result: dict[str, Any] | None = Field(
         description="The operation's result (for image generation: the create response, "
         "each delivered variation with its asset_id and signed url; for a transform: the "
-        "clip's facts with its asset_id and signed url)."
+        "clip's facts with its asset_id and signed url; for an edit: the edit's facts and "
+        "its assets)."
     )
     links: JobLinks
 

@@ -38,7 +38,9 @@ def edit(
     ))],
     mask: Annotated[Path | None, Opt("--mask", help="A PNG mask the image's size.")] = None,
     prompt: Annotated[str | None, Opt("--prompt", help="What to paint, for vendor edits.")] = None,
-    engine: Annotated[str | None, Opt("--engine", help="e.g. stability/inpaint.")] = None,
+    engine: Annotated[str | None, Opt("--engine", help=(
+        "e.g. stability/inpaint, gemini/gemini-3-pro-image, wavespeed/qwen-image-edit "
+        "(default: the first available)."))] = None,
     param: Annotated[list[str] | None, Opt("--param", "-p", help=(
         "NAME=VALUE, repeatable: degrees, direction, width, height, x, y, template-id, "
         "brightness, contrast, saturation, warmth, amount, radius, colour, left, right, up, "

@@ -22,6 +22,11 @@ class EditRequest(BaseModel):
 
     asset_id: str | None = Field(default=None, min_length=1, max_length=32,
                                  description="A library image (omit when uploading one).")
+    image_url: str | None = Field(
+        default=None, min_length=1, max_length=2000,
+        description="An image for the server to fetch instead (http or https, a host on "
+                    "the server's IMAGESTUDIO_IMAGE_URL_HOSTS list, public addresses only, "
+                    "within the upload caps); stored like an upload.")
     op: OpName = Field(description="The operation (GET /api/image-studio/edit/operations).")
     engine: str | None = Field(
         default=None, max_length=60,

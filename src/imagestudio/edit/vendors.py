@@ -3,15 +3,19 @@ vendor's form (only the fields the endpoint documents; the rest were warned abou
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import cast
 
+from imagestudio.edit.fitting import fitted_call
 from imagestudio.edit.operations import EditOperation
 from imagestudio.edit.schemas import EditCall
 from imagestudio.imaging.formats import OutputFormat
 from imagestudio.providers.base import GeneratedImage
+from imagestudio.providers.gemini_edit import GeminiEditor
 from imagestudio.providers.openai_edit import OpenAIEditor
 from imagestudio.providers.stability_edit import EditEndpoint, StabilityEditor
+from imagestudio.providers.wavespeed_edit import WaveSpeedEditor
 
 _STABILITY_FIELDS: dict[str, tuple[str, ...]] = {
     "erase": ("seed",),
@@ -93,3 +97,47 @@ class OpenAIEdits:
         return await self._client.edit(operation.model, [vendor_input(call)],
                                        call.request.prompt, mask=mask,
                                        output_format=output_format)
+
+
+async def as_still(call: EditCall) -> EditCall:
+    """``call`` with a GIF source as a PNG (its first frame): the instruction editors
+    take PNG, JPEG or WebP."""
+    if call.source_media_type != "image/gif":
+        return call
+    return await asyncio.to_thread(fitted_call, call, (call.source.width, call.source.height))
+
+
+class GeminiEdits:
+    """:class:`~imagestudio.edit.service.EditClient` over Gemini's ``generateContent``
+    (the image part, then the instruction; no mask on the Gemini API). Gemini answers
+    PNG whatever is asked; the editor converts to the format wanted."""
+
+    def __init__(self, client: GeminiEditor) -> None:
+        self._client = client
+
+    async def edit(self, operation: EditOperation, call: EditCall, *,
+                   output_format: OutputFormat) -> GeneratedImage:
+        del output_format  # not chosen on the Gemini API (Vertex-only): always PNG
+        call = await as_still(call)
+        assert operation.model is not None and call.request.prompt is not None
+        return await self._client.edit(
+            operation.model, [(call.source.data, call.source_media_type)],
+            call.request.prompt)
+
+
+class WaveSpeedEdits:
+    """:class:`~imagestudio.edit.service.EditClient` over WaveSpeed's edit models (the
+    image as a data: URI in the model's own field; the seed where the model takes one)."""
+
+    def __init__(self, client: WaveSpeedEditor) -> None:
+        self._client = client
+
+    async def edit(self, operation: EditOperation, call: EditCall, *,
+                   output_format: OutputFormat) -> GeneratedImage:
+        call = await as_still(call)
+        assert operation.model is not None and call.request.prompt is not None
+        source = call.source
+        return await self._client.edit(
+            operation.model, source.data, call.source_media_type,
+            (source.width, source.height), call.request.prompt,
+            output_format=output_format, seed=call.request.seed)

@@ -13,11 +13,14 @@ INVALID_ARGUMENT). Images come back as base64 ``inlineData`` sized per aspect ra
 from __future__ import annotations
 
 import base64
+import io
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import httpx
+from PIL import Image
 
 from imagestudio.emulators._base import (
     GARBAGE_JSON,
@@ -93,6 +96,7 @@ IMAGEN_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (768, 1408),
     "16:9": (1408, 768),
 }
+_MIME_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
 _PATH = re.compile(r"^/v1beta/models/([^/:]+):(generateContent|predict)$")
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -120,8 +124,12 @@ class GeminiEmulator(Emulator):
         "https://developers.generativeai.google/guide/troubleshooting",
     }
 
-    def __init__(self, api_key: str | None = "test-key", *, latency_s: float = 0.0) -> None:
+    def __init__(self, api_key: str | None = "test-key", *, latency_s: float = 0.0,
+                 max_image_parts: int = 14, max_inline_bytes: int = 20 * 1024 * 1024) -> None:
         super().__init__(api_key, latency_s=latency_s)
+        # edits (§2.2): both limits are unconfirmed third-party figures, so settable
+        self.max_image_parts = max_image_parts
+        self.max_inline_bytes = max_inline_bytes
         self._reject_where: list[Literal["finish", "prompt"]] = []
         self.imagen_default_samples = 4  # §4.3: unconfirmed; the client always sends it
 
@@ -193,7 +201,9 @@ class GeminiEmulator(Emulator):
         prompt = " ".join(p.text for c in body.contents for p in c.parts if p.text)
         config = body.generationConfig
         image_config = config.imageConfig if config else None
-        ratio = (image_config.aspectRatio if image_config else None) or "1:1"
+        inputs = edit_inputs(body, self.max_image_parts, self.max_inline_bytes)
+        nearest = nearest_ratio(inputs[0], IMAGE_MODELS[model].sizes) if inputs else "1:1"
+        ratio = (image_config.aspectRatio if image_config else None) or nearest
         tier = (image_config.imageSize if image_config else None) or "1K"
         spec = IMAGE_MODELS[model]
         usage = _usage(prompt, spec.image_tokens[tier])
@@ -250,6 +260,43 @@ class GeminiEmulator(Emulator):
         if not predictions:
             return json_response(200, {})  # §4.3: filtered images are simply omitted
         return json_response(200, {"predictions": predictions})
+
+
+def edit_inputs(body: GenerateContentRequest, most: int,
+                max_bytes: int) -> list[tuple[int, int]]:
+    """The sizes of the request's image parts (an edit, §2.2); InvalidBody for a part
+    that is not a whole PNG, JPEG or WebP of its declared type, too many parts, or more
+    inline data than the cap."""
+    blobs = [p.inlineData for c in body.contents for p in c.parts if p.inlineData]
+    if len(blobs) > most:
+        raise InvalidBody([f"contents.parts: at most {most} images per request"])
+    sizes, total = [], 0
+    for index, blob in enumerate(blobs):
+        where = f"contents.parts[{index}].inlineData"
+        kind = _MIME_FORMATS.get(blob.mimeType)
+        if kind is None:
+            raise InvalidBody([f"{where}.mimeType: unsupported MIME type {blob.mimeType}"])
+        try:
+            data = base64.b64decode(blob.data, validate=True)
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                found, size = image.format, image.size
+        except (ValueError, OSError):
+            raise InvalidBody([f"{where}.data: not a readable image"]) from None
+        if found != kind:
+            raise InvalidBody([f"{where}: data is {found}, declared {blob.mimeType}"])
+        total += len(data)
+        sizes.append(size)
+    if total > max_bytes:
+        raise InvalidBody([f"contents: inline data over {max_bytes} bytes"])
+    return sizes
+
+
+def nearest_ratio(size: tuple[int, int], sizes: dict[str, tuple[int, int]]) -> str:
+    """The model's aspect ratio nearest the input's (an edit keeps the shape; exactly
+    how the real models choose is unconfirmed)."""
+    target = math.log(size[0] / size[1])
+    return min(sizes, key=lambda r: abs(math.log(sizes[r][0] / sizes[r][1]) - target))
 
 
 def _candidate(parts: list[dict[str, Any]], finish: str) -> dict[str, Any]:

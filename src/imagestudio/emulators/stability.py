@@ -281,6 +281,8 @@ class StabilityEmulator(Emulator):
         seed = form.seed or derived_seed(form.prompt)
         finish = "CONTENT_FILTERED" if self.take("filtered") else "SUCCESS"
         data = render_image(form.prompt, seed, *size, fmt=form.output_format)
+        if request.url.path == edit.REMOVE_BACKGROUND:
+            data = edit.cut_out(data, form.output_format)
         if self.take("truncate"):
             data = truncate(data)
         if as_json:

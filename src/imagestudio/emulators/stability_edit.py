@@ -118,6 +118,7 @@ class RelightForm(BaseModel):
 
 
 RELIGHT = PREFIX + "replace-background-and-relight"
+REMOVE_BACKGROUND = PREFIX + "remove-background"
 EditForm = (EraseForm | InpaintForm | OutpaintForm | SearchReplaceForm | SearchRecolorForm
             | RemoveBackgroundForm | RelightForm)
 FORMS: dict[str, type[EditForm]] = {
@@ -178,3 +179,17 @@ def validate(path: str, fields: dict[str, object]) -> tuple[EditForm, tuple[int,
 def is_edit(request: httpx.Request) -> bool:
     return request.url.path.removeprefix(PREFIX) in FORMS and request.url.path.startswith(
         PREFIX)
+
+
+def cut_out(data: bytes, fmt: str) -> bytes:
+    """``data`` (png or webp) with a real alpha channel, as remove-background answers:
+    the subject (the middle three quarters) opaque, the frame around it transparent."""
+    with Image.open(io.BytesIO(data)) as image:
+        rgba = image.convert("RGBA")
+    alpha = Image.new("L", rgba.size, 0)
+    width, height = rgba.size
+    alpha.paste(255, (width // 8, height // 8, width - width // 8, height - height // 8))
+    rgba.putalpha(alpha)
+    buffer = io.BytesIO()
+    rgba.save(buffer, "WEBP" if fmt == "webp" else "PNG", lossless=True)
+    return buffer.getvalue()

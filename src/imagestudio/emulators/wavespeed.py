@@ -35,6 +35,7 @@ from imagestudio.emulators._base import (
     truncate,
     validate_json,
 )
+from imagestudio.emulators._wavespeed_edits import EDIT_INPUTS, EditInput
 
 # Ideogram 3.0 output pixels per aspect ratio (~1 MP; Ideogram's own resolution table).
 IDEOGRAM_SIZES: dict[str, tuple[int, int]] = {
@@ -143,10 +144,12 @@ class UpscalerInput(BaseModel):
         return self.output_format
 
 
-_INPUTS: dict[str, type[IdeogramInput] | type[QwenInput] | type[UpscalerInput]] = {
+_INPUTS: dict[str, type[IdeogramInput] | type[QwenInput] | type[UpscalerInput]
+              | type[EditInput]] = {
     IDEOGRAM: IdeogramInput,
     QWEN: QwenInput,
     UPSCALER: UpscalerInput,
+    **EDIT_INPUTS,
 }
 
 
@@ -246,10 +249,12 @@ class WaveSpeedEmulator(Emulator):
         return self._envelope(job)
 
     def _create(
-        self, request: httpx.Request, model: str, body: IdeogramInput | QwenInput | UpscalerInput
+        self, request: httpx.Request, model: str,
+        body: IdeogramInput | QwenInput | UpscalerInput | EditInput,
     ) -> Job:
         job_id = "pred_" + self.next_id(24)
-        seed = body.seed if isinstance(body, QwenInput) and body.seed >= 0 else None
+        seed = body.seed if isinstance(body, QwenInput | EditInput) and (
+            body.seed is not None and body.seed >= 0) else None
         seed = derived_seed(body.prompt) if seed is None else seed
         width, height = body.pixels()
         fmt = body.image_format()

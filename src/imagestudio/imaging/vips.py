@@ -193,6 +193,12 @@ def _array(image: Any) -> np.ndarray:
     )
 
 
+def library() -> Any:
+    """The ``pyvips`` module, configured as this engine runs it (no operation cache, one
+    libvips thread per caller). Raises ``ImportError`` or ``OSError`` without libvips."""
+    return _vips()
+
+
 def available() -> bool:
     """Whether libvips can be loaded here (the ``vips`` extra is installed)."""
     try:

@@ -105,7 +105,7 @@ async def prepare_edit(
     """The call for ``request`` on a library image (owned by ``owner_id``): its source
     read and its mask (``mask`` bytes, or ``mask_asset_id``) checked against it."""
     if request.asset_id is None:
-        raise InvalidRequest("give asset_id or upload an image", field="asset_id")
+        raise InvalidRequest("give asset_id, an uploaded image or image_url", field="asset_id")
     asset = await library.get(owner_id, request.asset_id)
     data = await store.read(asset.file_key)
     source = SourceImage(asset_id=asset.id, sha256=asset.sha256, width=asset.width,

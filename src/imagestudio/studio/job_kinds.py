@@ -1,6 +1,7 @@
 """What the job runner needs of an operation kind beyond its module: how to read a stored
 request back, and what to fix in it before it is stored (so a resumed job re-plans to
-the same plan: the seeds; for a clip, the still and soundtrack themselves)."""
+the same plan: the seeds; for a clip, the still and soundtrack themselves; for an edit,
+its source image and mask)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from imagestudio.edit.schemas import EditCall
 from imagestudio.generation.planner import GenerationPlan
 from imagestudio.generation.schemas import CreateRequest
 from imagestudio.studio.contracts import OperationModule, Priced
+from imagestudio.studio.edit import Editing
 from imagestudio.studio.image_generation import ImageGeneration
 from imagestudio.studio.video import Transform
 from imagestudio.video.schemas import TransformRequest
@@ -74,3 +77,25 @@ def _load_transform(stored: dict[str, Any]) -> TransformRequest:
 
 def video_job(module: Transform) -> JobKind:
     return JobKind(module, TransformRequest, _transform_request, _load_transform)
+
+
+def _edit_request(call: EditCall, _priced: Priced[Any]) -> dict[str, Any]:
+    """The call with its source and mask bytes (base64), which its JSON leaves out."""
+    stored = call.model_dump(mode="json")
+    stored["source"]["data_b64"] = base64.b64encode(call.source.data).decode()
+    if call.mask is not None:
+        stored["mask_b64"] = base64.b64encode(call.mask).decode()
+    return stored
+
+
+def _load_edit(stored: dict[str, Any]) -> EditCall:
+    fields = dict(stored)
+    source = dict(fields["source"])
+    source["data"] = base64.b64decode(source.pop("data_b64"))
+    mask = fields.pop("mask_b64", None)
+    return EditCall.model_validate({**fields, "source": source,
+                                    "mask": base64.b64decode(mask) if mask else None})
+
+
+def edit_job(module: Editing) -> JobKind:
+    return JobKind(module, EditCall, _edit_request, _load_edit)

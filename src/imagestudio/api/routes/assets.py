@@ -51,22 +51,34 @@ async def list_assets(
     responses=error_responses(401, 413, 422),
 )
 async def upload_asset(
-    file: Annotated[UploadFile, File(description="PNG, JPEG, WebP or GIF image.")],
     http: Request,
     user: UserDep,
     state: StateDep,
+    file: Annotated[UploadFile | None, File(description="PNG, JPEG, WebP or GIF image.")] = None,
+    image_url: Annotated[str | None, Form(
+        min_length=1, max_length=2000,
+        description="Or an image for the server to fetch (a host on its "
+                    "IMAGESTUDIO_IMAGE_URL_HOSTS list, public addresses only)."),
+    ] = None,
     title: Annotated[StorableText | None, Form(max_length=200)] = None,
     tags: Annotated[
         StorableText | None, Form(max_length=2000, description="Comma-separated.")
     ] = None,
 ) -> AssetPublic:
-    """Upload an image into your library (size and pixel count are capped)."""
+    """Upload an image into your library, or have it fetched from ``image_url`` (size
+    and pixel count are capped either way)."""
     limit = state.server.max_upload_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"file is larger than {limit} bytes", field="file")
     tag_list = [t for t in (tags or "").split(",") if t.strip()]
     checked = AssetUpdate.model_validate({"tags": tag_list}).tags or []
+    if (file is None) == (image_url is None):
+        raise InvalidRequest("give one of file and image_url", field="file")
+    if file is not None:
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"file is larger than {limit} bytes", field="file")
+    else:
+        assert image_url is not None
+        data = await state.image_urls.fetch(image_url)
     asset = await state.persistence.library.upload(
         user.user_id, data, title=title, tags=checked,
         max_bytes=limit, max_pixels=state.server.max_upload_pixels,

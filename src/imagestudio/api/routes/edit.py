@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
+from imagestudio.api.deps import ApiState, IdempotencyKeyDep, PreferDep, StateDep, UserDep
 from imagestudio.api.errors import error_responses
+from imagestudio.api.job_schemas import JobPublic
+from imagestudio.api.routes.jobs import submit, wants_async
 from imagestudio.api.schemas import PathId
 from imagestudio.assets.library import to_public
 from imagestudio.assets.schemas import AssetPublic
@@ -92,20 +94,29 @@ async def _read_body(http: Request, limit: int) -> tuple[Any, bytes | None, byte
 
 @router.post(
     "/edit", response_model=EditResponse, openapi_extra=_BODY,
-    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    responses={
+        202: {"model": JobPublic, "description": "Accepted as a job (Prefer: respond-async); "
+                                                 "see /jobs/{id}."},
+        **error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    },
 )
 async def edit(
     http: Request, user: UserDep, state: StateDep, idempotency_key: IdempotencyKeyDep = None,
-) -> EditResponse:
+    prefer: PreferDep = None,
+) -> EditResponse | Response:
     """Edit one image: local operations (crop, rotate, flip, resize, adjust, sharpen,
     blur, background) are free and instant; vendor operations are priced per engine
     (``GET /edit/operations``), held and charged like a create. Counts one
-    ``image_edit``; the result is a new asset linked to its source."""
+    ``image_edit``; the result is a new asset linked to its source. With ``Prefer:
+    respond-async`` the edit becomes a job: 202 with the job and its ``Location``
+    (everything is checked, and an upload stored, first); the ended job's ``result``
+    is this answer's fields and its ``assets``."""
     persistence = state.persistence
     limit, pixels = state.server.max_upload_bytes, state.server.max_upload_pixels
     library, store = persistence.library, persistence.store
     fields, image, mask = await _read_body(http, limit)
     request = EditRequest.model_validate(fields)
+    image = await _fetched(state, request, image)
     if image is None:
         call = await prepare_edit(library, store, user.user_id, request, mask=mask)
     else:
@@ -114,6 +125,8 @@ async def edit(
         state.services.editor.plan(call)  # refuse before storing the upload
         call = await store_upload(library, user.user_id, call, title=None,
                                   max_bytes=limit, max_pixels=pixels)
+    if wants_async(prefer):
+        return await submit(state, http, user, "image_edit", call, idempotency_key)
     outcome = await persistence.workflow.execute(
         state.services.editing, user, call, idempotency_key=idempotency_key
     )
@@ -122,6 +135,15 @@ async def edit(
         **dict(outcome.result), job_id=outcome.job_id, asset_id=asset.id if asset else None,
         url=state.file_url(http, asset.id, asset.file_key) if asset else None,
     )
+
+
+async def _fetched(state: ApiState, request: EditRequest, image: bytes | None) -> bytes | None:
+    """The uploaded image, or the one ``image_url`` names (fetched and validated)."""
+    if request.image_url is None:
+        return image
+    if image is not None or request.asset_id is not None:
+        raise InvalidRequest("give one of asset_id, image and image_url", field="image_url")
+    return await state.image_urls.fetch(request.image_url)
 
 
 class EditPreflight(CreditCheckPublic):
@@ -134,12 +156,14 @@ class EditPreflight(CreditCheckPublic):
 async def preflight(http: Request, user: UserDep, state: StateDep) -> EditPreflight:
     """What ``POST /edit`` would decide now for the same body (JSON or multipart: engine,
     price, quota and balance after, reasons it would be refused); nothing is spent, held
-    or stored. A mask (a ``mask`` file or ``mask_asset_id``) is checked against the image,
+    or stored (an ``image_url`` is fetched, not kept). A mask (a ``mask`` file or
+    ``mask_asset_id``) is checked against the image,
     so the Edit workspace can quote a mask it has drawn before anything is paid."""
     persistence = state.persistence
     limit, pixels = state.server.max_upload_bytes, state.server.max_upload_pixels
     fields, image, mask = await _read_body(http, limit)
     body = EditRequest.model_validate(fields)
+    image = await _fetched(state, body, image)
     if image is None:
         call = await prepare_edit(persistence.library, persistence.store, user.user_id, body,
                                   mask=mask)

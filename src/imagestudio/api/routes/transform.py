@@ -45,6 +45,10 @@ async def transform(
     state: StateDep,
     image: Annotated[UploadFile | None, File(description="The still (or give asset_id).")] = None,
     asset_id: Annotated[str | None, Form(max_length=32)] = None,
+    image_url: Annotated[str | None, Form(
+        min_length=1, max_length=2000,
+        description="Or a still for the server to fetch (a host on its "
+                    "IMAGESTUDIO_IMAGE_URL_HOSTS list, public addresses only).")] = None,
     audio: Annotated[UploadFile | None, File(description="Optional soundtrack.")] = None,
     preset: Annotated[Preset, Form()] = "zoom-in",
     ease: Annotated[Ease | None, Form()] = None,
@@ -77,8 +81,13 @@ async def transform(
     if image is not None and asset_id is not None:
         raise InvalidRequest("image: give one of image (a file) or asset_id, not both",
                              field="image")
+    if image_url is not None and (image is not None or asset_id is not None):
+        raise InvalidRequest("image_url: give one of image, asset_id and image_url",
+                             field="image_url")
     still: bytes | None = None
-    if image is not None:
+    if image_url is not None:
+        still = await state.image_urls.fetch(image_url)
+    elif image is not None:
         still = await _read(image, limit, "image")
     elif asset_id is not None:
         asset = await state.persistence.library.get(user.user_id, asset_id)
