@@ -26,6 +26,13 @@ from imagestudio.settings import get_settings
 POSTGRES_ENV = "IMAGESTUDIO_TEST_POSTGRES_URL"
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:  # noqa: ARG001 - the hook's
+    """``-n auto``: one and a half workers per core. Most of the suite's time is spent
+    waiting on real servers, browsers and vendor emulators (the suite used about one core
+    of two with one worker per core), so a third worker on two cores overlaps the waits."""
+    return max(2, round((os.cpu_count() or 1) * 1.5))
+
+
 async def _postgres_database(base_url: str) -> AsyncIterator[str]:
     import asyncpg
 

@@ -157,8 +157,8 @@ async def preflight(http: Request, user: UserDep, state: StateDep) -> EditPrefli
     """What ``POST /edit`` would decide now for the same body (JSON or multipart: engine,
     price, quota and balance after, reasons it would be refused); nothing is spent, held
     or stored (an ``image_url`` is fetched, not kept). A mask (a ``mask`` file or
-    ``mask_asset_id``) is checked against the image,
-    so the Edit workspace can quote a mask it has drawn before anything is paid."""
+    ``mask_asset_id``) is checked against the image, so the Edit workspace can quote a
+    mask it has drawn before anything is paid."""
     persistence = state.persistence
     limit, pixels = state.server.max_upload_bytes, state.server.max_upload_pixels
     fields, image, mask = await _read_body(http, limit)
