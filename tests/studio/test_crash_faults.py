@@ -199,11 +199,15 @@ def test_kill_9_during_faulty_concurrent_creates_leaves_exact_books_and_files(
         if kind == "vendor_loss":  # the user pays nothing; the held price is the house's
             assert amount == 0 and held == -quantity * PRICE and job_id in interrupted
             vendor_lost[job_id] += quantity
-    # The equation: paid calls == stored images + vendor-billed lost units.
-    assert bill["paid"] == sum(stored.values()) + sum(vendor_lost.values()), (
-        bill["paid"], sum(stored.values()), sum(vendor_lost.values()))
+    # Every paid call is a stored image or a unit booked as the house's loss. A kill
+    # after a unit's "sent" mark committed but before the vendor read the request books
+    # a loss the vendor never billed (the user pays nothing either way), so the books
+    # may only err on the house's side: stored <= paid <= stored + vendor_loss.
+    total_stored, total_lost = sum(stored.values()), sum(vendor_lost.values())
+    assert total_stored <= bill["paid"] <= total_stored + total_lost, (
+        bill["paid"], total_stored, total_lost)
     for job_id in job_of_tag.values():  # and per operation
-        assert paid[job_id] == stored[job_id] + vendor_lost[job_id], job_id
+        assert stored[job_id] <= paid[job_id] <= stored[job_id] + vendor_lost[job_id], job_id
     lost = sum(vendor_lost.values())
     ok = [n for n, status in load.answers.items() if status == 200]
     assert len(ok) >= 5 and interrupted and lost, (len(ok), len(interrupted), lost)

@@ -63,6 +63,7 @@ export function transformPanel(api, asset, onAdded) {
   }
 
   let asking = null;
+  let running = false; // a job of this panel is being followed: Make video waits for it
   const refreshQuote = debounce(async () => {
     if (asking) asking.abort();
     asking = new AbortController();
@@ -74,7 +75,7 @@ export function transformPanel(api, asset, onAdded) {
       const price = q.quote.micros === 0 ? "Free" : q.quote.usd;
       quote.textContent = `${price} for ${q.seconds} s · ${q.label}` +
         (q.check.can_proceed ? "" : ` · ${q.check.reasons.map((r) => r.message).join("; ")}`);
-      button.disabled = !q.check.can_proceed;
+      button.disabled = running || !q.check.can_proceed;
     } catch (error) {
       if (error.code === "aborted") return;
       quote.textContent = error.message;
@@ -133,6 +134,7 @@ export function transformPanel(api, asset, onAdded) {
 
   /** Follow `job` to its end and show the clip (or why there is none). */
   async function run(job, note = "Queued…") {
+    running = true;
     button.disabled = true;
     status.textContent = note;
     replace(player);
@@ -154,6 +156,7 @@ export function transformPanel(api, asset, onAdded) {
       status.textContent = "";
       toastError(error, "Could not make the video");
     } finally {
+      running = false;
       button.disabled = false;
       progress.hidden = true;
       cancel.hidden = true;
