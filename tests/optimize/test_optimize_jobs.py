@@ -305,7 +305,7 @@ def test_the_stored_requests_bring_back_their_sources() -> None:
 
 async def test_openapi_documents_the_202(jobs_api: EditApi) -> None:
     paths = jobs_api.app.openapi()["paths"]
-    for path in (UPSCALE, OPTIMIZE):
+    for path in (UPSCALE, OPTIMIZE, "/api/image-studio/edit"):
         accepted = paths[path]["post"]["responses"]["202"]
         schema = accepted["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/JobPublic"}, path
