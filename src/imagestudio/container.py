@@ -52,7 +52,13 @@ from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
 from imagestudio.settings import Settings
 from imagestudio.studio.edit import Editing, editing
 from imagestudio.studio.image_generation import ImageGeneration, image_generation
-from imagestudio.studio.job_kinds import edit_job, image_generation_job, video_job
+from imagestudio.studio.job_kinds import (
+    edit_job,
+    image_generation_job,
+    optimize_job,
+    upscale_job,
+    video_job,
+)
 from imagestudio.studio.job_queue import Housekeeping, build_app, conninfo, defer_in
 from imagestudio.studio.jobs import JobRunner
 from imagestudio.studio.optimize import Optimization, optimization
@@ -328,7 +334,8 @@ def build_jobs(
 ) -> JobRunner:
     """The in-process job runner over ``persistence`` for every operation kind served."""
     kinds = [image_generation_job(services.image_generation), video_job(services.transform),
-             edit_job(services.editing)]
+             edit_job(services.editing), upscale_job(services.upscaling),
+             optimize_job(services.optimization)]
     queued = uses_queue(services.settings)
     return JobRunner(
         persistence.workflow,

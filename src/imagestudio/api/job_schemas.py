@@ -59,8 +59,9 @@ class JobPublic(BaseModel):
     result: dict[str, Any] | None = Field(
         description="The operation's result (for image generation: the create response, "
         "each delivered variation with its asset_id and signed url; for a transform: the "
-        "clip's facts with its asset_id and signed url; for an edit: the edit's facts and "
-        "its assets)."
+        "clip's facts with its asset_id and signed url; for an edit or an upscale: its facts "
+        "with the new image's asset_id and signed url; for an optimization: the "
+        "optimize response, each rendition with its asset_id and signed url, and set_id)."
     )
     links: JobLinks
 
@@ -108,6 +109,13 @@ def _result(state: ApiState, http: Request, row: JobRow) -> dict[str, Any] | Non
         variations.append(variation)
     if variations:
         result["variations"] = variations
+    elif "renditions" in result:  # an optimization: each rendition with its file
+        result["renditions"] = [
+            r if a is None else {**r, "asset_id": a["id"],
+                                 "url": state.file_url(http, a["id"], a["file_key"])}
+            for r, a in zip(result["renditions"], assets, strict=False)
+        ]
+        result["set_id"] = row.id
     elif len(assets) == 1 and assets[0] is not None:  # one output (a clip): its file
         asset = assets[0]
         result["asset_id"] = asset["id"]

@@ -9,27 +9,17 @@ call is released. The output is an asset linked to its source (parent id, operat
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from imagestudio.assets.library import AssetLibrary
 from imagestudio.assets.probe import probe_image
 from imagestudio.assets.store import AssetStore
-from imagestudio.credits.operations import Operation
 from imagestudio.edit.masks import read_mask
 from imagestudio.edit.schemas import EditCall, EditRequest, EditResult, SourceImage
 from imagestudio.edit.service import Editor, EditPlan
-from imagestudio.errors import GenerationFailed, InvalidRequest, StudioError
+from imagestudio.errors import InvalidRequest
 from imagestudio.providers.errors import ProviderError
-from imagestudio.studio.contracts import (
-    JobFields,
-    OperationModule,
-    Outcome,
-    Priced,
-    RunOutput,
-    UnitEvent,
-    UnitListener,
-    UnitOutcome,
-)
+from imagestudio.studio.contracts import OperationModule, Priced, RunOutput, UnitListener
+from imagestudio.studio.single_image import failed_with, load_source, priced_once, run_one
 
 SCOPE = "image-studio.edit"
 Editing = OperationModule[EditCall, EditPlan, EditResult]
@@ -43,14 +33,12 @@ class EditPlanner:
         plan = self._editor.plan(request)
         operation = plan.operation
         source = request.source
-        charge = Operation(kind="image_edit", quantity=1, per_unit_micros=operation.price_micros,
-                           quality=None, provider=operation.provider, model=operation.model_id,
-                           pixels=source.width * source.height)
         fields = request.request.model_dump(mode="json", exclude_defaults=True)
         fields.update(asset_id=source.asset_id, source_sha256=source.sha256)
-        job = JobFields(provider=operation.provider, model=operation.model_id,
-                        template_id=None, request=fields, warnings=plan.warnings)
-        return Priced(plan, charge, job)
+        return priced_once(plan, "image_edit", price_micros=operation.price_micros,
+                           provider=operation.provider, model=operation.model_id,
+                           pixels=source.width * source.height, request=fields,
+                           warnings=plan.warnings)
 
 
 class EditRunner:
@@ -61,41 +49,22 @@ class EditRunner:
         self, plan: EditPlan, *, on_unit: UnitListener | None = None
     ) -> RunOutput[EditResult]:
         operation = plan.operation
-        try:
-            if operation.provider == "local":
-                result, output = await asyncio.to_thread(self._editor.render, plan)
-            else:
-                result, output = await self._editor.render_vendor(plan)
-        except ProviderError as exc:
-            if on_unit is not None:
-                on_unit(UnitEvent(0, "failed", 1, 1, exc.message))
-            failed = EditResult(
+
+        def failed(exc: ProviderError) -> EditResult:
+            return EditResult(
                 source_asset_id=plan.call.source.asset_id, op=operation.op,
                 engine=operation.id, provider=operation.provider, model=operation.model_id,
                 cost_micros=0, width=0, height=0, format=plan.fmt, bytes=0, render_ms=0.0,
                 warnings=list(plan.warnings), error=exc.message,
                 resume_id=exc.details.get("resume_id"),
             )
-            return RunOutput(failed, [UnitOutcome(
-                index=0, output=None, provider=operation.provider, error_code=exc.code,
-                error_message=exc.message,
-            )])
-        if on_unit is not None:
-            on_unit(UnitEvent(0, "succeeded", 1, 1, f"{result.width}x{result.height}"))
-        return RunOutput(result, [UnitOutcome(
-            index=0, output=output, cost_micros=operation.price_micros,
-            model=operation.model_id, provider=operation.provider,
-        )])
 
-
-def _failure(outcome: Outcome[Any]) -> StudioError | None:
-    result: EditResult = outcome.result
-    if result.error is None:
-        return None
-    details: dict[str, Any] = {"job_id": outcome.job_id, "engine": result.engine}
-    if result.resume_id:
-        details["resume_id"] = result.resume_id
-    return GenerationFailed(f"the edit failed: {result.error}", details=details)
+        return await run_one(
+            operation.provider == "local", lambda: self._editor.render(plan),
+            lambda: self._editor.render_vendor(plan), failed,
+            price_micros=operation.price_micros, provider=operation.provider,
+            model=operation.model_id, on_unit=on_unit,
+        )
 
 
 async def prepare_edit(
@@ -106,10 +75,8 @@ async def prepare_edit(
     read and its mask (``mask`` bytes, or ``mask_asset_id``) checked against it."""
     if request.asset_id is None:
         raise InvalidRequest("give asset_id, an uploaded image or image_url", field="asset_id")
-    asset = await library.get(owner_id, request.asset_id)
-    data = await store.read(asset.file_key)
-    source = SourceImage(asset_id=asset.id, sha256=asset.sha256, width=asset.width,
-                         height=asset.height, data=data)
+    asset, source = await load_source(library, store, owner_id, request.asset_id,
+                                      SourceImage)
     return await _with_mask(library, store, owner_id, request, source, asset.media_type, mask)
 
 
@@ -158,5 +125,6 @@ async def _with_mask(
 def editing(editor: Editor) -> Editing:
     return OperationModule(
         kind="image_edit", scope=SCOPE, planner=EditPlanner(editor),
-        runner=EditRunner(editor), result_type=EditResult, failure=_failure,
+        runner=EditRunner(editor), result_type=EditResult,
+        failure=failed_with("edit", "engine"),
     )

@@ -1,7 +1,7 @@
 """What the job runner needs of an operation kind beyond its module: how to read a stored
 request back, and what to fix in it before it is stored (so a resumed job re-plans to
 the same plan: the seeds; for a clip, the still and soundtrack themselves; for an edit,
-its source image and mask)."""
+its source image and mask; for an upscale or an optimization, its source image)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,13 @@ from pydantic import BaseModel
 from imagestudio.edit.schemas import EditCall
 from imagestudio.generation.planner import GenerationPlan
 from imagestudio.generation.schemas import CreateRequest
+from imagestudio.optimize.schemas import OptimizeCall
+from imagestudio.optimize.upscale import UpscaleCall
 from imagestudio.studio.contracts import OperationModule, Priced
 from imagestudio.studio.edit import Editing
 from imagestudio.studio.image_generation import ImageGeneration
+from imagestudio.studio.optimize import Optimization
+from imagestudio.studio.upscale import Upscaling
 from imagestudio.studio.video import Transform
 from imagestudio.video.schemas import TransformRequest
 
@@ -79,23 +83,48 @@ def video_job(module: Transform) -> JobKind:
     return JobKind(module, TransformRequest, _transform_request, _load_transform)
 
 
-def _edit_request(call: EditCall, _priced: Priced[Any]) -> dict[str, Any]:
-    """The call with its source and mask bytes (base64), which its JSON leaves out."""
-    stored = call.model_dump(mode="json")
+def _with_source(call: Any) -> dict[str, Any]:
+    """A call over one library image as JSON, with its source's bytes (base64), which
+    its JSON leaves out: a restarted server re-plans from the row alone."""
+    stored: dict[str, Any] = call.model_dump(mode="json")
     stored["source"]["data_b64"] = base64.b64encode(call.source.data).decode()
+    return stored
+
+
+def _source_fields(stored: dict[str, Any]) -> dict[str, Any]:
+    """The stored call's fields with its source's bytes back in place."""
+    source = dict(stored["source"])
+    source["data"] = base64.b64decode(source.pop("data_b64"))
+    return {**stored, "source": source}
+
+
+def _edit_request(call: EditCall, _priced: Priced[Any]) -> dict[str, Any]:
+    """The call with its source and mask bytes (base64)."""
+    stored = _with_source(call)
     if call.mask is not None:
         stored["mask_b64"] = base64.b64encode(call.mask).decode()
     return stored
 
 
 def _load_edit(stored: dict[str, Any]) -> EditCall:
-    fields = dict(stored)
-    source = dict(fields["source"])
-    source["data"] = base64.b64decode(source.pop("data_b64"))
+    fields = _source_fields(stored)
     mask = fields.pop("mask_b64", None)
-    return EditCall.model_validate({**fields, "source": source,
-                                    "mask": base64.b64decode(mask) if mask else None})
+    return EditCall.model_validate({**fields, "mask": base64.b64decode(mask) if mask else None})
 
 
 def edit_job(module: Editing) -> JobKind:
     return JobKind(module, EditCall, _edit_request, _load_edit)
+
+
+def _source_request(call: BaseModel, _priced: Priced[Any]) -> dict[str, Any]:
+    return _with_source(call)
+
+
+def upscale_job(module: Upscaling) -> JobKind:
+    return JobKind(module, UpscaleCall, _source_request,
+                   lambda stored: UpscaleCall.model_validate(_source_fields(stored)))
+
+
+def optimize_job(module: Optimization) -> JobKind:
+    return JobKind(module, OptimizeCall, _source_request,
+                   lambda stored: OptimizeCall.model_validate(_source_fields(stored)))

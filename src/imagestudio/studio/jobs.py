@@ -48,7 +48,8 @@ class JobRunner(JobExecution):
                 return existing, False
         priced = kind.module.planner.plan(request)
         stored = kind.stored(request, priced)
-        job_id, now, units = new_id(), self._clock(), priced.charge.quantity
+        job_id, now = new_id(), self._clock()
+        units = priced.job.units or priced.charge.quantity  # an optimization: its renditions
 
         def also(conn: Any) -> None:
             job_rows.insert_job(conn, job_id, principal.user_id, kind.name, stored, units, now,

@@ -18,7 +18,6 @@ from typing import Any
 
 from imagestudio.assets.library import AssetLibrary
 from imagestudio.assets.store import AssetStore
-from imagestudio.credits.operations import Operation
 from imagestudio.errors import GenerationFailed, InvalidRequest, StudioError
 from imagestudio.imaging.formats import OutputFormat
 from imagestudio.optimize.schemas import (
@@ -38,8 +37,8 @@ from imagestudio.optimize.upscale import (
     UpscaleResult,
 )
 from imagestudio.providers.errors import ProviderError
+from imagestudio.providers.journal import unit_scope
 from imagestudio.studio.contracts import (
-    JobFields,
     OperationModule,
     Outcome,
     Priced,
@@ -48,6 +47,7 @@ from imagestudio.studio.contracts import (
     UnitListener,
     UnitOutcome,
 )
+from imagestudio.studio.single_image import load_source, priced_once
 
 SCOPE = "image-studio.optimize"
 
@@ -78,17 +78,15 @@ class OptimizePlanner:
         if upscale is not None:
             provider, price = upscale.mode.provider, upscale.mode.price_micros
             model = f"{model}+upscale/{upscale.mode.id}"
-        charge = Operation(kind="optimize", quantity=1, per_unit_micros=price, quality=None,
-                           provider=provider, model=model, pixels=largest)
         templates = [t.template.id for t in plan.targets]
-        job = JobFields(
-            provider=provider, model=charge.model,
-            template_id=templates[0] if len(templates) == 1 else None,
+        return priced_once(
+            OptimizeJob(plan, upscale), "optimize", price_micros=price, provider=provider,
+            model=model, pixels=largest,
             request={**request.model_dump(mode="json", exclude_defaults=True),
                      "targets": templates},
             warnings=plan.warnings, units=len(templates),
+            template_id=templates[0] if len(templates) == 1 else None,
         )
-        return Priced(OptimizeJob(plan, upscale), charge, job)
 
     def _upscale_plan(self, call: OptimizeCall, plan: OptimizePlan) -> UpscalePlan | None:
         """The vendor upscale ``call`` asks for, checked against the mode's limits and
@@ -126,7 +124,8 @@ class OptimizeRunner:
         if job.upscale is not None:
             assert self._upscaler is not None
             try:
-                upscaled, file = await self._upscaler.render_vendor(job.upscale)
+                with unit_scope(0):  # the paid send is journalled as the first output's
+                    upscaled, file = await self._upscaler.render_vendor(job.upscale)
             except ProviderError as exc:
                 return self._failed(plan, f"the {job.upscale.mode.id} upscale failed: "
                                           f"{exc.message}", exc.code, on_unit)
@@ -195,13 +194,11 @@ async def prepare(
 ) -> OptimizeCall:
     """The call for ``request``: its source asset (owned by ``owner_id``) read, and the
     focal point in effect (the request's, else the one remembered on the asset)."""
-    asset = await library.get(owner_id, request.asset_id)
-    data = await store.read(asset.file_key)
+    asset, source = await load_source(library, store, owner_id, request.asset_id,
+                                      SourceImage)
     focal = request.focal
     if focal is None and asset.focal_x is not None and asset.focal_y is not None:
         focal = FocalPoint(x=asset.focal_x, y=asset.focal_y)
-    source = SourceImage(asset_id=asset.id, sha256=asset.sha256, width=asset.width,
-                         height=asset.height, data=data)
     return OptimizeCall(request=request, source=source, focal=focal,
                         source_media_type=asset.media_type)
 

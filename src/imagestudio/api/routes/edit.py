@@ -16,8 +16,7 @@ from starlette.datastructures import UploadFile
 
 from imagestudio.api.deps import ApiState, IdempotencyKeyDep, PreferDep, StateDep, UserDep
 from imagestudio.api.errors import error_responses
-from imagestudio.api.job_schemas import JobPublic
-from imagestudio.api.routes.jobs import submit, wants_async
+from imagestudio.api.routes.jobs import ACCEPTED, submit, wants_async
 from imagestudio.api.schemas import PathId
 from imagestudio.assets.library import to_public
 from imagestudio.assets.schemas import AssetPublic
@@ -94,11 +93,7 @@ async def _read_body(http: Request, limit: int) -> tuple[Any, bytes | None, byte
 
 @router.post(
     "/edit", response_model=EditResponse, openapi_extra=_BODY,
-    responses={
-        202: {"model": JobPublic, "description": "Accepted as a job (Prefer: respond-async); "
-                                                 "see /jobs/{id}."},
-        **error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
-    },
+    responses={**ACCEPTED, **error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503)},
 )
 async def edit(
     http: Request, user: UserDep, state: StateDep, idempotency_key: IdempotencyKeyDep = None,

@@ -8,7 +8,7 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -25,6 +25,15 @@ from imagestudio.studio.job_rows import TERMINAL, Event, UnitRow
 router = APIRouter(prefix="/api/image-studio", tags=["jobs"])
 KEEPALIVE_S = 15.0
 _OWNED = error_responses(401, 404, 422)
+
+
+# The 202 of an operation that can run as a job (OpenAPI ``responses``).
+ACCEPTED: dict[int | str, dict[str, Any]] = {202: {
+    "model": JobPublic,
+    "description": "Accepted as a job (Prefer: respond-async); see /jobs/{id}.",
+    "headers": {"Location": {"description": "The job: /api/image-studio/jobs/{id}.",
+                             "schema": {"type": "string"}}},
+}}
 
 
 def wants_async(prefer: str | None) -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
+from imagestudio.api.deps import IdempotencyKeyDep, PreferDep, StateDep, UserDep
 from imagestudio.api.downloads import zip_entry
 from imagestudio.api.errors import error_responses
+from imagestudio.api.routes.jobs import ACCEPTED, submit, wants_async
 from imagestudio.assets.zipstream import zip_chunks
 from imagestudio.credits.schemas import CreditCheckPublic
 from imagestudio.money import Money
@@ -22,20 +23,27 @@ router = APIRouter(prefix="/api/image-studio", tags=["optimize"])
 
 @router.post(
     "/optimize", response_model=OptimizeResponse,
-    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    responses={**ACCEPTED, **error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503)},
 )
 async def optimize(
     body: OptimizeRequest, http: Request, user: UserDep, state: StateDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> OptimizeResponse:
+    idempotency_key: IdempotencyKeyDep = None, prefer: PreferDep = None,
+) -> OptimizeResponse | Response:
     """Cut one library image to every chosen platform target: exact pixels, the
     platform's file type and byte limit, the subject kept in the safe zone. Local and
     free (counts as one optimization); each rendition is saved as an asset linked to
     its source, and the set downloads as a zip. With a vendor ``upscale`` mode and a
     target short of pixels, the source is upscaled by the vendor first: that price is the
-    request's one charge (see ``/optimize/quote``); a failed upscale costs nothing."""
+    request's one charge (see ``/optimize/quote``); a failed upscale costs nothing.
+    With ``Prefer: respond-async`` it becomes a job (one unit per rendition): 202 with
+    the job and its ``Location``, everything checked and priced first; the ended job's
+    ``result`` is this answer (renditions with their asset ids and URLs, ``set_id``)."""
     persistence = state.persistence
     call = await prepare(persistence.library, persistence.store, user.user_id, body)
+    if wants_async(prefer):
+        accepted = await submit(state, http, user, "optimize", call, idempotency_key)
+        await remember_focal(persistence.library, user.user_id, call)
+        return accepted
     outcome = await persistence.workflow.execute(
         state.services.optimization, user, call, idempotency_key=idempotency_key
     )

@@ -3,11 +3,12 @@ AI upscaler; the modes with their prices and input limits, and a quote."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from imagestudio.api.deps import IdempotencyKeyDep, StateDep, UserDep
+from imagestudio.api.deps import IdempotencyKeyDep, PreferDep, StateDep, UserDep
 from imagestudio.api.errors import error_responses
+from imagestudio.api.routes.jobs import ACCEPTED, submit, wants_async
 from imagestudio.credits.schemas import CreditCheckPublic
 from imagestudio.money import Money
 from imagestudio.optimize.upscale import UpscaleMode, UpscaleRequest, UpscaleResult
@@ -96,18 +97,23 @@ async def upscale_quote(body: UpscaleRequest, user: UserDep,
 
 @router.post(
     "/upscale", response_model=UpscaleResponse,
-    responses=error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503),
+    responses={**ACCEPTED, **error_responses(401, 402, 403, 404, 409, 413, 422, 429, 502, 503)},
 )
 async def upscale(
     body: UpscaleRequest, http: Request, user: UserDep, state: StateDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> UpscaleResponse:
+    idempotency_key: IdempotencyKeyDep = None, prefer: PreferDep = None,
+) -> UpscaleResponse | Response:
     """Enlarge a library image: ``local`` (Lanczos3 + a light sharpen, ×2/×4 or to a
     size; free, not AI: ``ai: false``) or a vendor mode (priced per upscale, held then
     captured; a failed vendor call costs nothing). Counts one upscale; the result is
-    saved as an asset linked to its source."""
+    saved as an asset linked to its source. With ``Prefer: respond-async`` it becomes a
+    job (a ``stability/creative`` upscale polls the vendor for tens of seconds): 202 with
+    the job and its ``Location``, everything checked and priced first; the ended job's
+    ``result`` is this answer's fields with the new image's ``asset_id`` and ``url``."""
     persistence = state.persistence
     call = await prepare_upscale(persistence.library, persistence.store, user.user_id, body)
+    if wants_async(prefer):
+        return await submit(state, http, user, "upscale", call, idempotency_key)
     outcome = await persistence.workflow.execute(
         state.services.upscaling, user, call, idempotency_key=idempotency_key
     )
