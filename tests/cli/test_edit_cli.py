@@ -1,15 +1,21 @@
 """``imagestudio edit``: a file or a library asset, edited into the library."""
 
 import json
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import typer
+import uvicorn
 from PIL import Image
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from imagestudio.cli import edit, upscale
+from imagestudio.cli import credits, edit, upscale
+from imagestudio.emulators.asgi import create_app
+from imagestudio.emulators.stability import StabilityEmulator
 from imagestudio.errors import InvalidRequest
 
 
@@ -44,3 +50,47 @@ def test_a_wrong_size_mask_fails_with_the_field(cli: typer.Typer, cli_env: Path)
     result = CliRunner().invoke(cli, ["edit", str(source), "--op", "erase", "--mask", str(mask)])
     assert isinstance(result.exception, InvalidRequest)
     assert result.exception.field == "mask"
+
+
+@pytest.fixture
+def stability_url(monkeypatch: pytest.MonkeyPatch, cli_env: Path) -> Iterator[str]:
+    """Stability's emulator on a loopback port (uvicorn in a thread: the CLI runs its own
+    event loop), keyed and configured for the CLI."""
+    emulator = StabilityEmulator("sk-cli")
+    server = uvicorn.Server(uvicorn.Config(create_app(emulator), host="127.0.0.1", port=0,
+                                           lifespan="off", ws="none", log_level="warning",
+                                           log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    monkeypatch.setenv("STABILITY_API_KEY", "sk-cli")
+    monkeypatch.setenv("IMAGESTUDIO_STABILITY_BASE_URL", f"http://127.0.0.1:{port}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+def test_sketch_by_the_cli_reaches_stability_control(
+    cli_with: Callable[..., typer.Typer], cli_env: Path, stability_url: str,
+) -> None:
+    cli = cli_with(edit, credits)
+    source = _png(cli_env / "s.png", (160, 120))
+    first = CliRunner().invoke(cli, ["edit", str(source), "--op", "flip", "-p",
+                                     "direction=vertical"])  # makes the user 'local'
+    assert first.exit_code == 0, first.output
+    granted = CliRunner().invoke(cli, ["credits", "grant", "local", "1"])
+    assert granted.exit_code == 0, granted.output
+    result = CliRunner().invoke(cli, ["edit", str(source), "--op", "sketch", "--prompt",
+                                      "a lighthouse", "-p", "control-strength=0.6", "--json"])
+    assert result.exit_code == 0, result.output
+    made = json.loads(result.stdout)
+    assert made["engine"] == "stability/sketch" and made["cost_micros"] == 50_000
+    assert (made["width"], made["height"]) == (160, 120)
+    wrong = CliRunner().invoke(cli, ["edit", str(source), "--op", "style", "--prompt", "x",
+                                     "-p", "fidelity=2"])
+    assert isinstance(wrong.exception, ValidationError)
+    assert "fidelity" in str(wrong.exception)

@@ -34,7 +34,8 @@ def edit(
     op: Annotated[str, Opt("--op", help=(
         "crop | rotate | flip | resize | adjust | sharpen | blur | background (local, free) "
         "| erase | inpaint | outpaint | search-and-replace | search-and-recolor "
-        "| remove-background | instruct (vendors; see `GET /api/image-studio/edit/operations`)"
+        "| remove-background | instruct | sketch | structure | style (vendors; see "
+        "`GET /api/image-studio/edit/operations`)"
     ))],
     mask: Annotated[Path | None, Opt("--mask", help="A PNG mask the image's size.")] = None,
     prompt: Annotated[str | None, Opt("--prompt", help="What to paint, for vendor edits.")] = None,
@@ -44,7 +45,8 @@ def edit(
     param: Annotated[list[str] | None, Opt("--param", "-p", help=(
         "NAME=VALUE, repeatable: degrees, direction, width, height, x, y, template-id, "
         "brightness, contrast, saturation, warmth, amount, radius, colour, left, right, up, "
-        "down, search-prompt, select-prompt, negative-prompt, seed"))] = None,
+        "down, search-prompt, select-prompt, negative-prompt, seed, control-strength, "
+        "fidelity, aspect-ratio, style-preset"))] = None,
     output_format: Annotated[str | None, Opt("--format", "-f", help="png | jpeg | webp")] = None,
     out: Annotated[Path | None, Opt("--out", "-o", help="Also write the file here.")] = None,
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,

@@ -37,6 +37,7 @@ OpName = Literal[
     "crop", "rotate", "flip", "resize", "adjust", "sharpen", "blur", "background",
     "erase", "inpaint", "outpaint", "search-and-replace", "search-and-recolor",
     "remove-background", "replace-background-and-relight", "instruct",
+    "sketch", "structure", "style",
 ]
 LOCAL_OPS: frozenset[str] = frozenset(
     {"crop", "rotate", "flip", "resize", "adjust", "sharpen", "blur", "background"}

@@ -11,6 +11,13 @@ from imagestudio.edit.operations import OpName
 from imagestudio.imaging.formats import OutputFormat
 
 HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+# Stability's style_preset and aspect_ratio values (https://platform.stability.ai/docs/api-reference)
+StylePresetName = Literal[
+    "enhance", "anime", "photographic", "digital-art", "comic-book", "fantasy-art",
+    "line-art", "analog-film", "neon-punk", "isometric", "low-poly", "origami",
+    "modeling-compound", "cinematic", "3d-model", "pixel-art", "tile-texture",
+]
+StabilityAspect = Literal["21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "9:21"]
 MAX_SIDE = 8192
 
 
@@ -55,6 +62,17 @@ class EditRequest(BaseModel):
         default=None, pattern=r"^[0-9a-f]{64}$",
         description="replace-background-and-relight: the id a timed-out edit returned; "
                     "polls it again instead of submitting (and paying for) a new one.")
+    control_strength: float | None = Field(
+        default=None, ge=0, le=1,
+        description="sketch, structure: how closely the input guides the result "
+                    "(Stability's default 0.7).")
+    fidelity: float | None = Field(
+        default=None, ge=0, le=1,
+        description="style: how closely the result follows the input's style (default 0.5).")
+    aspect_ratio: StabilityAspect | None = Field(
+        default=None, description="style: the result's aspect ratio (default 1:1).")
+    style_preset: StylePresetName | None = Field(
+        default=None, description="sketch, structure, style: a Stability style preset.")
     # local operations
     x: int | None = Field(default=None, ge=0, le=65535, description="crop: box left.")
     y: int | None = Field(default=None, ge=0, le=65535, description="crop: box top.")

@@ -47,6 +47,12 @@ _READS: dict[str, frozenset[str]] = {
         {"background_prompt", "light_source_direction", "negative_prompt", "seed",
          "resume_id"}),
     "instruct": frozenset({"mask_asset_id", "prompt", "seed"}),
+    "sketch": frozenset({"prompt", "control_strength", "negative_prompt", "seed",
+                         "style_preset"}),
+    "structure": frozenset({"prompt", "control_strength", "negative_prompt", "seed",
+                            "style_preset"}),
+    "style": frozenset({"prompt", "fidelity", "aspect_ratio", "negative_prompt", "seed",
+                        "style_preset"}),
 }
 _ALWAYS = frozenset({"asset_id", "image_url", "op", "engine", "format"})
 _NEEDED: dict[str, tuple[str, ...]] = {

@@ -14,7 +14,7 @@ from imagestudio.imaging.formats import OutputFormat
 from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.gemini_edit import GeminiEditor
 from imagestudio.providers.openai_edit import OpenAIEditor
-from imagestudio.providers.stability_edit import EditEndpoint, StabilityEditor
+from imagestudio.providers.stability_edit import ControlEndpoint, EditEndpoint, StabilityEditor
 from imagestudio.providers.wavespeed_edit import WaveSpeedEditor
 
 _STABILITY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -26,11 +26,18 @@ _STABILITY_FIELDS: dict[str, tuple[str, ...]] = {
     "remove-background": (),
     "replace-background-and-relight": ("background_prompt", "light_source_direction",
                                        "negative_prompt", "seed"),
+    # §1.8 control (https://platform.stability.ai/docs/api-reference#tag/Control)
+    "sketch": ("prompt", "control_strength", "negative_prompt", "seed", "style_preset"),
+    "structure": ("prompt", "control_strength", "negative_prompt", "seed", "style_preset"),
+    "style": ("prompt", "fidelity", "aspect_ratio", "negative_prompt", "seed", "style_preset"),
 }
+_CONTROL = frozenset({"sketch", "structure", "style"})
+_ZERO_IS_A_VALUE = frozenset({"control_strength", "fidelity"})
 
 
 class StabilityEdits:
-    """:class:`~imagestudio.edit.service.EditClient` over Stability's §1.7 endpoints."""
+    """:class:`~imagestudio.edit.service.EditClient` over Stability's edit and control
+    endpoints."""
 
     def __init__(self, client: StabilityEditor) -> None:
         self._client = client
@@ -41,12 +48,17 @@ class StabilityEdits:
         fields: dict[str, str] = {"output_format": output_format}
         for name in _STABILITY_FIELDS[operation.op]:
             value = getattr(request, name)
-            if value is not None and value != 0:  # 0 is the vendor default (seed: random)
+            # 0 is the vendor default for the seed (random) and the sides; a strength of
+            # 0 is a choice
+            if value is not None and (value != 0 or name in _ZERO_IS_A_VALUE):
                 fields[name] = str(value)
         source = vendor_input(call)
         if operation.op == "replace-background-and-relight":
             return await self._client.relight(
                 None if request.resume_id else source, fields, resume_id=request.resume_id)
+        if operation.op in _CONTROL:
+            return await self._client.control(cast(ControlEndpoint, operation.op), source,
+                                              fields)
         endpoint = cast(EditEndpoint, operation.op)
         return await self._client.edit(endpoint, source, fields, mask=call.mask)
 
