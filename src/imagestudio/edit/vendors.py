@@ -71,15 +71,25 @@ _VENDOR_INPUT_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 
 def vendor_input(call: EditCall) -> bytes:
     """The source's bytes in a type the edit vendors take (a GIF becomes a PNG)."""
-    if call.source_media_type in _VENDOR_INPUT_TYPES:
-        return call.source.data
+    return _still(call.source.data, call.source_media_type)[0]
+
+
+def reference_inputs(call: EditCall) -> list[tuple[bytes, str]]:
+    """The reference images' bytes and media types, as the vendors take them (a GIF
+    becomes a PNG of its first frame)."""
+    return [_still(r.data, r.media_type) for r in call.references]
+
+
+def _still(data: bytes, media_type: str) -> tuple[bytes, str]:
+    if media_type in _VENDOR_INPUT_TYPES:
+        return data, media_type
     from PIL import Image
 
-    with Image.open(io.BytesIO(call.source.data)) as image:
+    with Image.open(io.BytesIO(data)) as image:
         frame = image.convert("RGBA")
     buffer = io.BytesIO()
     frame.save(buffer, "PNG")
-    return buffer.getvalue()
+    return buffer.getvalue(), "image/png"
 
 
 def openai_mask(mask: bytes) -> bytes:
@@ -97,7 +107,8 @@ def openai_mask(mask: bytes) -> bytes:
 
 class OpenAIEdits:
     """:class:`~imagestudio.edit.service.EditClient` over OpenAI's image edits (§5.3),
-    at medium quality (the catalog's price)."""
+    at medium quality (the catalog's price): the image first (the mask applies to it),
+    then its references, all as ``image[]``."""
 
     def __init__(self, client: OpenAIEditor) -> None:
         self._client = client
@@ -106,7 +117,8 @@ class OpenAIEdits:
                    output_format: OutputFormat) -> GeneratedImage:
         assert operation.model is not None and call.request.prompt is not None
         mask = openai_mask(call.mask) if call.mask is not None else None
-        return await self._client.edit(operation.model, [vendor_input(call)],
+        images = [vendor_input(call), *(data for data, _ in reference_inputs(call))]
+        return await self._client.edit(operation.model, images,
                                        call.request.prompt, mask=mask,
                                        output_format=output_format)
 
@@ -121,7 +133,8 @@ async def as_still(call: EditCall) -> EditCall:
 
 class GeminiEdits:
     """:class:`~imagestudio.edit.service.EditClient` over Gemini's ``generateContent``
-    (the image part, then the instruction; no mask on the Gemini API). Gemini answers
+    (the image part, its references' parts, then the instruction; no mask on the Gemini
+    API). Gemini answers
     PNG whatever is asked; the editor converts to the format wanted."""
 
     def __init__(self, client: GeminiEditor) -> None:
@@ -133,7 +146,8 @@ class GeminiEdits:
         call = await as_still(call)
         assert operation.model is not None and call.request.prompt is not None
         return await self._client.edit(
-            operation.model, [(call.source.data, call.source_media_type)],
+            operation.model,
+            [(call.source.data, call.source_media_type), *reference_inputs(call)],
             call.request.prompt)
 
 
