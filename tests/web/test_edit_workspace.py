@@ -26,7 +26,7 @@ require_browser()
 
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 from tests.web.conftest import OpenPage  # noqa: E402
-from tests.web.flows import assert_axe_clean, sign_in  # noqa: E402
+from tests.web.flows import assert_axe_clean, generate, pick_template, sign_in  # noqa: E402
 
 from imagestudio.edit.operations import load_operations  # noqa: E402
 from imagestudio.emulators.stability import read_form  # noqa: E402
@@ -268,3 +268,27 @@ def test_a_paid_edit_without_credit_is_refused_before_run(
     expect(quote).to_have_text("Free · local/blur")
     expect(dialog.get_by_role("button", name="Run edit")).to_be_enabled()
     assert len(stability.emulator.requests("POST")) == paid
+
+
+def test_edit_from_a_create_result_card(
+    edit_studio: Studio, stability: Emulated, open_page: OpenPage
+) -> None:
+    page, _watch = open_page()
+    sign_in(page, edit_studio.base_url, edit_studio.key)
+    pick_template(page, "Instagram", "square", "Instagram Feed Post (Square)")
+    page.get_by_label("Prompt", exact=True).fill("Paper boat on a puddle")
+    generate(page, 1)
+    card = page.locator(".run").first.locator(".var-card").first
+    asset_id = card.get_attribute("data-asset-id")
+    assert asset_id
+    card.get_by_role("button", name="Edit", exact=True).click()
+    dialog = page.locator("dialog.editor")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("img.edit-image")).to_have_js_property("complete", True)
+    dialog.get_by_label("Operation").select_option("local/flip")
+    expect(dialog.locator(".edit-quote")).to_have_text("Free · local/flip")
+    dialog.get_by_role("button", name="Run edit").click()
+    expect(dialog.locator(".edit-done")).to_contain_text("a new version")
+    made = _api(edit_studio, "GET", f"/assets/{asset_id}/versions")["descendants"]
+    assert [v["parameters"]["op"] for v in made] == ["flip"]
+    assert made[0]["parent_id"] == asset_id
