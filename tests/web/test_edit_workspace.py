@@ -292,3 +292,27 @@ def test_edit_from_a_create_result_card(
     made = _api(edit_studio, "GET", f"/assets/{asset_id}/versions")["descendants"]
     assert [v["parameters"]["op"] for v in made] == ["flip"]
     assert made[0]["parent_id"] == asset_id
+
+
+def test_the_library_hides_edit_versions_until_asked(
+    edit_studio: Studio, open_page: OpenPage
+) -> None:
+    created = _api(edit_studio, "POST", "/create", json={
+        "prompt": "Copper kettle on a stove", "provider": "local", "width": 320, "height": 256})
+    source_id = created["variations"][0]["asset_id"]
+    version = _api(edit_studio, "POST", "/edit", json={
+        "asset_id": source_id, "op": "flip", "direction": "vertical"})["asset_id"]
+    everything = _api(edit_studio, "GET", "/assets?limit=100")["items"]
+    originals = _api(edit_studio, "GET", "/assets?limit=100&versions=false")["items"]
+    assert version in {a["id"] for a in everything} - {a["id"] for a in originals}
+    page, _watch = open_page()
+    sign_in(page, edit_studio.base_url, edit_studio.key)
+    page.get_by_role("link", name="Library").click()
+    cards = page.locator("button[aria-label^='Open details of']")
+    expect(cards).to_have_count(len(originals))
+    toggle = page.get_by_label("Show edit versions")
+    expect(toggle).not_to_be_checked()
+    toggle.check()
+    expect(cards).to_have_count(len(everything))
+    toggle.uncheck()
+    expect(cards).to_have_count(len(originals))
