@@ -33,6 +33,7 @@ from imagestudio.emulators.stability import read_form  # noqa: E402
 
 pytestmark = pytest.mark.browser
 INPAINT = "/v2beta/stable-image/edit/inpaint"
+SKETCH = "/v2beta/stable-image/control/sketch"
 PRICE = load_operations()["stability/inpaint"].price_micros
 WIDTH, HEIGHT = 768, 512
 PROMPT = "Red kayak on a quiet lake"
@@ -292,6 +293,18 @@ def test_edit_from_a_create_result_card(
     made = _api(edit_studio, "GET", f"/assets/{asset_id}/versions")["descendants"]
     assert [v["parameters"]["op"] for v in made] == ["flip"]
     assert made[0]["parent_id"] == asset_id
+
+    # a control edit (Stability sketch) from the same workspace, its fields sent as set
+    dialog.get_by_label("Operation").select_option("stability/sketch")
+    dialog.get_by_label("What to make").fill("a paper crane")
+    dialog.get_by_label("Style preset").select_option("origami")
+    expect(dialog.locator(".edit-quote")).to_contain_text("$0.05 · stability/sketch")
+    dialog.get_by_role("button", name="Run edit").click()
+    expect(dialog.locator(".edit-done")).to_contain_text("a new version")
+    [sent] = stability.emulator.requests("POST", SKETCH)
+    form = read_form(sent)
+    assert (form["prompt"], form["style_preset"], form["control_strength"]) == (
+        "a paper crane", "origami", "0.7")
 
 
 def test_the_library_hides_edit_versions_until_asked(
