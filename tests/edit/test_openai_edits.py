@@ -122,3 +122,26 @@ async def test_a_gif_is_sent_to_the_vendor_as_a_png(edit_api: EditApi, base_url:
     assert result.data
     [sent] = edit_api.openai.requests("POST")
     assert b"\x89PNG\r\n\x1a\n" in sent.content and b"GIF8" not in sent.content
+
+
+async def test_sdk_images_after_the_first_are_references(
+    edit_api: EditApi, base_url: str,
+) -> None:
+    async with openai.AsyncOpenAI(base_url=base_url, api_key=_key(edit_api),
+                                  max_retries=0) as client:
+        result = await client.images.edit(
+            model="gpt-image-1", prompt="put the logo on the mug",
+            image=[("mug.png", png(300, 200), "image/png"),
+                   ("logo.png", png(64, 64), "image/png")])
+        assert result.data
+        with pytest.raises(openai.BadRequestError) as refused:
+            await client.images.edit(
+                model="stability/remove-background", prompt="x",
+                image=[("a.png", png(100, 100), "image/png"),
+                       ("b.png", png(64, 64), "image/png")])
+    [sent] = edit_api.openai.requests("POST")
+    assert sent.content.count(b'name="image[]"') == 2
+    body = refused.value.body
+    assert isinstance(body, dict) and body["param"] == "image"
+    assert "no reference images" in body["message"]
+    assert edit_api.stability.requests("POST") == []

@@ -26,13 +26,14 @@ require_browser()
 
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 from tests.web.conftest import OpenPage  # noqa: E402
-from tests.web.flows import assert_axe_clean, sign_in  # noqa: E402
+from tests.web.flows import assert_axe_clean, generate, pick_template, sign_in  # noqa: E402
 
 from imagestudio.edit.operations import load_operations  # noqa: E402
 from imagestudio.emulators.stability import read_form  # noqa: E402
 
 pytestmark = pytest.mark.browser
 INPAINT = "/v2beta/stable-image/edit/inpaint"
+SKETCH = "/v2beta/stable-image/control/sketch"
 PRICE = load_operations()["stability/inpaint"].price_micros
 WIDTH, HEIGHT = 768, 512
 PROMPT = "Red kayak on a quiet lake"
@@ -268,3 +269,63 @@ def test_a_paid_edit_without_credit_is_refused_before_run(
     expect(quote).to_have_text("Free · local/blur")
     expect(dialog.get_by_role("button", name="Run edit")).to_be_enabled()
     assert len(stability.emulator.requests("POST")) == paid
+
+
+def test_edit_from_a_create_result_card(
+    edit_studio: Studio, stability: Emulated, open_page: OpenPage
+) -> None:
+    page, _watch = open_page()
+    sign_in(page, edit_studio.base_url, edit_studio.key)
+    pick_template(page, "Instagram", "square", "Instagram Feed Post (Square)")
+    page.get_by_label("Prompt", exact=True).fill("Paper boat on a puddle")
+    generate(page, 1)
+    card = page.locator(".run").first.locator(".var-card").first
+    asset_id = card.get_attribute("data-asset-id")
+    assert asset_id
+    card.get_by_role("button", name="Edit", exact=True).click()
+    dialog = page.locator("dialog.editor")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("img.edit-image")).to_have_js_property("complete", True)
+    dialog.get_by_label("Operation").select_option("local/flip")
+    expect(dialog.locator(".edit-quote")).to_have_text("Free · local/flip")
+    dialog.get_by_role("button", name="Run edit").click()
+    expect(dialog.locator(".edit-done")).to_contain_text("a new version")
+    made = _api(edit_studio, "GET", f"/assets/{asset_id}/versions")["descendants"]
+    assert [v["parameters"]["op"] for v in made] == ["flip"]
+    assert made[0]["parent_id"] == asset_id
+
+    # a control edit (Stability sketch) from the same workspace, its fields sent as set
+    dialog.get_by_label("Operation").select_option("stability/sketch")
+    dialog.get_by_label("What to make").fill("a paper crane")
+    dialog.get_by_label("Style preset").select_option("origami")
+    expect(dialog.locator(".edit-quote")).to_contain_text("$0.05 · stability/sketch")
+    dialog.get_by_role("button", name="Run edit").click()
+    expect(dialog.locator(".edit-done")).to_contain_text("a new version")
+    [sent] = stability.emulator.requests("POST", SKETCH)
+    form = read_form(sent)
+    assert (form["prompt"], form["style_preset"], form["control_strength"]) == (
+        "a paper crane", "origami", "0.7")
+
+
+def test_the_library_hides_edit_versions_until_asked(
+    edit_studio: Studio, open_page: OpenPage
+) -> None:
+    created = _api(edit_studio, "POST", "/create", json={
+        "prompt": "Copper kettle on a stove", "provider": "local", "width": 320, "height": 256})
+    source_id = created["variations"][0]["asset_id"]
+    version = _api(edit_studio, "POST", "/edit", json={
+        "asset_id": source_id, "op": "flip", "direction": "vertical"})["asset_id"]
+    everything = _api(edit_studio, "GET", "/assets?limit=100")["items"]
+    originals = _api(edit_studio, "GET", "/assets?limit=100&versions=false")["items"]
+    assert version in {a["id"] for a in everything} - {a["id"] for a in originals}
+    page, _watch = open_page()
+    sign_in(page, edit_studio.base_url, edit_studio.key)
+    page.get_by_role("link", name="Library").click()
+    cards = page.locator("button[aria-label^='Open details of']")
+    expect(cards).to_have_count(len(originals))
+    toggle = page.get_by_label("Show edit versions")
+    expect(toggle).not_to_be_checked()
+    toggle.check()
+    expect(cards).to_have_count(len(everything))
+    toggle.uncheck()
+    expect(cards).to_have_count(len(originals))

@@ -49,6 +49,10 @@ def _search(text: str) -> list[ColumnElement[bool]]:
     return clauses
 
 
+# the lineage operations that make a version of the same image (versions.py, studio/edit.py)
+EDIT_VERSIONS = ("edit", "revert")
+
+
 def filters(owner_id: str, query: AssetQuery) -> list[ColumnElement[bool]]:
     """WHERE clauses for ``query``, always scoped to ``owner_id``."""
     clauses: list[ColumnElement[bool]] = [Asset.owner_id == owner_id]
@@ -76,6 +80,8 @@ def filters(owner_id: str, query: AssetQuery) -> list[ColumnElement[bool]]:
         clauses.append(Asset.created_at >= _aware(query.created_after))
     if query.created_before is not None:
         clauses.append(Asset.created_at < _aware(query.created_before))
+    if not query.versions:
+        clauses.append(or_(Asset.operation.is_(None), Asset.operation.not_in(EDIT_VERSIONS)))
     if query.q:
         clauses.extend(_search(query.q))
     return clauses

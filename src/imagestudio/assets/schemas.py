@@ -100,6 +100,9 @@ class AssetQuery(PublicInput):
     created_after: Annotated[dt.datetime | None, BeforeValidator(_iso_only)] = None
     created_before: Annotated[dt.datetime | None, BeforeValidator(_iso_only)] = None
     q: str | None = Field(default=None, max_length=200, description="Words in prompt/title/tags.")
+    versions: bool = Field(
+        default=True, description="false: hide edit versions (images made by an edit or a "
+                                  "revert); their originals stay, each with its history.")
     sort: SortField = "created_at"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)

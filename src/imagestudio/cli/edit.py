@@ -14,7 +14,7 @@ from imagestudio.cli.optimize import MAX_FILE_BYTES, MAX_FILE_PIXELS
 from imagestudio.edit.schemas import EditRequest, EditResult
 from imagestudio.errors import InvalidRequest
 from imagestudio.settings import get_settings
-from imagestudio.studio.edit import prepare_edit, prepare_upload, store_upload
+from imagestudio.studio.edit import References, prepare_edit, prepare_upload, store_upload
 
 Opt = typer.Option
 
@@ -34,9 +34,13 @@ def edit(
     op: Annotated[str, Opt("--op", help=(
         "crop | rotate | flip | resize | adjust | sharpen | blur | background (local, free) "
         "| erase | inpaint | outpaint | search-and-replace | search-and-recolor "
-        "| remove-background | instruct (vendors; see `GET /api/image-studio/edit/operations`)"
+        "| remove-background | instruct | sketch | structure | style (vendors; see "
+        "`GET /api/image-studio/edit/operations`)"
     ))],
     mask: Annotated[Path | None, Opt("--mask", help="A PNG mask the image's size.")] = None,
+    reference: Annotated[list[str] | None, Opt("--reference", "-r", help=(
+        "A reference image (a file or a library asset id), repeatable: instruct engines "
+        "that take them (see `references` in the operations list)."))] = None,
     prompt: Annotated[str | None, Opt("--prompt", help="What to paint, for vendor edits.")] = None,
     engine: Annotated[str | None, Opt("--engine", help=(
         "e.g. stability/inpaint, gemini/gemini-3-pro-image, wavespeed/qwen-image-edit "
@@ -44,7 +48,8 @@ def edit(
     param: Annotated[list[str] | None, Opt("--param", "-p", help=(
         "NAME=VALUE, repeatable: degrees, direction, width, height, x, y, template-id, "
         "brightness, contrast, saturation, warmth, amount, radius, colour, left, right, up, "
-        "down, search-prompt, select-prompt, negative-prompt, seed"))] = None,
+        "down, search-prompt, select-prompt, negative-prompt, seed, control-strength, "
+        "fidelity, aspect-ratio, style-preset"))] = None,
     output_format: Annotated[str | None, Opt("--format", "-f", help="png | jpeg | webp")] = None,
     out: Annotated[Path | None, Opt("--out", "-o", help="Also write the file here.")] = None,
     as_json: Annotated[bool, Opt("--json", help="Print machine-readable JSON.")] = False,
@@ -59,8 +64,15 @@ def edit(
                               "format": output_format, **_params(param or [])}
     if data is None:
         fields["asset_id"] = image
+    files: list[bytes] = []
+    for item in reference or []:
+        if Path(item).is_file():
+            files.append(Path(item).read_bytes())
+        else:
+            fields.setdefault("reference_asset_ids", []).append(item)
     mask_data = mask.read_bytes() if mask is not None else None
-    result, asset_id, file = run_database_command(_run(path.name, data, mask_data, fields))
+    result, asset_id, file = run_database_command(
+        _run(path.name, data, mask_data, fields, files))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(file)
@@ -75,7 +87,8 @@ def edit(
 
 
 async def _run(
-    name: str, data: bytes | None, mask: bytes | None, fields: dict[str, Any]
+    name: str, data: bytes | None, mask: bytes | None, fields: dict[str, Any],
+    references: list[bytes],
 ) -> tuple[EditResult, str | None, bytes]:
     settings = get_settings()
     async with services(with_persistence=True) as built:
@@ -86,11 +99,13 @@ async def _run(
         request = EditRequest.model_validate(given)
         library, store = persistence.library, persistence.store
         if data is None:
-            call = await prepare_edit(library, store, local.user_id, request, mask=mask)
+            call = await prepare_edit(
+                library, store, local.user_id, request, mask=mask,
+                references=References(references, MAX_FILE_BYTES, MAX_FILE_PIXELS))
         else:
             call = await prepare_upload(library, store, local.user_id, request, data,
                                         mask=mask, max_bytes=MAX_FILE_BYTES,
-                                        max_pixels=MAX_FILE_PIXELS)
+                                        max_pixels=MAX_FILE_PIXELS, references=references)
             built.editor.plan(call)  # refuse before storing the file
             call = await store_upload(library, local.user_id, call, title=name,
                                       max_bytes=MAX_FILE_BYTES, max_pixels=MAX_FILE_PIXELS)

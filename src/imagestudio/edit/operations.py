@@ -37,6 +37,7 @@ OpName = Literal[
     "crop", "rotate", "flip", "resize", "adjust", "sharpen", "blur", "background",
     "erase", "inpaint", "outpaint", "search-and-replace", "search-and-recolor",
     "remove-background", "replace-background-and-relight", "instruct",
+    "sketch", "structure", "style",
 ]
 LOCAL_OPS: frozenset[str] = frozenset(
     {"crop", "rotate", "flip", "resize", "adjust", "sharpen", "blur", "background"}
@@ -55,6 +56,8 @@ class InputLimits(BaseModel):
     min_aspect: float | None = None
     max_aspect: float | None = None
     max_bytes: int | None = Field(default=None, ge=1, description="Of the file sent.")
+    max_total_bytes: int | None = Field(
+        default=None, ge=1, description="Of the image and its references together.")
 
     def shrunk(self, width: int, height: int, nbytes: int) -> tuple[int, int]:
         """The largest ``width × height`` scaled by one factor ≤ 1 under the maxima (the
@@ -149,6 +152,30 @@ class EditOperation(BaseModel):
             raise self._refused(f"takes {most}; this image cannot be reduced to fit",
                                 width, height)
         return size
+
+    def check_references(self, sizes: list[tuple[int, int, int]], source_bytes: int) -> None:
+        """InvalidRequest naming ``references`` when more are given than this engine
+        takes, or one (``(width, height, bytes)``) is outside its limits: references
+        are sent as they are, never fitted."""
+        if len(sizes) > self.references:
+            most = f"at most {self.references}" if self.references else "no"
+            raise InvalidRequest(f"{self.id} takes {most} reference images; {len(sizes)} "
+                                 "given", field="references",
+                                 details={"operation": self.id, "references": self.references})
+        limits = self.input
+        for index, (width, height, nbytes) in enumerate(sizes, start=1):
+            problem = limits.problem(width, height)
+            if problem is None and limits.max_bytes is not None and nbytes > limits.max_bytes:
+                problem = f"at most {limits.max_bytes} bytes"
+            if problem is not None:
+                raise InvalidRequest(f"reference {index} ({width}x{height}, {nbytes} bytes): "
+                                     f"{self.id} takes images with {problem}",
+                                     field="references", details={"operation": self.id})
+        total = source_bytes + sum(n for _, _, n in sizes)
+        if sizes and limits.max_total_bytes is not None and total > limits.max_total_bytes:
+            raise InvalidRequest(f"{self.id} takes at most {limits.max_total_bytes} bytes of "
+                                 f"images per request; the image and its references are "
+                                 f"{total}", field="references", details={"operation": self.id})
 
     def _refused(self, why: str, width: int, height: int) -> InvalidRequest:
         return InvalidRequest(f"{self.id} {why}; this one is {width}x{height}", field="image",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +11,15 @@ from imagestudio.edit.operations import OpName
 from imagestudio.imaging.formats import OutputFormat
 
 HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+# Stability's style_preset and aspect_ratio values (https://platform.stability.ai/docs/api-reference)
+StylePresetName = Literal[
+    "enhance", "anime", "photographic", "digital-art", "comic-book", "fantasy-art",
+    "line-art", "analog-film", "neon-punk", "isometric", "low-poly", "origami",
+    "modeling-compound", "cinematic", "3d-model", "pixel-art", "tile-texture",
+]
+StabilityAspect = Literal["21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "9:21"]
 MAX_SIDE = 8192
+MAX_REFERENCES = 16  # the most any engine takes (edit_operations.yaml: `references`)
 
 
 class EditRequest(BaseModel):
@@ -28,6 +36,13 @@ class EditRequest(BaseModel):
                     "the server's IMAGESTUDIO_IMAGE_URL_HOSTS list, public addresses only, "
                     "within the upload caps); stored like an upload.")
     op: OpName = Field(description="The operation (GET /api/image-studio/edit/operations).")
+    reference_asset_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=MAX_REFERENCES,
+        description="instruct: library images the model also sees (style, a product, a "
+                    "person), after the image itself; at most the engine's `references`.")
+    reference_urls: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+        default_factory=list, max_length=MAX_REFERENCES,
+        description="instruct: reference images for the server to fetch, as image_url.")
     engine: str | None = Field(
         default=None, max_length=60,
         description="An operation id such as stability/inpaint; default: the first "
@@ -55,6 +70,17 @@ class EditRequest(BaseModel):
         default=None, pattern=r"^[0-9a-f]{64}$",
         description="replace-background-and-relight: the id a timed-out edit returned; "
                     "polls it again instead of submitting (and paying for) a new one.")
+    control_strength: float | None = Field(
+        default=None, ge=0, le=1,
+        description="sketch, structure: how closely the input guides the result "
+                    "(Stability's default 0.7).")
+    fidelity: float | None = Field(
+        default=None, ge=0, le=1,
+        description="style: how closely the result follows the input's style (default 0.5).")
+    aspect_ratio: StabilityAspect | None = Field(
+        default=None, description="style: the result's aspect ratio (default 1:1).")
+    style_preset: StylePresetName | None = Field(
+        default=None, description="sketch, structure, style: a Stability style preset.")
     # local operations
     x: int | None = Field(default=None, ge=0, le=65535, description="crop: box left.")
     y: int | None = Field(default=None, ge=0, le=65535, description="crop: box top.")
@@ -105,14 +131,27 @@ class EditedFile:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+class ReferenceImage(BaseModel):
+    """A reference image as loaded and checked (decoded under the upload caps):
+    ``asset_id`` for a library image, None for an upload or a URL (``sha256`` names it)."""
+
+    asset_id: str | None = None
+    sha256: str
+    media_type: str
+    width: int
+    height: int
+    data: bytes = Field(exclude=True, repr=False)
+
+
 class EditCall(BaseModel):
-    """What the workflow runs: the request, its loaded source and mask."""
+    """What the workflow runs: the request, its loaded source, mask and references."""
 
     request: EditRequest
     source: SourceImage
     source_media_type: str
     mask: bytes | None = Field(default=None, exclude=True, repr=False)
     mask_empty: bool = False
+    references: list[ReferenceImage] = Field(default_factory=list)
 
 
 class EditResult(BaseModel):

@@ -47,8 +47,16 @@ _READS: dict[str, frozenset[str]] = {
         {"background_prompt", "light_source_direction", "negative_prompt", "seed",
          "resume_id"}),
     "instruct": frozenset({"mask_asset_id", "prompt", "seed"}),
+    "sketch": frozenset({"prompt", "control_strength", "negative_prompt", "seed",
+                         "style_preset"}),
+    "structure": frozenset({"prompt", "control_strength", "negative_prompt", "seed",
+                            "style_preset"}),
+    "style": frozenset({"prompt", "fidelity", "aspect_ratio", "negative_prompt", "seed",
+                        "style_preset"}),
 }
-_ALWAYS = frozenset({"asset_id", "image_url", "op", "engine", "format"})
+# references: an engine that takes none refuses them (EditOperation.check_references)
+_ALWAYS = frozenset({"asset_id", "image_url", "op", "engine", "format",
+                     "reference_asset_ids", "reference_urls"})
 _NEEDED: dict[str, tuple[str, ...]] = {
     "rotate": ("degrees",), "flip": ("direction",),
     "search-and-replace": ("search_prompt",), "search-and-recolor": ("select_prompt",),
@@ -156,6 +164,8 @@ class Editor:
         if request.resume_id is not None and request.op != "replace-background-and-relight":
             raise InvalidRequest("resume_id is only for replace-background-and-relight",
                                  field="resume_id")
+        operation.check_references(
+            [(r.width, r.height, len(r.data)) for r in call.references], len(call.source.data))
         if operation.mask == "none" and call.mask is not None:
             raise InvalidRequest(f"{operation.id} takes no mask", field="mask")
         if operation.mask == "required" and call.mask is None:

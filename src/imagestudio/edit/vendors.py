@@ -14,7 +14,7 @@ from imagestudio.imaging.formats import OutputFormat
 from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.gemini_edit import GeminiEditor
 from imagestudio.providers.openai_edit import OpenAIEditor
-from imagestudio.providers.stability_edit import EditEndpoint, StabilityEditor
+from imagestudio.providers.stability_edit import ControlEndpoint, EditEndpoint, StabilityEditor
 from imagestudio.providers.wavespeed_edit import WaveSpeedEditor
 
 _STABILITY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -26,11 +26,18 @@ _STABILITY_FIELDS: dict[str, tuple[str, ...]] = {
     "remove-background": (),
     "replace-background-and-relight": ("background_prompt", "light_source_direction",
                                        "negative_prompt", "seed"),
+    # §1.8 control (https://platform.stability.ai/docs/api-reference#tag/Control)
+    "sketch": ("prompt", "control_strength", "negative_prompt", "seed", "style_preset"),
+    "structure": ("prompt", "control_strength", "negative_prompt", "seed", "style_preset"),
+    "style": ("prompt", "fidelity", "aspect_ratio", "negative_prompt", "seed", "style_preset"),
 }
+_CONTROL = frozenset({"sketch", "structure", "style"})
+_ZERO_IS_A_VALUE = frozenset({"control_strength", "fidelity"})
 
 
 class StabilityEdits:
-    """:class:`~imagestudio.edit.service.EditClient` over Stability's §1.7 endpoints."""
+    """:class:`~imagestudio.edit.service.EditClient` over Stability's edit and control
+    endpoints."""
 
     def __init__(self, client: StabilityEditor) -> None:
         self._client = client
@@ -41,12 +48,17 @@ class StabilityEdits:
         fields: dict[str, str] = {"output_format": output_format}
         for name in _STABILITY_FIELDS[operation.op]:
             value = getattr(request, name)
-            if value is not None and value != 0:  # 0 is the vendor default (seed: random)
+            # 0 is the vendor default for the seed (random) and the sides; a strength of
+            # 0 is a choice
+            if value is not None and (value != 0 or name in _ZERO_IS_A_VALUE):
                 fields[name] = str(value)
         source = vendor_input(call)
         if operation.op == "replace-background-and-relight":
             return await self._client.relight(
                 None if request.resume_id else source, fields, resume_id=request.resume_id)
+        if operation.op in _CONTROL:
+            return await self._client.control(cast(ControlEndpoint, operation.op), source,
+                                              fields)
         endpoint = cast(EditEndpoint, operation.op)
         return await self._client.edit(endpoint, source, fields, mask=call.mask)
 
@@ -59,15 +71,25 @@ _VENDOR_INPUT_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 
 def vendor_input(call: EditCall) -> bytes:
     """The source's bytes in a type the edit vendors take (a GIF becomes a PNG)."""
-    if call.source_media_type in _VENDOR_INPUT_TYPES:
-        return call.source.data
+    return _still(call.source.data, call.source_media_type)[0]
+
+
+def reference_inputs(call: EditCall) -> list[tuple[bytes, str]]:
+    """The reference images' bytes and media types, as the vendors take them (a GIF
+    becomes a PNG of its first frame)."""
+    return [_still(r.data, r.media_type) for r in call.references]
+
+
+def _still(data: bytes, media_type: str) -> tuple[bytes, str]:
+    if media_type in _VENDOR_INPUT_TYPES:
+        return data, media_type
     from PIL import Image
 
-    with Image.open(io.BytesIO(call.source.data)) as image:
+    with Image.open(io.BytesIO(data)) as image:
         frame = image.convert("RGBA")
     buffer = io.BytesIO()
     frame.save(buffer, "PNG")
-    return buffer.getvalue()
+    return buffer.getvalue(), "image/png"
 
 
 def openai_mask(mask: bytes) -> bytes:
@@ -85,7 +107,8 @@ def openai_mask(mask: bytes) -> bytes:
 
 class OpenAIEdits:
     """:class:`~imagestudio.edit.service.EditClient` over OpenAI's image edits (§5.3),
-    at medium quality (the catalog's price)."""
+    at medium quality (the catalog's price): the image first (the mask applies to it),
+    then its references, all as ``image[]``."""
 
     def __init__(self, client: OpenAIEditor) -> None:
         self._client = client
@@ -94,7 +117,8 @@ class OpenAIEdits:
                    output_format: OutputFormat) -> GeneratedImage:
         assert operation.model is not None and call.request.prompt is not None
         mask = openai_mask(call.mask) if call.mask is not None else None
-        return await self._client.edit(operation.model, [vendor_input(call)],
+        images = [vendor_input(call), *(data for data, _ in reference_inputs(call))]
+        return await self._client.edit(operation.model, images,
                                        call.request.prompt, mask=mask,
                                        output_format=output_format)
 
@@ -109,7 +133,8 @@ async def as_still(call: EditCall) -> EditCall:
 
 class GeminiEdits:
     """:class:`~imagestudio.edit.service.EditClient` over Gemini's ``generateContent``
-    (the image part, then the instruction; no mask on the Gemini API). Gemini answers
+    (the image part, its references' parts, then the instruction; no mask on the Gemini
+    API). Gemini answers
     PNG whatever is asked; the editor converts to the format wanted."""
 
     def __init__(self, client: GeminiEditor) -> None:
@@ -121,7 +146,8 @@ class GeminiEdits:
         call = await as_still(call)
         assert operation.model is not None and call.request.prompt is not None
         return await self._client.edit(
-            operation.model, [(call.source.data, call.source_media_type)],
+            operation.model,
+            [(call.source.data, call.source_media_type), *reference_inputs(call)],
             call.request.prompt)
 
 

@@ -10,11 +10,13 @@ for ``accept: application/json``. Extra knob: :meth:`StabilityEmulator.filter_co
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from imagestudio.emulators import stability_control as control
 from imagestudio.emulators import stability_edit as edit
 from imagestudio.emulators import stability_upscale as upscale
 from imagestudio.emulators._base import (
@@ -186,6 +188,8 @@ class StabilityEmulator(Emulator):
             return self._upscale(request)
         if edit.is_edit(request) and request.method == "POST":
             return self._edit(request)
+        if control.is_control(request) and request.method == "POST":
+            return self._edit(request, control.validate)
         if request.url.path.startswith(upscale.RESULTS) and request.method == "GET":
             return self._result(request)
         route = _ENDPOINTS.get(request.url.path)
@@ -230,13 +234,16 @@ class StabilityEmulator(Emulator):
             return json_response(200, {"id": job_id})
         return self._image(request, job, size)
 
-    def _edit(self, request: httpx.Request) -> httpx.Response:
-        """§1.7's synchronous edits: raw bytes (or JSON), at the input's size."""
+    def _edit(self, request: httpx.Request,
+              validate: Callable[[str, dict[str, object]], tuple[Any, tuple[int, int]]]
+              = edit.validate) -> httpx.Response:
+        """§1.7's synchronous edits (and §1.8's control, with its ``validate``): raw
+        bytes (or JSON), at the input's size."""
         if len(request.content) > MAX_BODY_BYTES:
             return self.error_response(413)
         try:
             _validate_accept(request)
-            form, size = edit.validate(request.url.path, read_form(request))
+            form, size = validate(request.url.path, read_form(request))
         except InvalidBody as exc:
             return json_response(
                 400, {"id": self.next_id(), "name": "bad_request", "errors": exc.messages}

@@ -1,6 +1,7 @@
 """Stability's edit endpoints
 (https://platform.stability.ai/docs/api-reference#tag/Edit): erase, inpaint, outpaint,
-search-and-replace, search-and-recolor and remove-background, each one multipart POST
+search-and-replace, search-and-recolor and remove-background, and the control endpoints
+(#tag/Control: sketch, structure, style), each one multipart POST
 answered with the image (§1.2); replace-background-and-relight answers ``{id}`` and is
 polled at ``/v2beta/results/{id}`` (202 while in progress). The same error model and
 no-resend rule as generation: a paid request whose outcome is unknown is never sent
@@ -24,7 +25,9 @@ from imagestudio.providers.stability_upscale import GENERATION_ID
 
 EditEndpoint = Literal["erase", "inpaint", "outpaint", "search-and-replace",
                        "search-and-recolor", "remove-background"]
+ControlEndpoint = Literal["sketch", "structure", "style"]
 _PREFIX = "/v2beta/stable-image/edit/"
+_CONTROL = "/v2beta/stable-image/control/"
 _RELIGHT = _PREFIX + "replace-background-and-relight"
 _RESULTS = "/v2beta/results/"
 
@@ -42,7 +45,17 @@ class StabilityEditor(HttpProvider):
         files = {"image": ("image", image)}
         if mask is not None:
             files["mask"] = ("mask", mask)
-        request = httpx.Request("POST", self._base + _PREFIX + endpoint,
+        return await self._post(_PREFIX + endpoint, fields, files)
+
+    async def control(self, endpoint: ControlEndpoint, image: bytes,
+                      fields: dict[str, str]) -> GeneratedImage:
+        """A control generation (sketch, structure, style): a new image from the form's
+        ``prompt``, guided by ``image``; answered like an edit."""
+        return await self._post(_CONTROL + endpoint, fields, {"image": ("image", image)})
+
+    async def _post(self, path: str, fields: dict[str, str],
+                    files: dict[str, tuple[str, bytes]]) -> GeneratedImage:
+        request = httpx.Request("POST", self._base + path,
                                 headers=self._headers(), data=fields, files=files)
         response = await self._send(request, creates_work=True)
         if response.status_code != 200:

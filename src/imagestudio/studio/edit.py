@@ -9,12 +9,23 @@ call is released. The output is an asset linked to its source (parent id, operat
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from imagestudio.assets.library import AssetLibrary
 from imagestudio.assets.probe import probe_image
 from imagestudio.assets.store import AssetStore
 from imagestudio.edit.masks import read_mask
-from imagestudio.edit.schemas import EditCall, EditRequest, EditResult, SourceImage
+from imagestudio.edit.schemas import (
+    MAX_REFERENCES,
+    EditCall,
+    EditRequest,
+    EditResult,
+    ReferenceImage,
+    SourceImage,
+)
 from imagestudio.edit.service import Editor, EditPlan
 from imagestudio.errors import InvalidRequest
 from imagestudio.providers.errors import ProviderError
@@ -35,6 +46,8 @@ class EditPlanner:
         source = request.source
         fields = request.request.model_dump(mode="json", exclude_defaults=True)
         fields.update(asset_id=source.asset_id, source_sha256=source.sha256)
+        if request.references:  # uploads have no id: their digests tell two requests apart
+            fields["reference_sha256"] = [r.sha256 for r in request.references]
         return priced_once(plan, "image_edit", price_micros=operation.price_micros,
                            provider=operation.provider, model=operation.model_id,
                            pixels=source.width * source.height, request=fields,
@@ -67,22 +80,35 @@ class EditRunner:
         )
 
 
+@dataclass(frozen=True)
+class References:
+    """Reference images given as bytes (uploaded files, fetched URLs) and the caps they
+    are decoded under (the upload caps, as the source's)."""
+
+    files: Sequence[bytes] = ()
+    max_bytes: int = 0
+    max_pixels: int = 0
+
+
 async def prepare_edit(
     library: AssetLibrary, store: AssetStore, owner_id: str, request: EditRequest, *,
-    mask: bytes | None = None,
+    mask: bytes | None = None, references: References = References(),
 ) -> EditCall:
     """The call for ``request`` on a library image (owned by ``owner_id``): its source
-    read and its mask (``mask`` bytes, or ``mask_asset_id``) checked against it."""
+    read, its mask (``mask`` bytes, or ``mask_asset_id``) checked against it, and its
+    reference images (``reference_asset_ids``, then ``references``) loaded and decoded."""
     if request.asset_id is None:
         raise InvalidRequest("give asset_id, an uploaded image or image_url", field="asset_id")
     asset, source = await load_source(library, store, owner_id, request.asset_id,
                                       SourceImage)
-    return await _with_mask(library, store, owner_id, request, source, asset.media_type, mask)
+    call = await _with_mask(library, store, owner_id, request, source, asset.media_type, mask)
+    return await _with_references(library, store, owner_id, call, references)
 
 
 async def prepare_upload(
     library: AssetLibrary, store: AssetStore, owner_id: str, request: EditRequest,
     image: bytes, *, mask: bytes | None, max_bytes: int, max_pixels: int,
+    references: Sequence[bytes] = (),
 ) -> EditCall:
     """The call for an uploaded image, checked (caps first) but not yet stored: the
     surface plans it and stores it with :func:`store_upload` only when the plan holds."""
@@ -92,7 +118,39 @@ async def prepare_upload(
                                    max_pixels=max_pixels)
     source = SourceImage(asset_id="", sha256="", width=info.width, height=info.height,
                          data=info.data)
-    return await _with_mask(library, store, owner_id, request, source, info.media_type, mask)
+    call = await _with_mask(library, store, owner_id, request, source, info.media_type, mask)
+    return await _with_references(library, store, owner_id, call,
+                                  References(references, max_bytes, max_pixels))
+
+
+_REFERENCE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
+
+
+async def _with_references(
+    library: AssetLibrary, store: AssetStore, owner_id: str, call: EditCall,
+    given: References,
+) -> EditCall:
+    request = call.request
+    count = len(request.reference_asset_ids) + len(given.files)
+    if count > MAX_REFERENCES:
+        raise InvalidRequest(f"at most {MAX_REFERENCES} reference images; {count} given",
+                             field="references")
+    found: list[ReferenceImage] = []
+    for asset_id in request.reference_asset_ids:
+        asset = await library.get(owner_id, asset_id)
+        if asset.media_type not in _REFERENCE_TYPES:
+            raise InvalidRequest(f"reference {asset_id} is {asset.media_type}, not an image",
+                                 field="reference_asset_ids")
+        found.append(ReferenceImage(
+            asset_id=asset.id, sha256=asset.sha256, media_type=asset.media_type,
+            width=asset.width, height=asset.height, data=await store.read(asset.file_key)))
+    for data in given.files:
+        info = await asyncio.to_thread(probe_image, data, max_bytes=given.max_bytes,
+                                       max_pixels=given.max_pixels)
+        found.append(ReferenceImage(
+            sha256=hashlib.sha256(info.data).hexdigest(), media_type=info.media_type,
+            width=info.width, height=info.height, data=info.data))
+    return call.model_copy(update={"references": found}) if found else call
 
 
 async def store_upload(library: AssetLibrary, owner_id: str, call: EditCall, *,

@@ -103,12 +103,19 @@ def _edit_request(call: EditCall, _priced: Priced[Any]) -> dict[str, Any]:
     stored = _with_source(call)
     if call.mask is not None:
         stored["mask_b64"] = base64.b64encode(call.mask).decode()
+    for reference, image in zip(stored.get("references", []), call.references, strict=True):
+        reference["data_b64"] = base64.b64encode(image.data).decode()
     return stored
 
 
 def _load_edit(stored: dict[str, Any]) -> EditCall:
     fields = _source_fields(stored)
     mask = fields.pop("mask_b64", None)
+    fields["references"] = [
+        {**{k: v for k, v in r.items() if k != "data_b64"},
+         "data": base64.b64decode(r["data_b64"])}
+        for r in fields.get("references", [])
+    ]
     return EditCall.model_validate({**fields, "mask": base64.b64decode(mask) if mask else None})
 
 

@@ -8,6 +8,8 @@ upload is stored or any money moves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -22,13 +24,14 @@ from imagestudio.assets.library import to_public
 from imagestudio.assets.schemas import AssetPublic
 from imagestudio.assets.versions import revert, versions
 from imagestudio.credits.schemas import CreditCheckPublic
-from imagestudio.edit.schemas import EditRequest, EditResult
+from imagestudio.edit.schemas import MAX_REFERENCES, EditRequest, EditResult
 from imagestudio.errors import InvalidRequest, PayloadTooLarge
-from imagestudio.studio.edit import prepare_edit, prepare_upload, store_upload
+from imagestudio.studio.edit import References, prepare_edit, prepare_upload, store_upload
 
 router = APIRouter(prefix="/api/image-studio", tags=["edit"])
 EDIT_PATH = "/api/image-studio/edit"
-_FILES = ("image", "mask")
+_FILES = ("image", "mask", "reference")
+_LISTS = ("reference_asset_ids", "reference_urls")
 
 
 class EditResponse(EditResult):
@@ -59,6 +62,9 @@ _BODY = {"requestBody": {"required": True, "content": {
         "type": "object", "description": "EditRequest's fields as form values, plus files.",
         "properties": {"image": {"type": "string", "format": "binary"},
                        "mask": {"type": "string", "format": "binary"},
+                       "reference": {"type": "array", "description": "Reference images "
+                                     "(repeat the part; instruct engines that take them).",
+                                     "items": {"type": "string", "format": "binary"}},
                        "op": {"type": "string"}},
         "required": ["op"]}},
 }}}
@@ -71,22 +77,40 @@ async def _read(part: UploadFile, limit: int, field: str) -> bytes:
     return data
 
 
-async def _read_body(http: Request, limit: int) -> tuple[Any, bytes | None, bytes | None]:
-    """The request's fields and its ``image`` and ``mask`` files (multipart), or the JSON
-    body's fields (no files)."""
+@dataclass
+class _Body:
+    """The request's fields and its files (multipart: ``image``, ``mask`` and repeated
+    ``reference``)."""
+
+    fields: Any
+    image: bytes | None = None
+    mask: bytes | None = None
+    references: list[bytes] = dataclass_field(default_factory=list)
+
+
+async def _read_body(http: Request, limit: int) -> _Body:
+    """The multipart form's fields and files, or the JSON body's fields (no files)."""
     if http.headers.get("content-type", "").startswith("multipart/form-data"):
-        async with http.form(max_files=2, max_fields=60) as form:
-            files = {k: v for k, v in form.items() if isinstance(v, UploadFile)}
-            fields = {k: v for k, v in form.items() if isinstance(v, str) and v != ""}
-            unknown = set(files) - set(_FILES)
-            if unknown:
-                raise InvalidRequest(f"unexpected file {sorted(unknown)[0]!r}",
-                                     field=sorted(unknown)[0])
-            image = await _read(files["image"], limit, "image") if "image" in files else None
-            mask = await _read(files["mask"], limit, "mask") if "mask" in files else None
-        return fields, image, mask
+        async with http.form(max_files=2 + MAX_REFERENCES, max_fields=60) as form:
+            files = [(k, v) for k, v in form.multi_items() if isinstance(v, UploadFile)]
+            fields: dict[str, Any] = {k: v for k, v in form.items()
+                                      if isinstance(v, str) and v != ""}
+            for name in _LISTS:  # repeated form values
+                values = [v for v in form.getlist(name) if isinstance(v, str) and v != ""]
+                if values:
+                    fields[name] = values
+            body = _Body(fields)
+            for name, part in files:
+                if name not in _FILES or (name != "reference" and getattr(body, name)):
+                    raise InvalidRequest(f"unexpected file {name!r}", field=name)
+                data = await _read(part, limit, name)
+                if name == "reference":
+                    body.references.append(data)
+                else:
+                    setattr(body, name, data)
+        return body
     try:
-        return await http.json(), None, None
+        return _Body(await http.json())
     except ValueError as exc:  # malformed JSON (or not UTF-8): the one 422 naming body
         raise InvalidRequest("body: request body is not valid JSON", field="body") from exc
 
@@ -109,14 +133,17 @@ async def edit(
     persistence = state.persistence
     limit, pixels = state.server.max_upload_bytes, state.server.max_upload_pixels
     library, store = persistence.library, persistence.store
-    fields, image, mask = await _read_body(http, limit)
-    request = EditRequest.model_validate(fields)
-    image = await _fetched(state, request, image)
+    body = await _read_body(http, limit)
+    request = EditRequest.model_validate(body.fields)
+    image = await _fetched(state, request, body.image)
+    references = References(await _references(state, request, body), limit, pixels)
     if image is None:
-        call = await prepare_edit(library, store, user.user_id, request, mask=mask)
+        call = await prepare_edit(library, store, user.user_id, request, mask=body.mask,
+                                  references=references)
     else:
-        call = await prepare_upload(library, store, user.user_id, request, image, mask=mask,
-                                    max_bytes=limit, max_pixels=pixels)
+        call = await prepare_upload(library, store, user.user_id, request, image,
+                                    mask=body.mask, max_bytes=limit, max_pixels=pixels,
+                                    references=references.files)
         state.services.editor.plan(call)  # refuse before storing the upload
         call = await store_upload(library, user.user_id, call, title=None,
                                   max_bytes=limit, max_pixels=pixels)
@@ -141,6 +168,14 @@ async def _fetched(state: ApiState, request: EditRequest, image: bytes | None) -
     return await state.image_urls.fetch(request.image_url)
 
 
+async def _references(state: ApiState, request: EditRequest, body: _Body) -> list[bytes]:
+    """The uploaded reference files, then those ``reference_urls`` name (fetched like
+    ``image_url``: allow-listed hosts, public addresses, capped)."""
+    fetched = [await state.image_urls.fetch(url, field="reference_urls")
+               for url in request.reference_urls]
+    return [*body.references, *fetched]
+
+
 class EditPreflight(CreditCheckPublic):
     engine: str
     warnings: list[str]
@@ -156,15 +191,17 @@ async def preflight(http: Request, user: UserDep, state: StateDep) -> EditPrefli
     mask it has drawn before anything is paid."""
     persistence = state.persistence
     limit, pixels = state.server.max_upload_bytes, state.server.max_upload_pixels
-    fields, image, mask = await _read_body(http, limit)
-    body = EditRequest.model_validate(fields)
-    image = await _fetched(state, body, image)
+    read = await _read_body(http, limit)
+    body = EditRequest.model_validate(read.fields)
+    image = await _fetched(state, body, read.image)
+    references = References(await _references(state, body, read), limit, pixels)
     if image is None:
         call = await prepare_edit(persistence.library, persistence.store, user.user_id, body,
-                                  mask=mask)
+                                  mask=read.mask, references=references)
     else:
         call = await prepare_upload(persistence.library, persistence.store, user.user_id,
-                                    body, image, mask=mask, max_bytes=limit, max_pixels=pixels)
+                                    body, image, mask=read.mask, max_bytes=limit,
+                                    max_pixels=pixels, references=references.files)
     priced, check = await persistence.workflow.check(state.services.editing, user, call)
     return EditPreflight(**dict(check), engine=priced.plan.operation.id,
                          warnings=list(priced.plan.warnings))

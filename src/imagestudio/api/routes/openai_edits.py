@@ -4,9 +4,10 @@ edit engine and answers OpenAI's ``ImagesResponse``; errors in OpenAI's shape.
 
 ``model`` names an edit engine (``stability/inpaint``, ``stability/erase`` …) or a
 vendor model an engine serves (``gpt-image-1``). The mask follows OpenAI's convention
-(transparent = edit); an opaque one is read white = edit. One image per request
-(``n`` 1); ``size`` and the other GPT-only options are accepted and reported as
-``x-imagestudio-warning`` headers when the engine ignores them.
+(transparent = edit); an opaque one is read white = edit. Several ``image[]``: the first
+is edited, the rest are its reference images (as many as the engine's ``references``).
+One image out per request (``n`` 1); ``size`` and the other GPT-only options are
+accepted and reported as ``x-imagestudio-warning`` headers when the engine ignores them.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ _BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"
     "type": "object", "required": ["image", "prompt"],
     "properties": {
         "image": {"type": "string", "format": "binary",
-                  "description": "The image (or image[] repeated; the first is edited)."},
+                  "description": "The image (or image[] repeated: the first is edited, the "
+                                 "rest are references, as many as the engine takes)."},
         "mask": {"type": "string", "format": "binary",
                  "description": "PNG the image's size; transparent (or white) = edit."},
         "prompt": {"type": "string", "maxLength": 32000},
@@ -90,16 +92,15 @@ async def edit_image(
             raise InvalidRequest(f"Unknown parameter: '{unknown[0]}'.", field=unknown[0])
         if not images:
             raise InvalidRequest("image is required", field="image")
-        if len(images) > 1:
-            raise InvalidRequest("this studio edits one image per request", field="image")
-        image = await _read(images[0], limit, "image")
+        # the first is edited; the rest are its references (engines that take them)
+        image, *references = [await _read(part, limit, "image") for part in images]
         mask = await _read(masks[0], limit, "mask") if masks else None
-    return await _edit(http, user, state, fields, image, mask, idempotency_key)
+    return await _edit(http, user, state, fields, image, mask, idempotency_key, references)
 
 
 async def _edit(
     http: Request, user: UserDep, state: StateDep, fields: dict[str, str], image: bytes,
-    mask: bytes | None, idempotency_key: str | None,
+    mask: bytes | None, idempotency_key: str | None, references: list[bytes],
 ) -> Response:
     if "prompt" not in fields:
         raise InvalidRequest("prompt is required", field="prompt")
@@ -121,8 +122,14 @@ async def _edit(
     persistence = state.persistence
     call = await prepare_upload(persistence.library, persistence.store, user.user_id, request,
                                 image, mask=mask, max_bytes=state.server.max_upload_bytes,
-                                max_pixels=state.server.max_upload_pixels)
-    plan = editor.plan(call)  # refuse before storing the upload
+                                max_pixels=state.server.max_upload_pixels,
+                                references=references)
+    try:
+        plan = editor.plan(call)  # refuse before storing the upload
+    except InvalidRequest as exc:
+        if exc.field == "references":  # OpenAI's name for them: more image[] parts
+            raise InvalidRequest(exc.message, field="image", details=exc.details) from exc
+        raise
     call = await store_upload(persistence.library, user.user_id, call, title=None,
                               max_bytes=state.server.max_upload_bytes,
                               max_pixels=state.server.max_upload_pixels)

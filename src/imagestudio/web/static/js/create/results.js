@@ -9,6 +9,7 @@ import {
 import { openGallery } from "../components/lightbox.js";
 import { toast, toastError } from "../components/toast.js";
 import { detailsToggle, explain, explainBlock } from "../errors/explain.js";
+import { openEditWorkspace } from "../edit/workspace.js";
 import { session } from "../session.js";
 import { LiveRun, costLine } from "./live.js";
 import { humanWarning } from "./wording.js";
@@ -302,6 +303,7 @@ export class Results {
     });
     const seed = h("button", { type: "button", class: "btn btn-small", disabled: v.seed === null }, "Use seed");
     seed.addEventListener("click", () => this.onUseSeed(v.seed));
+    const edit = v.asset_id ? this.editButton(v.asset_id) : null;
     const warnings = v.warnings.length
       ? h("ul", { class: "warnings warnings-small" }, v.warnings.map((w) => h("li", {}, humanWarning(w, this.modelName)))) : null;
     return h("li", { class: "var-card", dataset: { assetId: v.asset_id || "" } }, media,
@@ -315,7 +317,23 @@ export class Results {
         h("div", { class: "var-actions" },
           h("button", { type: "button", class: "btn btn-small", onclick: open }, "Open"),
           downloadLink(url, item.filename, "btn btn-small"),
-          copy, fav, seed)));
+          edit, copy, fav, seed)));
+  }
+
+  /** Opens the Edit workspace (edit/workspace.js) on the variation's library image. */
+  editButton(assetId) {
+    const button = h("button", { type: "button", class: "btn btn-small" }, "Edit");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        openEditWorkspace(await this.api.asset(assetId), { api: this.api });
+      } catch (error) {
+        toastError(error, "Could not open the image for editing");
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
   }
 
   favouriteButton(assetId, item) {

@@ -13,6 +13,9 @@ export const OP_NAMES = {
   "replace-background-and-relight": "Replace background and relight",
   outpaint: "Outpaint: extend",
   instruct: "Edit by instruction",
+  sketch: "From a sketch: a new image on its lines",
+  structure: "From a structure: a new image on its layout",
+  style: "In this style: a new image in its look",
   crop: "Crop",
   rotate: "Rotate",
   flip: "Flip",
@@ -24,6 +27,14 @@ export const OP_NAMES = {
 };
 
 const SIDE = { kind: "number", min: 0, max: 2000, step: 8, value: 0 };
+const UNIT = { kind: "range", min: 0, max: 1, step: 0.05 };
+const PRESETS = ["", "enhance", "anime", "photographic", "digital-art", "comic-book",
+  "fantasy-art", "line-art", "analog-film", "neon-punk", "isometric", "low-poly", "origami",
+  "modeling-compound", "cinematic", "3d-model", "pixel-art", "tile-texture"];
+const CONTROL = [["prompt", "What to make", { kind: "textarea", required: true }],
+  ["control_strength", "How closely to follow the image", { ...UNIT, value: 0.7 }],
+  ["negative_prompt", "Avoid (optional)", { kind: "text" }],
+  ["style_preset", "Style preset", { kind: "select", options: PRESETS }]];
 const LEVEL = { kind: "range", min: 0, max: 2, step: 0.05, value: 1 };
 
 /** Per operation: [name, label, spec]; `value` may be a function of the asset. */
@@ -44,6 +55,14 @@ const FIELDS = {
     ["left", "Add left (px)", SIDE], ["right", "Add right (px)", SIDE],
     ["up", "Add top (px)", SIDE], ["down", "Add bottom (px)", SIDE]],
   instruct: [["prompt", "Instruction", { kind: "textarea", required: true }]],
+  sketch: CONTROL,
+  structure: CONTROL,
+  style: [["prompt", "What to make", { kind: "textarea", required: true }],
+    ["fidelity", "How closely to follow the style", { ...UNIT, value: 0.5 }],
+    ["aspect_ratio", "Aspect ratio", { kind: "select",
+      options: ["1:1", "16:9", "21:9", "3:2", "5:4", "4:5", "2:3", "9:16", "9:21"] }],
+    ["negative_prompt", "Avoid (optional)", { kind: "text" }],
+    ["style_preset", "Style preset", { kind: "select", options: PRESETS }]],
   crop: [["x", "Left (px)", { kind: "number", min: 0, value: 0 }],
     ["y", "Top (px)", { kind: "number", min: 0, value: 0 }],
     ["width", "Width (px)", { kind: "number", min: 1, value: (a) => a.width }],

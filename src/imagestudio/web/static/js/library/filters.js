@@ -1,5 +1,5 @@
 // The library toolbar: search, filters (platform, provider, favourite, tag, collection,
-// date), sort and grid/list view.
+// date, edit versions shown or hidden), sort and grid/list view.
 
 import { debounce, h, replace, uid } from "../dom.js";
 import { session } from "../session.js";
@@ -12,7 +12,7 @@ export const SORTS = {
 };
 
 export function emptyFilters() {
-  return { q: "", platform: "", provider: "", favourite: false, tag: "", collection: "", from: "", to: "", sortKey: "newest" };
+  return { q: "", platform: "", provider: "", favourite: false, versions: false, tag: "", collection: "", from: "", to: "", sortKey: "newest" };
 }
 
 /** The GET /assets query for `filters`. */
@@ -24,6 +24,8 @@ export function assetQuery(filters, cursor) {
     sort: sort.sort, order: sort.order, limit: 48, cursor,
   };
   if (filters.favourite) query.favourite = "true";
+  // edit versions are hidden unless asked for: an original stands for them (its history)
+  if (!filters.versions) query.versions = "false";
   if (filters.from) query.created_after = new Date(`${filters.from}T00:00:00`).toISOString();
   if (filters.to) {
     const end = new Date(`${filters.to}T00:00:00`);
@@ -121,12 +123,15 @@ export class Filters {
 
     const fav = h("input", { type: "checkbox", id: uid("fav") });
     fav.addEventListener("change", () => { this.filters.favourite = fav.checked; this.changed(); });
+    const versions = h("input", { type: "checkbox", id: uid("versions") });
+    versions.addEventListener("change", () => { this.filters.versions = versions.checked; this.changed(); });
     const reset = h("button", { type: "button", class: "btn btn-small btn-ghost" }, "Clear filters");
     reset.addEventListener("click", () => {
       Object.assign(this.filters, emptyFilters(), { sortKey: this.filters.sortKey });
       for (const el of this.inputs) el.value = "";
       for (const el of this.selects) el.value = "";
       fav.checked = false;
+      versions.checked = false;
       this.changed();
     });
     return [platform.el, provider.el,
@@ -135,6 +140,7 @@ export class Filters {
       this.boundInput("Created from", { type: "date" }, "from"),
       this.boundInput("Created until", { type: "date" }, "to"),
       h("div", { class: "check-row" }, fav, h("label", { for: fav.id }, "Favourites only")),
+      h("div", { class: "check-row" }, versions, h("label", { for: versions.id }, "Show edit versions")),
       reset];
   }
 
