@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from imagestudio.assets.library import AssetLibrary
 from imagestudio.assets.probe import probe_image
