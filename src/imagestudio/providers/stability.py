@@ -70,15 +70,20 @@ def _build_request(request: ProviderRequest, *, base_url: str, api_key: str) -> 
         "cfg_scale": request.guidance,
     }
     fields.update({key: str(value) for key, value in optional.items() if value is not None})
-    headers = {
+    # §1.1: the body must be multipart even for text-only calls; the official samples force
+    # it with an empty file part named "none", which the server accepts.
+    return httpx.Request("POST", base_url + path, headers=headers(api_key), data=fields,
+                         files={"none": b""})
+
+
+def headers(api_key: str) -> dict[str, str]:
+    """The headers of every Stability call: the key, images back, and who is calling."""
+    return {
         "authorization": f"Bearer {api_key}",
         "accept": "image/*",
         "stability-client-id": "imagestudio",
         "stability-client-version": __version__,
     }
-    # §1.1: the body must be multipart even for text-only calls; the official samples force
-    # it with an empty file part named "none", which the server accepts.
-    return httpx.Request("POST", base_url + path, headers=headers, data=fields, files={"none": b""})
 
 
 async def _parse_response(response: httpx.Response) -> ProviderResult:
