@@ -193,8 +193,7 @@ class OpenAIEmulator(Emulator):
         if denied is not None:
             return denied
         try:
-            fields, _ = edits.read_edit(request.headers.get("content-type", ""),
-                                        request.content)
+            fields, _ = edits.read_edit(request)
             if "model" not in fields:
                 fields["model"] = "gpt-image-1.5"  # §5.3's default
             try:
