@@ -8,9 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from imagestudio.accounts.local import local_principal
-from imagestudio.cli._common import console, print_json, services
+from imagestudio.cli._common import (
+    MAX_FILE_BYTES,
+    MAX_FILE_PIXELS,
+    console,
+    print_json,
+    services,
+    single_output,
+)
 from imagestudio.cli.db import run_database_command
-from imagestudio.cli.optimize import MAX_FILE_BYTES, MAX_FILE_PIXELS
 from imagestudio.edit.schemas import EditRequest, EditResult
 from imagestudio.errors import InvalidRequest
 from imagestudio.settings import get_settings
@@ -95,10 +101,7 @@ async def _run(
             call = await store_upload(library, local.user_id, call, title=name,
                                       max_bytes=MAX_FILE_BYTES, max_pixels=MAX_FILE_PIXELS)
         outcome = await persistence.workflow.execute(built.editing, local, call)
-        made = outcome.assets[0]
-        output = outcome.outputs[0]
-        assert output is not None
-        return outcome.result, made.id if made else None, output.data
+        return single_output(outcome)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from imagestudio.accounts.local import local_principal
-from imagestudio.cli._common import console, print_json, services
+from imagestudio.cli._common import asset_id_of, console, print_json, services
 from imagestudio.cli.db import run_database_command
 from imagestudio.errors import InvalidRequest
 from imagestudio.optimize.schemas import FocalPoint, OptimizeRequest, OptimizeResponse
@@ -17,8 +17,6 @@ from imagestudio.settings import get_settings
 from imagestudio.studio.optimize import prepare, remember_focal
 
 Opt = typer.Option
-MAX_FILE_BYTES = 50_000_000
-MAX_FILE_PIXELS = 40_000_000
 
 
 def _names(value: str | None) -> list[str]:
@@ -99,13 +97,7 @@ async def _run(
         persistence = built.persistence
         assert persistence is not None
         local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
-        asset_id = image
-        if data is not None:
-            asset = await persistence.library.upload(
-                local.user_id, data, title=Path(image).name, tags=[],
-                max_bytes=MAX_FILE_BYTES, max_pixels=MAX_FILE_PIXELS,
-            )
-            asset_id = asset.id
+        asset_id = await asset_id_of(persistence, local.user_id, image, data)
         request = OptimizeRequest.model_validate({"asset_id": asset_id, **fields})
         call = await prepare(persistence.library, persistence.store, local.user_id, request)
         outcome = await persistence.workflow.execute(built.optimization, local, call)
