@@ -192,20 +192,12 @@ class StabilityEmulator(Emulator):
         route = _ENDPOINTS.get(request.url.path)
         if route is None or request.method != "POST":
             return self.error_response(404, f"{request.method} {request.url.path}: not found")
-        if len(request.content) > MAX_BODY_BYTES:
-            return self.error_response(413)
         form_cls, sizes = route
-        try:
-            form = _validate(form_cls, request)
-        except InvalidBody as exc:
-            return json_response(
-                400, {"id": self.next_id(), "name": "bad_request", "errors": exc.messages}
-            )
-        if not self.bearer_ok(request):
-            return self.error_response(401)
-        if self.take("reject"):
-            return self.error_response(403)
-        return self._image(request, form, sizes[form.aspect_ratio])
+
+        def validate(_: str, fields: dict[str, object]) -> tuple[_Form, tuple[int, int]]:
+            form = _generate_form(form_cls, fields)
+            return form, sizes[form.aspect_ratio]
+        return self._operation(request, validate, lambda form: form)
 
     def _upscale(self, request: httpx.Request) -> httpx.Response:
         """§1.6 fast and conservative: sync, raw bytes (or JSON), 4x / ~4 MP out;
@@ -226,10 +218,11 @@ class StabilityEmulator(Emulator):
     def _operation(
         self, request: httpx.Request,
         validate: Callable[[str, dict[str, object]], tuple[Any, tuple[int, int]]],
-        job_of: Callable[[Any], _Form], async_path: str,
+        job_of: Callable[[Any], _Form], async_path: str | None = None,
     ) -> httpx.Response:
-        """An upscale or edit: parameters before auth, then the image, or (at
-        ``async_path``) ``200 {id}`` whose result is polled at the results endpoint."""
+        """A generation, upscale or edit: parameters before auth (§1.1), then the image,
+        or (at ``async_path``) ``200 {id}`` whose result is polled at the results
+        endpoint."""
         if len(request.content) > MAX_BODY_BYTES:
             return self.error_response(413)
         try:
@@ -309,10 +302,9 @@ def _validate_accept(request: httpx.Request) -> None:
             raise InvalidBody([f"{header}: must be at most 256 characters"])
 
 
-def _validate(form_cls: type[_Form], request: httpx.Request) -> _Form:
-    _validate_accept(request)
+def _generate_form(form_cls: type[_Form], fields: dict[str, object]) -> _Form:
     try:
-        form = form_cls.model_validate(read_form(request))
+        form = form_cls.model_validate(fields)
     except ValidationError as exc:
         raise InvalidBody(describe(exc)) from exc
     problems = form.problems()
