@@ -85,7 +85,4 @@ class StabilityClient(HttpProvider):
         """The paid multipart POST; a non-200 answer raised as its ``ProviderError``."""
         request = httpx.Request("POST", self._base + path, headers=headers(self._api_key()),
                                 data=fields, files=files)
-        response = await self._send(request, creates_work=True)
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
-        return response
+        return await self._send_ok(request, _map_error, creates_work=True)
