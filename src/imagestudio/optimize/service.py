@@ -11,12 +11,13 @@ import base64
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.errors import InvalidRequest
 from imagestudio.imaging.faces import faces_available
+from imagestudio.imaging.files import OutputFile as OutputFile  # studio imports it here
 from imagestudio.imaging.formats import extension_for, media_type_for
 from imagestudio.imaging.renditions import (
     RenderOptions,
@@ -37,18 +38,6 @@ from imagestudio.optimize.schemas import (
 from imagestudio.optimize.targets import OutputRules, Target, select_targets, spec_for
 
 PREVIEW_SIDE = 320
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    """A finished rendition as the asset recorder takes it."""
-
-    data: bytes
-    media_type: str
-    extension: str
-    width: int
-    height: int
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from imagestudio.errors import InvalidRequest
+from imagestudio.imaging.files import OutputFile, SourceImage
 from imagestudio.imaging.formats import OutputFormat, extension_for, media_type_for
 from imagestudio.imaging.renditions import Encoding, RenditionEngine
-from imagestudio.optimize.schemas import SourceImage
-from imagestudio.optimize.service import OutputFile
 from imagestudio.providers.errors import ProviderNotConfigured
 from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
