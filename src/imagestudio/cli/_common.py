@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from rich.console import Console
 
+from imagestudio.accounts.auth import Principal
+from imagestudio.accounts.local import local_principal
 from imagestudio.cli.db import prepare
 from imagestudio.container import Persistence, Services, build_persistence, build_services
 from imagestudio.settings import get_settings
@@ -51,6 +53,17 @@ async def services(*, with_persistence: bool = False) -> AsyncIterator[Services]
         yield built
     finally:
         await built.aclose()
+
+
+@asynccontextmanager
+async def as_local_user() -> AsyncIterator[tuple[Services, Persistence, Principal]]:
+    """Services with the database, and the user ``local`` (created on the single-user
+    plan if missing) that the CLI's operations run as, like ``serve --single-user``."""
+    async with services(with_persistence=True) as built:
+        assert built.persistence is not None
+        local = await local_principal(built.persistence.accounts,
+                                      plan=get_settings().single_user_plan)
+        yield built, built.persistence, local
 
 
 @asynccontextmanager

@@ -7,19 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from imagestudio.accounts.local import local_principal
 from imagestudio.cli._common import (
     MAX_FILE_BYTES,
     MAX_FILE_PIXELS,
+    as_local_user,
     console,
     print_json,
-    services,
     single_output,
 )
 from imagestudio.cli.db import run_database_command
 from imagestudio.edit.schemas import EditRequest, EditResult
 from imagestudio.errors import InvalidRequest
-from imagestudio.settings import get_settings
 from imagestudio.studio.edit import prepare_edit, prepare_upload, store_upload
 
 Opt = typer.Option
@@ -83,11 +81,7 @@ def edit(
 async def _run(
     name: str, data: bytes | None, mask: bytes | None, fields: dict[str, Any]
 ) -> tuple[EditResult, str | None, bytes]:
-    settings = get_settings()
-    async with services(with_persistence=True) as built:
-        persistence = built.persistence
-        assert persistence is not None
-        local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
+    async with as_local_user() as (built, persistence, local):
         given = {k: v for k, v in fields.items() if v is not None}
         request = EditRequest.model_validate(given)
         library, store = persistence.library, persistence.store

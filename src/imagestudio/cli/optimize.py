@@ -8,12 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from imagestudio.accounts.local import local_principal
-from imagestudio.cli._common import asset_id_of, console, print_json, services
+from imagestudio.cli._common import as_local_user, asset_id_of, console, print_json
 from imagestudio.cli.db import run_database_command
 from imagestudio.errors import InvalidRequest
 from imagestudio.optimize.schemas import FocalPoint, OptimizeRequest, OptimizeResponse
-from imagestudio.settings import get_settings
 from imagestudio.studio.optimize import prepare, remember_focal
 
 Opt = typer.Option
@@ -92,11 +90,7 @@ Files = dict[str, bytes]
 async def _run(
     image: str, data: bytes | None, fields: dict[str, object]
 ) -> tuple[OptimizeResponse, Files]:
-    settings = get_settings()
-    async with services(with_persistence=True) as built:
-        persistence = built.persistence
-        assert persistence is not None
-        local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
+    async with as_local_user() as (built, persistence, local):
         asset_id = await asset_id_of(persistence, local.user_id, image, data)
         request = OptimizeRequest.model_validate({"asset_id": asset_id, **fields})
         call = await prepare(persistence.library, persistence.store, local.user_id, request)

@@ -7,11 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from imagestudio.accounts.local import local_principal
-from imagestudio.cli._common import asset_id_of, console, print_json, services, single_output
+from imagestudio.cli._common import (
+    as_local_user,
+    asset_id_of,
+    console,
+    print_json,
+    single_output,
+)
 from imagestudio.cli.db import run_database_command
 from imagestudio.optimize.upscale import UpscaleRequest, UpscaleResult
-from imagestudio.settings import get_settings
 from imagestudio.studio.upscale import prepare_upscale
 
 Opt = typer.Option
@@ -56,11 +60,7 @@ def upscale(
 async def _run(
     image: str, data: bytes | None, fields: dict[str, Any]
 ) -> tuple[UpscaleResult, str | None, bytes]:
-    settings = get_settings()
-    async with services(with_persistence=True) as built:
-        persistence = built.persistence
-        assert persistence is not None
-        local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
+    async with as_local_user() as (built, persistence, local):
         asset_id = await asset_id_of(persistence, local.user_id, image, data)
         given = {k: v for k, v in fields.items() if v is not None}
         request = UpscaleRequest.model_validate({"asset_id": asset_id, **given})
