@@ -8,6 +8,7 @@ and synchronous: callers on the event loop run it in a worker thread.
 from __future__ import annotations
 
 import base64
+import functools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -61,16 +62,13 @@ class OptimizerService:
     ) -> None:
         self._catalog = catalog
         self._make_engine = engine
-        self._built: RenditionEngine | None = None
         self._rules = rules
         self._max_pixels = max_pixels
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="optimize")
 
-    @property
+    @functools.cached_property
     def _engine(self) -> RenditionEngine:
-        if self._built is None:
-            self._built = self._make_engine()
-        return self._built
+        return self._make_engine()  # on first use
 
     @property
     def max_pixels(self) -> int:
