@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from imagestudio.catalog import load_catalog
+from imagestudio.credits.operations import Operation
 from imagestudio.credits.plans import (
     OPERATION_KINDS,
     PlansError,
@@ -14,6 +15,7 @@ from imagestudio.credits.plans import (
     load_plans,
     parse_plans,
 )
+from imagestudio.credits.policy import forbidden
 
 
 def test_the_default_table_carries_the_prior_art_prices_and_limits() -> None:
@@ -32,7 +34,9 @@ def test_the_default_table_carries_the_prior_art_prices_and_limits() -> None:
     }
     free = table.plans["free"]
     assert "premium" not in free.quality_tiers and free.rate_limit_per_minute == 10
-    assert free.allows_model("local/draft-renderer") and not free.allows_model("stability/ultra")
+    assert free.allows_model("local/draft-renderer", "image_generation")
+    assert not free.allows_model("stability/ultra", "image_generation")
+    assert all(p.models_apply_to == ("image_generation", "video") for p in table)
     assert all(set(p.quotas) == set(OPERATION_KINDS) for p in table)
 
 
@@ -64,6 +68,29 @@ def test_bad_tables_are_refused_with_the_place_at_fault() -> None:
         check_against(parse_plans([_plan(providers=["acme"])]), load_catalog())
     with pytest.raises(PlansError, match="non-empty list"):
         parse_plans({})
+    with pytest.raises(PlansError, match=r"plans\[0\]\.models_apply_to\.0"):
+        parse_plans([_plan(models_apply_to=["paint"])])
+    with pytest.raises(PlansError, match="twice in models_apply_to"):
+        parse_plans([_plan(models_apply_to=["video", "video"])])
+    with pytest.raises(PlansError, match="models_apply_to: Field required"):
+        parse_plans([{k: v for k, v in _plan().items() if k != "models_apply_to"}])
+
+
+def _op(kind: Any, model: str) -> Operation:
+    return Operation(kind=kind, quantity=1, per_unit_micros=0, quality=None,
+                     provider="stability", model=model, pixels=1)
+
+
+def test_the_kinds_a_model_list_limits_are_plan_data() -> None:
+    default = parse_plans([_plan()]).plans["free"]
+    assert [r.limit for r in forbidden(default, _op("image_generation", "stability/ultra"))] \
+        == ["models"]
+    assert forbidden(default, _op("upscale", "stability/creative")) == []
+    # the same list, told to limit upscales too and no longer image generation
+    edited = parse_plans([_plan(models_apply_to=["upscale"])]).plans["free"]
+    assert forbidden(edited, _op("image_generation", "stability/ultra")) == []
+    assert [r.limit for r in forbidden(edited, _op("upscale", "stability/creative"))] \
+        == ["models"]
 
 
 def test_an_edited_file_replaces_the_defaults(tmp_path: Path) -> None:

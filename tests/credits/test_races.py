@@ -45,7 +45,8 @@ def _race_plans() -> Any:
                    "video": 0},
         "spend_cap_micros": "unlimited", "max_variations": 4,
         "quality_tiers": ["draft", "standard", "premium"], "providers": "all", "models": "all",
-        "max_pixels": "unlimited", "rate_limit_per_minute": "unlimited",
+        "models_apply_to": ["image_generation", "video"], "max_pixels": "unlimited",
+        "rate_limit_per_minute": "unlimited",
     }])
 
 

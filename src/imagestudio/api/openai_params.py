@@ -15,12 +15,12 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from imagestudio.catalog.schemas import QualityTier
 from imagestudio.errors import InvalidRequest, UnsupportedByModel
 from imagestudio.generation.schemas import MAX_SIDE, MAX_VARIATIONS, MIN_SIDE
 from imagestudio.generation.vendor_options import OptionedCreateRequest, VendorOptions
+from imagestudio.validation import storable
 
 WARNING_HEADER = "x-imagestudio-warning"
 OpenAIQuality = Literal["auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"]
@@ -32,17 +32,6 @@ QUALITY_NAMES: dict[QualityTier, Literal["low", "medium", "high"]] = {
     "draft": "low", "standard": "medium", "premium": "high",
 }
 _SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")  # ASCII digits only: str.isdigit takes "²"
-# NUL (PostgreSQL refuses it) and lone surrogates (no UTF-8 form): refused at the boundary.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _storable(value: Any) -> Any:
-    if isinstance(value, str) and (found := _UNSTORABLE.search(value)) is not None:
-        raise PydanticCustomError(
-            "text_unstorable", "contains {char} at position {position}, which cannot be stored",
-            {"char": f"U+{ord(found.group()):04X}", "position": found.start()},
-        )
-    return value
 
 
 class _OpenAIBody(BaseModel):
@@ -51,7 +40,7 @@ class _OpenAIBody(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _text(cls, value: Any) -> Any:
-        return _storable(value)
+        return storable(value)  # NUL and lone surrogates refused, as on every surface
 
 
 class SvgReasoning(_OpenAIBody):

@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from rich.console import Console
 
+from imagestudio.accounts.auth import Principal
+from imagestudio.accounts.local import local_principal
 from imagestudio.cli.db import prepare
 from imagestudio.container import Persistence, Services, build_persistence, build_services
 from imagestudio.settings import get_settings
+from imagestudio.studio.contracts import Outcome
+
+T = TypeVar("T", bound=BaseModel)
+MAX_FILE_BYTES = 50_000_000
+MAX_FILE_PIXELS = 40_000_000
+"""What the CLI reads from a local image file, as the web upload limits."""
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -47,6 +56,17 @@ async def services(*, with_persistence: bool = False) -> AsyncIterator[Services]
 
 
 @asynccontextmanager
+async def as_local_user() -> AsyncIterator[tuple[Services, Persistence, Principal]]:
+    """Services with the database, and the user ``local`` (created on the single-user
+    plan if missing) that the CLI's operations run as, like ``serve --single-user``."""
+    async with services(with_persistence=True) as built:
+        assert built.persistence is not None
+        local = await local_principal(built.persistence.accounts,
+                                      plan=get_settings().single_user_plan)
+        yield built, built.persistence, local
+
+
+@asynccontextmanager
 async def persistence() -> AsyncIterator[Persistence]:
     """The database (SQLite migrated) and the services over it, for one command."""
     settings = get_settings()
@@ -56,3 +76,24 @@ async def persistence() -> AsyncIterator[Persistence]:
         yield built
     finally:
         await built.aclose()
+
+
+async def asset_id_of(persistence: Persistence, user_id: str, image: str,
+                      data: bytes | None) -> str:
+    """The library asset a command's ``image`` argument names: the id itself when no file
+    was read (``data`` None), else the file's bytes uploaded under its file name."""
+    if data is None:
+        return image
+    asset = await persistence.library.upload(
+        user_id, data, title=Path(image).name, tags=[],
+        max_bytes=MAX_FILE_BYTES, max_pixels=MAX_FILE_PIXELS,
+    )
+    return asset.id
+
+
+def single_output(outcome: Outcome[T]) -> tuple[T, str | None, bytes]:
+    """A one-image operation's result, the id of its recorded asset and its bytes."""
+    made = outcome.assets[0]
+    output = outcome.outputs[0]
+    assert output is not None
+    return outcome.result, made.id if made else None, output.data

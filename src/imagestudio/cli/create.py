@@ -18,14 +18,12 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
-from imagestudio.accounts.local import local_principal
-from imagestudio.cli._common import console, err_console, print_json, services
+from imagestudio.cli._common import as_local_user, console, err_console, print_json, services
 from imagestudio.cli.db import run_database_command
 from imagestudio.errors import GenerationFailed, InsufficientCredits
 from imagestudio.generation.output import write_image
 from imagestudio.generation.postprocess import RenderedImage
 from imagestudio.generation.schemas import CreateRequest, CreateResult, QuotePublic
-from imagestudio.settings import get_settings
 from imagestudio.studio.contracts import Outcome, UnitEvent, UnitListener
 from imagestudio.studio.workflow import UnrecordedOutcome
 
@@ -129,11 +127,7 @@ async def _in_library(
     request: CreateRequest, bars: UnitListener | None, out: Path
 ) -> Outcome[CreateResult]:
     """Run through the workflow as the user 'local', like a create from the web UI."""
-    settings = get_settings()
-    async with services(with_persistence=True) as built:
-        persistence = built.persistence
-        assert persistence is not None
-        local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
+    async with as_local_user() as (built, persistence, local):
         try:
             return await persistence.workflow.execute(
                 built.image_generation, local, request, on_unit=bars

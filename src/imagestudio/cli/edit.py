@@ -7,13 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from imagestudio.accounts.local import local_principal
-from imagestudio.cli._common import console, print_json, services
+from imagestudio.cli._common import (
+    MAX_FILE_BYTES,
+    MAX_FILE_PIXELS,
+    as_local_user,
+    console,
+    print_json,
+    single_output,
+)
 from imagestudio.cli.db import run_database_command
-from imagestudio.cli.optimize import MAX_FILE_BYTES, MAX_FILE_PIXELS
 from imagestudio.edit.schemas import EditRequest, EditResult
 from imagestudio.errors import InvalidRequest
-from imagestudio.settings import get_settings
 from imagestudio.studio.edit import References, prepare_edit, prepare_upload, store_upload
 
 Opt = typer.Option
@@ -90,11 +94,7 @@ async def _run(
     name: str, data: bytes | None, mask: bytes | None, fields: dict[str, Any],
     references: list[bytes],
 ) -> tuple[EditResult, str | None, bytes]:
-    settings = get_settings()
-    async with services(with_persistence=True) as built:
-        persistence = built.persistence
-        assert persistence is not None
-        local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
+    async with as_local_user() as (built, persistence, local):
         given = {k: v for k, v in fields.items() if v is not None}
         request = EditRequest.model_validate(given)
         library, store = persistence.library, persistence.store
@@ -110,10 +110,7 @@ async def _run(
             call = await store_upload(library, local.user_id, call, title=name,
                                       max_bytes=MAX_FILE_BYTES, max_pixels=MAX_FILE_PIXELS)
         outcome = await persistence.workflow.execute(built.editing, local, call)
-        made = outcome.assets[0]
-        output = outcome.outputs[0]
-        assert output is not None
-        return outcome.result, made.id if made else None, output.data
+        return single_output(outcome)
 
 
 def register(app: typer.Typer) -> None:

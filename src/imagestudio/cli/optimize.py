@@ -8,17 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from imagestudio.accounts.local import local_principal
-from imagestudio.cli._common import console, print_json, services
+from imagestudio.cli._common import as_local_user, asset_id_of, console, print_json
 from imagestudio.cli.db import run_database_command
 from imagestudio.errors import InvalidRequest
 from imagestudio.optimize.schemas import FocalPoint, OptimizeRequest, OptimizeResponse
-from imagestudio.settings import get_settings
 from imagestudio.studio.optimize import prepare, remember_focal
 
 Opt = typer.Option
-MAX_FILE_BYTES = 50_000_000
-MAX_FILE_PIXELS = 40_000_000
 
 
 def _names(value: str | None) -> list[str]:
@@ -94,18 +90,8 @@ Files = dict[str, bytes]
 async def _run(
     image: str, data: bytes | None, fields: dict[str, object]
 ) -> tuple[OptimizeResponse, Files]:
-    settings = get_settings()
-    async with services(with_persistence=True) as built:
-        persistence = built.persistence
-        assert persistence is not None
-        local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
-        asset_id = image
-        if data is not None:
-            asset = await persistence.library.upload(
-                local.user_id, data, title=Path(image).name, tags=[],
-                max_bytes=MAX_FILE_BYTES, max_pixels=MAX_FILE_PIXELS,
-            )
-            asset_id = asset.id
+    async with as_local_user() as (built, persistence, local):
+        asset_id = await asset_id_of(persistence, local.user_id, image, data)
         request = OptimizeRequest.model_validate({"asset_id": asset_id, **fields})
         call = await prepare(persistence.library, persistence.store, local.user_id, request)
         outcome = await persistence.workflow.execute(built.optimization, local, call)

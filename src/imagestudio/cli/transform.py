@@ -12,11 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
-from imagestudio.accounts.local import local_principal
-from imagestudio.cli._common import console, err_console, print_json, services
+from imagestudio.cli._common import as_local_user, console, err_console, print_json
 from imagestudio.cli.db import run_database_command
 from imagestudio.errors import InvalidRequest
-from imagestudio.settings import get_settings
 from imagestudio.studio.contracts import Outcome, UnitEvent, UnitListener
 from imagestudio.video.motion import EASES, PRESETS
 from imagestudio.video.schemas import TransformRequest, TransformResult
@@ -106,11 +104,7 @@ def _read(path: Path, field: str) -> bytes:
 
 async def _run(image: str, fields: dict[str, Any],
                bar: UnitListener | None) -> Outcome[TransformResult]:
-    settings = get_settings()
-    async with services(with_persistence=True) as built:
-        persistence = built.persistence
-        assert persistence is not None
-        local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
+    async with as_local_user() as (built, persistence, local):
         source = Path(image)
         if source.is_file():
             data, asset_id = _read(source, "image"), None

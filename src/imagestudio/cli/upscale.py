@@ -7,12 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from imagestudio.accounts.local import local_principal
-from imagestudio.cli._common import console, print_json, services
+from imagestudio.cli._common import (
+    as_local_user,
+    asset_id_of,
+    console,
+    print_json,
+    single_output,
+)
 from imagestudio.cli.db import run_database_command
-from imagestudio.cli.optimize import MAX_FILE_BYTES, MAX_FILE_PIXELS
 from imagestudio.optimize.upscale import UpscaleRequest, UpscaleResult
-from imagestudio.settings import get_settings
 from imagestudio.studio.upscale import prepare_upscale
 
 Opt = typer.Option
@@ -57,27 +60,14 @@ def upscale(
 async def _run(
     image: str, data: bytes | None, fields: dict[str, Any]
 ) -> tuple[UpscaleResult, str | None, bytes]:
-    settings = get_settings()
-    async with services(with_persistence=True) as built:
-        persistence = built.persistence
-        assert persistence is not None
-        local = await local_principal(persistence.accounts, plan=settings.single_user_plan)
-        asset_id = image
-        if data is not None:
-            asset = await persistence.library.upload(
-                local.user_id, data, title=Path(image).name, tags=[],
-                max_bytes=MAX_FILE_BYTES, max_pixels=MAX_FILE_PIXELS,
-            )
-            asset_id = asset.id
+    async with as_local_user() as (built, persistence, local):
+        asset_id = await asset_id_of(persistence, local.user_id, image, data)
         given = {k: v for k, v in fields.items() if v is not None}
         request = UpscaleRequest.model_validate({"asset_id": asset_id, **given})
         call = await prepare_upscale(persistence.library, persistence.store, local.user_id,
                                      request)
         outcome = await persistence.workflow.execute(built.upscaling, local, call)
-        made = outcome.assets[0]
-        output = outcome.outputs[0]
-        assert output is not None
-        return outcome.result, made.id if made else None, output.data
+        return single_output(outcome)
 
 
 def register(app: typer.Typer) -> None:

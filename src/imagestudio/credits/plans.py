@@ -2,7 +2,7 @@
 
 A limit is a non-negative integer or the explicit word ``unlimited`` (``None`` in code and
 ``null`` in JSON); 0 means "none allowed". Quotas are counted per operation kind, never
-per provider.
+per provider. A plan's ``models`` list limits only the kinds its ``models_apply_to`` names.
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ class Plan(BaseModel):
     quality_tiers: tuple[QualityTier, ...]
     providers: AllowList
     models: AllowList
+    models_apply_to: tuple[OperationKind, ...]
+    """The operation kinds ``models`` limits (those that choose a catalog model)."""
     max_pixels: Limit
     rate_limit_per_minute: Limit
 
@@ -78,8 +80,9 @@ class Plan(BaseModel):
     def allows_provider(self, provider: str) -> bool:
         return self.providers is None or provider in self.providers
 
-    def allows_model(self, model: str) -> bool:
-        return self.models is None or model in self.models
+    def allows_model(self, model: str, kind: OperationKind) -> bool:
+        """True unless ``kind`` is one the model list limits and ``model`` is not in it."""
+        return self.models is None or kind not in self.models_apply_to or model in self.models
 
     def as_data(self) -> dict[str, Any]:
         """This plan as plans.yaml writes it (``unlimited``/``all`` spelled out)."""
@@ -129,6 +132,8 @@ def parse_plans(items: Any, *, source: str = "plans") -> PlanTable:
         missing = set(OPERATION_KINDS) - set(plan.quotas)
         if missing:
             raise PlansError(f"{source}: plan {plan.id} has no quota for {sorted(missing)}")
+        if len(set(plan.models_apply_to)) != len(plan.models_apply_to):
+            raise PlansError(f"{source}: plan {plan.id} names a kind twice in models_apply_to")
         plans[plan.id] = plan
     return PlanTable(MappingProxyType(plans))
 

@@ -25,10 +25,6 @@ from imagestudio.money import format_usd
 SPEND = "spend"
 """The usage-counter metric holding micro-USD spent (captured + held) in a period."""
 
-# A plan's model list names catalog models, which only these kinds choose; the engines of
-# edits, upscales and optimizations are gated by their provider and price instead.
-MODEL_LISTED_KINDS: frozenset[str] = frozenset({"image_generation", "video"})
-
 
 @dataclass(frozen=True)
 class Reason:
@@ -93,7 +89,7 @@ def forbidden(plan: Plan, op: Operation) -> list[Reason]:
             f"the {plan.name} plan does not include provider {op.provider} "
             f"(included: {', '.join(plan.providers or ())})",
         ))
-    if op.kind in MODEL_LISTED_KINDS and not plan.allows_model(op.model):
+    if not plan.allows_model(op.model, op.kind):
         reasons.append(_forbid(
             "models", f"the {plan.name} plan does not include model {op.model}"
         ))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from imagestudio.edit.operations import OpName
+from imagestudio.imaging.files import SourceImage as SourceImage  # studio imports it here
 from imagestudio.imaging.formats import OutputFormat
 
 HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
@@ -106,29 +106,6 @@ class EditRequest(BaseModel):
     format: OutputFormat | None = Field(
         default=None, description="Default: PNG when the result has transparency or "
                                   "the source is PNG, else JPEG.")
-
-
-class SourceImage(BaseModel):
-    """The source as the surface loaded it; ``data`` is never serialised (the id and the
-    digest stand for it in job rows and idempotency keys)."""
-
-    asset_id: str
-    sha256: str
-    width: int
-    height: int
-    data: bytes = Field(exclude=True, repr=False)
-
-
-@dataclass(frozen=True)
-class EditedFile:
-    """An edit's output as the asset recorder takes it."""
-
-    data: bytes
-    media_type: str
-    extension: str
-    width: int
-    height: int
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 class ReferenceImage(BaseModel):

@@ -16,8 +16,9 @@ from imagestudio.edit import local
 from imagestudio.edit.engine import LocalEditEngine, local_edit_engine
 from imagestudio.edit.fitting import STABILITY_GROW_MASK, alpha_onto, fitted_call, mask_onto
 from imagestudio.edit.operations import EditOperation
-from imagestudio.edit.schemas import EditCall, EditedFile, EditRequest, EditResult
+from imagestudio.edit.schemas import EditCall, EditRequest, EditResult
 from imagestudio.errors import InvalidRequest
+from imagestudio.imaging.files import OutputFile
 from imagestudio.imaging.formats import OutputFormat, extension_for, media_type_for
 from imagestudio.imaging.png import encode_png
 from imagestudio.imaging.validate import ImageLimits, validate_image
@@ -213,7 +214,7 @@ class Editor:
         transparent = operation.op in ("rotate",) or call.source_media_type == "image/png"
         return "png" if transparent else "jpeg"
 
-    def render(self, plan: EditPlan) -> tuple[EditResult, EditedFile]:
+    def render(self, plan: EditPlan) -> tuple[EditResult, OutputFile]:
         """A local operation (CPU-bound: run it in a worker thread)."""
         started = time.perf_counter()
         image = self._decode(plan.call.source.data)
@@ -226,7 +227,7 @@ class Editor:
         data = encode_result(edited, fmt)
         return self._finished(plan, data, fmt, *edited.size, started)
 
-    async def render_vendor(self, plan: EditPlan) -> tuple[EditResult, EditedFile]:
+    async def render_vendor(self, plan: EditPlan) -> tuple[EditResult, OutputFile]:
         """A vendor operation: one paid call; raises ``ProviderError`` subclasses."""
         started = time.perf_counter()
         client = self._clients[plan.operation.provider]
@@ -267,7 +268,7 @@ class Editor:
         return image
 
     def _finished(self, plan: EditPlan, data: bytes, fmt: OutputFormat, width: int,
-                  height: int, started: float) -> tuple[EditResult, EditedFile]:
+                  height: int, started: float) -> tuple[EditResult, OutputFile]:
         call, operation = plan.call, plan.operation
         parameters: dict[str, Any] = {
             "op": operation.op, "engine": operation.id,
@@ -275,7 +276,7 @@ class Editor:
                                       exclude={"asset_id", "op", "engine"},
                                       exclude_defaults=True),
         }
-        output = EditedFile(
+        output = OutputFile(
             data=data, media_type=media_type_for(fmt), extension=extension_for(fmt),
             width=width, height=height,
             metadata={"provider": operation.provider, "model": operation.model_id,

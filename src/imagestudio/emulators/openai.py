@@ -176,16 +176,7 @@ class OpenAIEmulator(Emulator):
         model = body.model_name
         if model in RETIRED_MODELS:
             return self.error_response(404, f"The model `{model}` has been deprecated.")
-        if model not in FIXED_SIZE_MODELS | FREE_SIZE_MODELS:
-            return self._invalid("model", f"Invalid value: '{model}'.")
-        problems = _problems(body)
-        if problems:
-            return self._invalid(*problems[0])
-        if self.take("reject"):
-            payload = self.error_body(400, _SAFETY)
-            payload["error"]["code"] = "moderation_blocked"
-            return json_response(400, payload)
-        return self._images(body)
+        return self._answer(body)
 
     def _edit(self, request: httpx.Request) -> httpx.Response:
         """§5.3: the generation rules on the text fields, then the edit's own."""
@@ -193,8 +184,7 @@ class OpenAIEmulator(Emulator):
         if denied is not None:
             return denied
         try:
-            fields, _ = edits.read_edit(request.headers.get("content-type", ""),
-                                        request.content)
+            fields, _ = edits.read_edit(request)
             if "model" not in fields:
                 fields["model"] = "gpt-image-1.5"  # §5.3's default
             try:
@@ -203,6 +193,11 @@ class OpenAIEmulator(Emulator):
                 raise edits.problem_of(exc) from exc
         except edits.EditProblem as exc:
             return self._invalid(exc.param, exc.message)
+        return self._answer(body)
+
+    def _answer(self, body: ImagesGenerateRequest) -> httpx.Response:
+        """The rules generations and edits share (model, options, moderation), then the
+        images."""
         if body.model_name not in FIXED_SIZE_MODELS | FREE_SIZE_MODELS:
             return self._invalid("model", f"Invalid value: '{body.model_name}'.")
         problems = _problems(body)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import httpx
 from PIL import Image, UnidentifiedImageError
 from pydantic import ValidationError
 
-from imagestudio.emulators._multipart import MalformedForm, parse_form_data
+from imagestudio.emulators._multipart import FormProblem, read_form_data
 
 PATH = "/v1/images/edits"
 MAX_IMAGES = 16
+_FILE_FIELDS = frozenset({"image", "image[]", "mask"})
 _TEXT_FIELDS = frozenset({"prompt", "model", "n", "size", "quality", "background",
                           "output_format", "output_compression", "input_fidelity", "user",
                           "moderation", "partial_images", "stream", "response_format"})
@@ -41,28 +43,27 @@ def _image_size(data: bytes, param: str) -> tuple[tuple[int, int], str]:
         raise EditProblem(param, f"Invalid image file or mode for {param}.") from exc
 
 
-def read_edit(content_type: str, body: bytes) -> tuple[dict[str, Any], list[bytes]]:
+def _problem(exc: FormProblem) -> EditProblem:
+    if exc.reason == "malformed":
+        return EditProblem("image", f"Invalid multipart body: {exc}")
+    if exc.reason in ("unknown", "file_expected", "text_expected"):
+        return EditProblem(exc.field, f"Unknown parameter: '{exc.field}'.")
+    return EditProblem(exc.field, f"Invalid value for '{exc.field}': {exc.detail}.")
+
+
+def read_edit(request: httpx.Request) -> tuple[dict[str, Any], list[bytes]]:
     """The text fields (for the generation form's rules) and the images; EditProblem."""
     try:
-        parts = parse_form_data(content_type, body)
-    except MalformedForm as exc:
-        raise EditProblem("image", f"Invalid multipart body: {exc}") from exc
-    fields: dict[str, Any] = {}
-    images: list[bytes] = []
-    mask: bytes | None = None
-    names = {p.name for p in parts if p.filename is not None}
-    if {"image", "image[]"} <= names:
+        form = read_form_data(request, files=_FILE_FIELDS, fields=_TEXT_FIELDS,
+                              many=("image", "image[]"))
+    except FormProblem as exc:
+        raise _problem(exc) from exc
+    if {"image", "image[]"} <= form.files.keys():
         raise EditProblem("image", "Send image or image[], not both.")
-    for part in parts:
-        name = part.name or ""
-        if part.filename is not None and name in ("image", "image[]"):
-            images.append(bytes(part.data))
-        elif part.filename is not None and name == "mask":
-            mask = bytes(part.data)
-        elif part.filename is None and name in _TEXT_FIELDS:
-            fields[name] = bytes(part.data).decode("utf-8", "replace")
-        else:
-            raise EditProblem(name, f"Unknown parameter: '{name}'.")
+    fields: dict[str, Any] = dict(form.fields)
+    images = form.files.get("image", []) + form.files.get("image[]", [])
+    masks = form.files.get("mask")
+    mask = masks[0] if masks else None
     if not images:
         raise EditProblem("image", "Missing required parameter: 'image'.")
     if len(images) > MAX_IMAGES:

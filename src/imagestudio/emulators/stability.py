@@ -31,7 +31,7 @@ from imagestudio.emulators._base import (
     render_image,
     truncate,
 )
-from imagestudio.emulators._multipart import FormPart, MalformedForm, parse_form_data
+from imagestudio.emulators._multipart import FormProblem, read_form_data
 
 AspectRatio = Literal["21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "9:21"]
 StylePreset = Literal[
@@ -195,50 +195,39 @@ class StabilityEmulator(Emulator):
         route = _ENDPOINTS.get(request.url.path)
         if route is None or request.method != "POST":
             return self.error_response(404, f"{request.method} {request.url.path}: not found")
-        if len(request.content) > MAX_BODY_BYTES:
-            return self.error_response(413)
         form_cls, sizes = route
-        try:
-            form = _validate(form_cls, request)
-        except InvalidBody as exc:
-            return json_response(
-                400, {"id": self.next_id(), "name": "bad_request", "errors": exc.messages}
-            )
-        if not self.bearer_ok(request):
-            return self.error_response(401)
-        if self.take("reject"):
-            return self.error_response(403)
-        return self._image(request, form, sizes[form.aspect_ratio])
+
+        def validate(_: str, fields: dict[str, object]) -> tuple[_Form, tuple[int, int]]:
+            form = _generate_form(form_cls, fields)
+            return form, sizes[form.aspect_ratio]
+        return self._operation(request, validate, lambda form: form)
 
     def _upscale(self, request: httpx.Request) -> httpx.Response:
-        """§1.6 fast and conservative: sync, raw bytes (or JSON), 4x / ~4 MP out."""
-        if len(request.content) > MAX_BODY_BYTES:
-            return self.error_response(413)
-        try:
-            _validate_accept(request)
-            form, size = upscale.validate(request.url.path, read_form(request))
-        except InvalidBody as exc:
-            return json_response(
-                400, {"id": self.next_id(), "name": "bad_request", "errors": exc.messages}
-            )
-        if not self.bearer_ok(request):
-            return self.error_response(401)
-        if self.take("reject"):
-            return self.error_response(403)
-        prompt = getattr(form, "prompt", "upscale")
-        job = _Upscaled(prompt=prompt, output_format=form.output_format)
-        if request.url.path == upscale.CREATIVE:  # async: 200 {id}, then poll the results
-            job_id = self.next_id(64)
-            self._jobs[job_id] = (request.headers.get("authorization", ""), job, size,
-                                  self.creative_polls)
-            return json_response(200, {"id": job_id})
-        return self._image(request, job, size)
+        """§1.6 fast and conservative: sync, raw bytes (or JSON), 4x / ~4 MP out;
+        creative: async."""
+        def job(form: Any) -> _Form:
+            prompt = getattr(form, "prompt", "upscale")
+            return _Upscaled(prompt=prompt, output_format=form.output_format)
+        return self._operation(request, upscale.validate, job, upscale.CREATIVE)
 
     def _edit(self, request: httpx.Request,
               validate: Callable[[str, dict[str, object]], tuple[Any, tuple[int, int]]]
               = edit.validate) -> httpx.Response:
         """§1.7's synchronous edits (and §1.8's control, with its ``validate``): raw
-        bytes (or JSON), at the input's size."""
+        bytes (or JSON), at the input's size; relight: async."""
+        def job(form: Any) -> _Form:
+            return _Upscaled(prompt=form.label, output_format=form.output_format,
+                             seed=form.seed)
+        return self._operation(request, validate, job, edit.RELIGHT)
+
+    def _operation(
+        self, request: httpx.Request,
+        validate: Callable[[str, dict[str, object]], tuple[Any, tuple[int, int]]],
+        job_of: Callable[[Any], _Form], async_path: str | None = None,
+    ) -> httpx.Response:
+        """A generation, upscale or edit: parameters before auth (§1.1), then the image,
+        or (at ``async_path``) ``200 {id}`` whose result is polled at the results
+        endpoint."""
         if len(request.content) > MAX_BODY_BYTES:
             return self.error_response(413)
         try:
@@ -252,8 +241,8 @@ class StabilityEmulator(Emulator):
             return self.error_response(401)
         if self.take("reject"):
             return self.error_response(403)
-        job = _Upscaled(prompt=form.label, output_format=form.output_format, seed=form.seed)
-        if request.url.path == edit.RELIGHT:  # async: 200 {id}, then poll the results
+        job = job_of(form)
+        if request.url.path == async_path:
             job_id = self.next_id(64)
             self._jobs[job_id] = (request.headers.get("authorization", ""), job, size,
                                   self.creative_polls)
@@ -318,10 +307,9 @@ def _validate_accept(request: httpx.Request) -> None:
             raise InvalidBody([f"{header}: must be at most 256 characters"])
 
 
-def _validate(form_cls: type[_Form], request: httpx.Request) -> _Form:
-    _validate_accept(request)
+def _generate_form(form_cls: type[_Form], fields: dict[str, object]) -> _Form:
     try:
-        form = form_cls.model_validate(read_form(request))
+        form = form_cls.model_validate(fields)
     except ValidationError as exc:
         raise InvalidBody(describe(exc)) from exc
     problems = form.problems()
@@ -331,39 +319,10 @@ def _validate(form_cls: type[_Form], request: httpx.Request) -> _Form:
 
 
 def read_form(request: httpx.Request) -> dict[str, object]:
-    """Form fields as strings and file parts as bytes (§1.1: numbers arrive as strings)."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
-        raise InvalidBody(["content-type: must be multipart/form-data"])
+    """Form fields as strings and file parts as bytes (§1.1: numbers arrive as strings);
+    an empty ``none`` file part, the official samples' dummy, is skipped."""
     try:
-        parts = parse_form_data(content_type, request.content)
-    except MalformedForm as exc:
+        form = read_form_data(request, files=_FILE_FIELDS, dummy="none")
+    except FormProblem as exc:
         raise InvalidBody([str(exc)]) from exc
-    values: dict[str, object] = {}
-    for part in parts:
-        name, value = _read_part(part)
-        if name is None:
-            continue
-        if name in values:
-            raise InvalidBody([f"{name}: given more than once"])
-        values[name] = value
-    return values
-
-
-def _read_part(part: FormPart) -> tuple[str | None, object]:
-    name = part.name
-    if not name:
-        raise InvalidBody(["body: multipart part without a name"])
-    data = bytes(part.data)
-    if part.filename is not None:
-        if name == "none" and not data:
-            return None, None  # §1.1: the official samples' dummy part
-        if name not in _FILE_FIELDS:
-            raise InvalidBody([f"{name}: must be a form field, not a file"])
-        return name, data
-    if name in _FILE_FIELDS:
-        raise InvalidBody([f"{name}: must be a file"])
-    try:
-        return name, data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidBody([f"{name}: must be UTF-8 text"]) from exc
+    return {**form.fields, **{name: data[0] for name, data in form.files.items()}}

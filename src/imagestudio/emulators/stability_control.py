@@ -17,7 +17,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from imagestudio.emulators._base import InvalidBody, describe
-from imagestudio.emulators.stability_edit import _size
+from imagestudio.emulators.stability_upscale import image_size
 
 PREFIX = "/v2beta/stable-image/control/"
 StylePreset = Literal[
@@ -77,7 +77,7 @@ def validate(path: str, fields: dict[str, object]) -> tuple[ControlForm, tuple[i
         form = FORMS[path.removeprefix(PREFIX)].model_validate(fields)
     except ValidationError as exc:
         raise InvalidBody(describe(exc)) from exc
-    width, height = _size(form.image, "image")
+    width, height = image_size(form.image, "image")
     if min(width, height) < 64:
         raise InvalidBody(["image: every side must be at least 64 pixels"])
     if width * height > 9_437_184:

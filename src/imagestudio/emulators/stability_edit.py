@@ -11,10 +11,11 @@ import io
 from typing import Literal
 
 import httpx
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from imagestudio.emulators._base import InvalidBody, describe
+from imagestudio.emulators.stability_upscale import image_size
 
 PREFIX = "/v2beta/stable-image/edit/"
 Format = Literal["jpeg", "png", "webp"]
@@ -131,16 +132,6 @@ _MAX_PIXELS = {"remove-background": 4_194_304}
 _ASPECT_CHECKED = {"outpaint", "search-and-replace"}
 
 
-def _size(data: bytes, field: str) -> tuple[int, int]:
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("JPEG", "PNG", "WEBP"):
-                raise InvalidBody([f"{field}: must be jpeg, png or webp"])
-            return image.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InvalidBody([f"{field}: is not a valid image"]) from exc
-
-
 def validate(path: str, fields: dict[str, object]) -> tuple[EditForm, tuple[int, int]]:
     """The form of an edit request and its output size; InvalidBody with the vendor's
     ``"<field>: <reason>"`` messages for anything §1.7 refuses."""
@@ -150,7 +141,7 @@ def validate(path: str, fields: dict[str, object]) -> tuple[EditForm, tuple[int,
     except ValidationError as exc:
         raise InvalidBody(describe(exc)) from exc
     field = "subject_image" if isinstance(form, RelightForm) else "image"
-    width, height = _size(form.image, field)
+    width, height = image_size(form.image, field)
     if isinstance(form, RelightForm):
         if form.background_prompt is None and form.background_reference is None:
             raise InvalidBody(["background_prompt: give background_prompt and/or "
@@ -161,7 +152,7 @@ def validate(path: str, fields: dict[str, object]) -> tuple[EditForm, tuple[int,
             raise InvalidBody(["light_source_strength: needs light_source_direction or "
                                "light_reference"])
     if isinstance(form, EraseForm | InpaintForm) and form.mask is not None:
-        _size(form.mask, "mask")  # masks are resized to the image: any size is taken
+        image_size(form.mask, "mask")  # masks are resized to the image: any size is taken
     if min(width, height) < 64:
         raise InvalidBody([f"{field}: every side must be at least 64 pixels"])
     most = _MAX_PIXELS.get(name, 9_437_184)

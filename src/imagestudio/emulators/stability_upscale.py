@@ -45,14 +45,15 @@ class CreativeForm(FastForm):
     style_preset: str | None = None
 
 
-def _size(data: bytes) -> tuple[int, int]:
+def image_size(data: bytes, field: str = "image") -> tuple[int, int]:
+    """The pixel size of an image part; InvalidBody unless it is a jpeg, png or webp."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in ("JPEG", "PNG", "WEBP"):
-                raise InvalidBody(["image: must be jpeg, png or webp"])
+                raise InvalidBody([f"{field}: must be jpeg, png or webp"])
             return image.size
     except (UnidentifiedImageError, OSError) as exc:
-        raise InvalidBody(["image: is not a valid image"]) from exc
+        raise InvalidBody([f"{field}: is not a valid image"]) from exc
 
 
 def validate(path: str, fields: dict[str, object]) -> tuple[FastForm, tuple[int, int]]:
@@ -66,7 +67,7 @@ def validate(path: str, fields: dict[str, object]) -> tuple[FastForm, tuple[int,
         form = form_cls.model_validate(fields)
     except ValidationError as exc:
         raise InvalidBody(describe(exc)) from exc
-    width, height = _size(form.image)
+    width, height = image_size(form.image)
     if path == FAST:
         if not (32 <= width <= 1536 and 32 <= height <= 1536):
             raise InvalidBody(["image: width and height must be between 32 and 1536"])

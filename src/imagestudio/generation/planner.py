@@ -15,7 +15,7 @@ from typing import Any
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.catalog.ratios import label_for, parse_ratio, ratio_distance
-from imagestudio.catalog.schemas import ModelEntry, QualityTier, StylePreset, Template
+from imagestudio.catalog.schemas import ModelEntry, NumberRange, QualityTier, StylePreset, Template
 from imagestudio.errors import InvalidRequest, UnsupportedByModel
 from imagestudio.generation.candidates import choose_models
 from imagestudio.generation.prompts import enhance
@@ -132,12 +132,19 @@ def _fit_warnings(model: ModelEntry, size: SizeRequest, target: Target) -> list[
     return warnings
 
 
-def _clamped(
-    value: float | None, bounds: tuple[float, float], name: str, model: str, warnings: list[str]
+def _model_number(
+    value: float | None, allowed: NumberRange | None, name: str, model: str,
+    warnings: list[str],
 ) -> float | None:
+    """``value`` as sent for a numeric model parameter: None when not given, dropped with
+    a warning when the model has no such parameter, else clamped into its range (with a
+    warning when it moved)."""
     if value is None:
         return None
-    lo, hi = bounds
+    if allowed is None:
+        warnings.append(f"{name} is not supported by {model} and was not sent")
+        return None
+    lo, hi = allowed.min, allowed.max
     if lo <= value <= hi:
         return value
     clamped = min(max(value, lo), hi)
@@ -162,26 +169,9 @@ def _param_plan(
             )
     if request.seed == 0 and model.seed is not None and model.seed.zero_means_random:
         warnings.append(f"{model.id} treats seed 0 as random; use a seed ≥ 1 to reproduce")
-    steps: float | None = None
-    if request.steps is not None:
-        if params.steps is None:
-            warnings.append(f"steps is not supported by {model.id} and was not sent")
-        else:
-            steps = _clamped(
-                request.steps, (params.steps.min, params.steps.max), "steps", model.id, warnings
-            )
-    guidance: float | None = None
-    if request.guidance_scale is not None:
-        if params.guidance is None:
-            warnings.append(f"guidance_scale is not supported by {model.id} and was not sent")
-        else:
-            guidance = _clamped(
-                request.guidance_scale,
-                (params.guidance.min, params.guidance.max),
-                "guidance_scale",
-                model.id,
-                warnings,
-            )
+    steps = _model_number(request.steps, params.steps, "steps", model.id, warnings)
+    guidance = _model_number(request.guidance_scale, params.guidance, "guidance_scale",
+                             model.id, warnings)
     if style and not params.style_preset and not request.enhance_prompt:
         warnings.append(
             f"style_preset {style.id} was not applied: {model.id} has no style parameter "

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from imagestudio.imaging.files import SourceImage as SourceImage  # studio imports it here
 from imagestudio.imaging.focus import Strategy
 from imagestudio.imaging.renditions import Fit
 
@@ -60,17 +61,6 @@ class OptimizeRequest(BaseModel):
                     "mode (AI, priced per upscale) upscales it once first and the request is "
                     "quoted, held and charged as one total; 'none' enlarges per target and "
                     "warns. No target short of pixels: no upscale, nothing charged.")
-
-
-class SourceImage(BaseModel):
-    """The source as the surface loaded it; ``data`` is never serialised (the id and the
-    digest stand for it in job rows and idempotency keys)."""
-
-    asset_id: str
-    sha256: str
-    width: int
-    height: int
-    data: bytes = Field(exclude=True, repr=False)
 
 
 class OptimizeCall(BaseModel):

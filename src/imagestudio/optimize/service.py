@@ -8,15 +8,17 @@ and synchronous: callers on the event loop run it in a worker thread.
 from __future__ import annotations
 
 import base64
+import functools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.errors import InvalidRequest
 from imagestudio.imaging.faces import faces_available
+from imagestudio.imaging.files import OutputFile as OutputFile  # studio imports it here
 from imagestudio.imaging.formats import extension_for, media_type_for
 from imagestudio.imaging.renditions import (
     RenderOptions,
@@ -40,18 +42,6 @@ PREVIEW_SIDE = 320
 
 
 @dataclass(frozen=True)
-class OutputFile:
-    """A finished rendition as the asset recorder takes it."""
-
-    data: bytes
-    media_type: str
-    extension: str
-    width: int
-    height: int
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class OptimizePlan:
     call: OptimizeCall
     targets: tuple[Target, ...]
@@ -72,16 +62,13 @@ class OptimizerService:
     ) -> None:
         self._catalog = catalog
         self._make_engine = engine
-        self._built: RenditionEngine | None = None
         self._rules = rules
         self._max_pixels = max_pixels
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="optimize")
 
-    @property
+    @functools.cached_property
     def _engine(self) -> RenditionEngine:
-        if self._built is None:
-            self._built = self._make_engine()
-        return self._built
+        return self._make_engine()  # on first use
 
     @property
     def max_pixels(self) -> int:

@@ -9,6 +9,7 @@ WaveSpeed's upscaler are not built yet.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,10 +20,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from imagestudio.errors import InvalidRequest
+from imagestudio.imaging.files import OutputFile, SourceImage
 from imagestudio.imaging.formats import OutputFormat, extension_for, media_type_for
 from imagestudio.imaging.renditions import Encoding, RenditionEngine
-from imagestudio.optimize.schemas import SourceImage
-from imagestudio.optimize.service import OutputFile
 from imagestudio.providers.errors import ProviderNotConfigured
 from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
@@ -220,18 +220,15 @@ class Upscaler:
         wavespeed: WaveSpeedUpscaler | None = None, configured: frozenset[str] = frozenset(),
     ) -> None:
         self._make_engine = engine
-        self._built: RenditionEngine | None = None
         self._modes = modes
         self._max_source_pixels = max_source_pixels
         self._stability = stability
         self._wavespeed = wavespeed
         self._configured = configured
 
-    @property
+    @functools.cached_property
     def _engine(self) -> RenditionEngine:
-        if self._built is None:
-            self._built = self._make_engine()
-        return self._built
+        return self._make_engine()  # on first use
 
     @property
     def modes(self) -> dict[str, UpscaleMode]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import httpx
+from pydantic import SecretStr
 
 from imagestudio.providers._http import json_body, sanitize, send
 from imagestudio.providers.base import ProviderRequest, ProviderStatus
 from imagestudio.providers.errors import (
     ProviderBadRequest,
+    ProviderError,
     ProviderNotConfigured,
     ProviderUnavailable,
 )
@@ -19,6 +21,15 @@ from imagestudio.providers.journal import after_unbilled_send, before_paid_send
 from imagestudio.settings import ProviderSettings
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+
+class ErrorMapper(Protocol):
+    """A vendor's mapping of a failed answer to the error taxonomy (key scrubbed)."""
+
+    def __call__(self, response: httpx.Response, *, secret: SecretStr | None) -> ProviderError:
+        ...
+
 
 _OPTIONAL_FIELDS = ("negative_prompt", "seed", "steps", "guidance", "style_preset", "quality")
 
@@ -109,6 +120,17 @@ class HttpProvider:
             raise
         if not response.is_success:  # answered with an error status: not billed
             await after_unbilled_send(self.name)
+        return response
+
+    async def _send_ok(
+        self, request: httpx.Request, map_error: ErrorMapper, *, creates_work: bool,
+        follow_redirects: bool = False,
+    ) -> httpx.Response:
+        """:meth:`_send`, with any answer but 200 raised as ``map_error`` maps it."""
+        response = await self._send(request, creates_work=creates_work,
+                                    follow_redirects=follow_redirects)
+        if response.status_code != 200:
+            raise map_error(response, secret=self._settings.api_key)
         return response
 
     def _json(self, response: httpx.Response) -> Any:

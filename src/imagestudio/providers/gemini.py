@@ -245,9 +245,7 @@ class GeminiProvider(HttpProvider):
     async def generate(self, request: ProviderRequest) -> ProviderResult:
         """One JSON POST; raises only ``ProviderError`` subclasses."""
         http_request = _build_request(request, base_url=self._base, api_key=self._api_key())
-        response = await self._send(http_request, creates_work=True)
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
+        response = await self._send_ok(http_request, _map_error, creates_work=True)
         body = self._json(response)
         if request.model in PREDICT_MODELS:
             return await _parse_predict(body, request)

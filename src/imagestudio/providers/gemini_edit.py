@@ -45,9 +45,7 @@ class GeminiEditor(HttpProvider):
         body = {"contents": [{"role": "user", "parts": parts}], "generationConfig": config}
         request = httpx.Request("POST", f"{self._base}/v1beta/models/{model}:generateContent",
                                 headers={"x-goog-api-key": self._api_key()}, json=body)
-        response = await self._send(request, creates_work=True)
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
+        response = await self._send_ok(request, _map_error, creates_work=True)
         answer = self._json(response)
         del response  # megabytes of base64 not needed past the JSON
         return (await _parse_content(answer)).images[0]

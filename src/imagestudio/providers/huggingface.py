@@ -114,7 +114,5 @@ class HuggingFaceProvider(HttpProvider):
     async def generate(self, request: ProviderRequest) -> ProviderResult:
         """One JSON POST, one image; raises only ``ProviderError`` subclasses."""
         http_request = _build_request(request, base_url=self._base, api_key=self._api_key())
-        response = await self._send(http_request, creates_work=True)
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
+        response = await self._send_ok(http_request, _map_error, creates_work=True)
         return await _parse_response(response, request)

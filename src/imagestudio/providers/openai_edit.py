@@ -31,9 +31,7 @@ class OpenAIEditor(HttpProvider):
         request = httpx.Request("POST", f"{self._base}/images/edits",
                                 headers={"Authorization": f"Bearer {self._api_key()}"},
                                 data=fields, files=files)
-        response = await self._send(request, creates_work=True)
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
+        response = await self._send_ok(request, _map_error, creates_work=True)
         body, request_id = self._json(response), response.headers.get("x-request-id")
         del response  # the vendor's body (megabytes) is not needed past its JSON
         return (await _parse_response(request_id, body)).images[0]

@@ -70,15 +70,20 @@ def _build_request(request: ProviderRequest, *, base_url: str, api_key: str) -> 
         "cfg_scale": request.guidance,
     }
     fields.update({key: str(value) for key, value in optional.items() if value is not None})
-    headers = {
+    # §1.1: the body must be multipart even for text-only calls; the official samples force
+    # it with an empty file part named "none", which the server accepts.
+    return httpx.Request("POST", base_url + path, headers=headers(api_key), data=fields,
+                         files={"none": b""})
+
+
+def headers(api_key: str) -> dict[str, str]:
+    """The headers of every Stability call: the key, images back, and who is calling."""
+    return {
         "authorization": f"Bearer {api_key}",
         "accept": "image/*",
         "stability-client-id": "imagestudio",
         "stability-client-version": __version__,
     }
-    # §1.1: the body must be multipart even for text-only calls; the official samples force
-    # it with an empty file part named "none", which the server accepts.
-    return httpx.Request("POST", base_url + path, headers=headers, data=fields, files={"none": b""})
 
 
 async def _parse_response(response: httpx.Response) -> ProviderResult:
@@ -137,7 +142,5 @@ class StabilityProvider(HttpProvider):
     async def generate(self, request: ProviderRequest) -> ProviderResult:
         """One multipart POST, one image; raises only ``ProviderError`` subclasses."""
         http_request = _build_request(request, base_url=self._base, api_key=self._api_key())
-        response = await self._send(http_request, creates_work=True)
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
+        response = await self._send_ok(http_request, _map_error, creates_work=True)
         return await _parse_response(response)

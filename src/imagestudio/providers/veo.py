@@ -14,7 +14,6 @@ import base64
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from imagestudio.providers._http import error_for_status, json_body, sanitize, send
 from imagestudio.providers.errors import (
@@ -22,20 +21,15 @@ from imagestudio.providers.errors import (
     ProviderError,
     ProviderProtocolError,
 )
-from imagestudio.providers.video_job import VideoJobState
+from imagestudio.providers.video_job import VideoClient, VideoJobState
 
 PROVIDER = "gemini"
 BASE_URL = "https://generativelanguage.googleapis.com"
 
 
-class VeoClient:
+class VeoClient(VideoClient):
     provider = PROVIDER
-
-    def __init__(self, http: httpx.AsyncClient, api_key: str | SecretStr,
-                 base_url: str = BASE_URL) -> None:
-        self._http = http
-        self._key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
-        self._base = base_url.rstrip("/")
+    default_base_url = BASE_URL
 
     def _request(self, method: str, url: str, **kw: Any) -> httpx.Request:
         return httpx.Request(method, url, headers={"x-goog-api-key": self._key}, **kw)
@@ -86,11 +80,7 @@ class VeoClient:
         if not uri.startswith(self._base + "/"):  # the key goes to the configured host only
             raise ProviderProtocolError(f"{PROVIDER}: video URI on an unexpected host",
                                         provider=PROVIDER)
-        response = await send(self._http, self._request("GET", uri), provider=PROVIDER,
-                              creates_work=False)
-        if response.status_code != 200:
-            raise self._error(response)
-        return response.content
+        return await self._file(self._request("GET", uri))
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
         if response.status_code != 200:

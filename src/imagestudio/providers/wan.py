@@ -15,11 +15,10 @@ import base64
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from imagestudio.providers._http import error_for_status, json_body, sanitize, send
 from imagestudio.providers.errors import ProviderError, ProviderProtocolError
-from imagestudio.providers.video_job import VideoJobState
+from imagestudio.providers.video_job import VideoClient, VideoJobState
 
 PROVIDER = "wavespeed"
 BASE_URL = "https://api.wavespeed.ai"
@@ -40,14 +39,9 @@ _SIZES = {("720p", "16:9"): "1280*720", ("720p", "9:16"): "720*1280",
           ("1080p", "16:9"): "1920*1080", ("1080p", "9:16"): "1080*1920"}
 
 
-class WanVideoClient:
+class WanVideoClient(VideoClient):
     provider = PROVIDER
-
-    def __init__(self, http: httpx.AsyncClient, api_key: str | SecretStr,
-                 base_url: str = BASE_URL) -> None:
-        self._http = http
-        self._key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
-        self._base = base_url.rstrip("/")
+    default_base_url = BASE_URL
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._key}"}
@@ -98,11 +92,7 @@ class WanVideoClient:
     async def download(self, uri: str) -> bytes:
         if not uri.startswith("https://") and not uri.startswith(self._base):
             raise ProviderProtocolError(f"{PROVIDER}: output URL is not https", provider=PROVIDER)
-        response = await send(self._http, httpx.Request("GET", uri), provider=PROVIDER,
-                              creates_work=False)  # the CDN: no key
-        if response.status_code != 200:
-            raise self._error(response)
-        return response.content
+        return await self._file(httpx.Request("GET", uri))  # the CDN: no key
 
     def _data(self, response: httpx.Response) -> dict[str, Any]:
         if response.status_code != 200:

@@ -247,14 +247,25 @@ class WaveSpeedProvider(HttpProvider):
         )
 
     async def _submit(self, request: ProviderRequest, key: str) -> _Job:
-        response = await self._send(
-            _build_request(request, base_url=self._base, api_key=key), creates_work=True
-        )
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
-        job = _parse_job(_envelope(self._json(response), secret=self._settings.api_key))
+        job = await self._post_job(_build_request(request, base_url=self._base, api_key=key))
         await record_vendor_job(NAME, job.id)  # stored before polling (a job resumes it)
         return job
+
+    async def _post_job(self, request: httpx.Request) -> _Job:
+        """The paid submit, sent once; the job its answer describes."""
+        response = await self._send_ok(request, _map_error, creates_work=True)
+        return _parse_job(_envelope(self._json(response), secret=self._settings.api_key))
+
+    async def _one_image(self, model: str, body: dict[str, Any], seed: int | None,
+                         key: str) -> GeneratedImage:
+        """``model``'s one output for ``body`` (an edit or an upscale): submitted once,
+        polled and downloaded with retried GETs, verified."""
+        request = httpx.Request("POST", f"{self._base}/api/v3/{model}",
+                                headers={"Authorization": f"Bearer {key}"}, json=body)
+        job = await self._post_job(request)
+        budget = _Budget(job.id, timeout_s=self._poll_timeout_s, sleep=self._sleep)
+        job = await self._until_done(job, key, budget)
+        return (await self._download_all(job, seed, budget))[0]
 
     async def _until_done(self, job: _Job, key: str, budget: _Budget) -> _Job:
         # Poll URL built from our own base URL, never from data.urls.get: the key must only
@@ -275,9 +286,7 @@ class WaveSpeedProvider(HttpProvider):
 
     async def _poll_once(self, url: str, key: str) -> _Job:
         request = httpx.Request("GET", url, headers={"Authorization": f"Bearer {key}"})
-        response = await self._send(request, creates_work=False)
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
+        response = await self._send_ok(request, _map_error, creates_work=False)
         return _parse_job(_envelope(self._json(response), secret=self._settings.api_key))
 
     async def _download_all(
@@ -302,11 +311,8 @@ class WaveSpeedProvider(HttpProvider):
         if urlsplit(url).scheme not in ("http", "https"):
             raise ProviderProtocolError("wavespeed: output is not an http(s) URL", provider=NAME)
         # Outputs live on a CDN host: no Authorization header goes there (§7 note 1).
-        response = await self._send(
-            httpx.Request("GET", url), creates_work=False, follow_redirects=True
-        )
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
+        response = await self._send_ok(httpx.Request("GET", url), _map_error, creates_work=False,
+                                       follow_redirects=True)
         return await verified_image(response.content, provider=NAME, seed=seed)
 
     async def _retrying(self, budget: _Budget, operation: Callable[[], Awaitable[T]]) -> T:

@@ -21,17 +21,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.errors import ProviderBadRequest
 from imagestudio.providers.wavespeed import (
     NAME,
     WaveSpeedProvider,
-    _Budget,
-    _envelope,
-    _map_error,
-    _parse_job,
 )
 
 QWEN_EDIT = "wavespeed-ai/qwen-image/edit"
@@ -92,12 +86,4 @@ class WaveSpeedEditor(WaveSpeedProvider):
         key = self._api_key()
         uri = f"data:{media_type};base64,{base64.b64encode(image).decode('ascii')}"
         body = {"prompt": prompt, **build(uri, size, output_format, seed)}
-        request = httpx.Request("POST", f"{self._base}/api/v3/{model}",
-                                headers={"Authorization": f"Bearer {key}"}, json=body)
-        response = await self._send(request, creates_work=True)
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
-        job = _parse_job(_envelope(self._json(response), secret=self._settings.api_key))
-        budget = _Budget(job.id, timeout_s=self._poll_timeout_s, sleep=self._sleep)
-        job = await self._until_done(job, key, budget)
-        return (await self._download_all(job, seed, budget))[0]
+        return await self._one_image(model, body, seed, key)

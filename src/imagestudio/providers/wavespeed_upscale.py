@@ -7,15 +7,9 @@ from __future__ import annotations
 import base64
 from typing import Literal
 
-import httpx
-
 from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.wavespeed import (
     WaveSpeedProvider,
-    _Budget,
-    _envelope,
-    _map_error,
-    _parse_job,
 )
 
 MODEL = "wavespeed-ai/image-upscaler"
@@ -34,12 +28,4 @@ class WaveSpeedUpscaler(WaveSpeedProvider):
             "target_resolution": target_resolution,
             "output_format": output_format,
         }
-        request = httpx.Request("POST", f"{self._base}/api/v3/{MODEL}",
-                                headers={"Authorization": f"Bearer {key}"}, json=body)
-        response = await self._send(request, creates_work=True)
-        if response.status_code != 200:
-            raise _map_error(response, secret=self._settings.api_key)
-        job = _parse_job(_envelope(self._json(response), secret=self._settings.api_key))
-        budget = _Budget(job.id, timeout_s=self._poll_timeout_s, sleep=self._sleep)
-        job = await self._until_done(job, key, budget)
-        return (await self._download_all(job, None, budget))[0]
+        return await self._one_image(MODEL, body, None, key)
