@@ -30,6 +30,11 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 T = TypeVar("T")
 
 
+def is_storable(text: str) -> bool:
+    """Whether every supported database can store (and so look up) ``text``."""
+    return _UNSTORABLE.search(text) is None
+
+
 def storable(value: T) -> T:
     """``value`` (a string, or strings nested in lists, tuples and dicts) unchanged; a
     ``text_unstorable`` error naming the first character no supported database stores."""
@@ -53,8 +58,19 @@ def storable(value: T) -> T:
 StorableText = Annotated[str, AfterValidator(storable)]
 
 
-class PublicInput(BaseModel):
-    """Base of the public request shapes: unknown fields are refused, types are strict
+class StorableInput(BaseModel):
+    """Base of every request shape: every string (nested ones too) must be
+    :func:`storable` (a request model that must also read multipart form strings as
+    numbers uses this base alone)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return storable(value)
+
+
+class PublicInput(StorableInput):
+    """Base of the public JSON request shapes: unknown fields are refused, types are strict
     (no ``"3"`` or ``true`` for a number, no ``0`` for a boolean), surrounding whitespace
     is stripped and every string (nested ones too) must be :func:`storable`."""
 
@@ -72,11 +88,6 @@ class PublicInput(BaseModel):
                     {"max_length": limit},
                 )
         return value
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _storable(cls, value: Any) -> Any:
-        return storable(value)
 
 
 @functools.cache

@@ -43,7 +43,7 @@ def test_filters_tags_and_collections(studio: Studio, open_page: OpenPage) -> No
     create(studio, prompt="Orchid greenhouse at dawn", template_id="instagram_story",
            num_variations=2)
     create(studio, prompt="Orchid show poster", template_id="linkedin_post")
-    page, _ = open_page()
+    page, watch = open_page()
     open_library(page, studio, "orchid")
     cards = page.locator(".asset-card")
     expect(cards).to_have_count(3)
@@ -96,6 +96,9 @@ def test_filters_tags_and_collections(studio: Studio, open_page: OpenPage) -> No
 
     page.locator(".asset-card").first.get_by_role(
         "button", name=re.compile("^Open details of")).click()
+    # The detail view's own reads of this image (versions, quotes) may still be in
+    # flight when it is deleted: answered 404, which Chromium logs.
+    watch.expected_failures.add(404)
     page.locator("dialog.detail").get_by_role("button", name="Delete", exact=True).click()
     page.locator("dialog.dialog-small").get_by_role("button", name="Delete").click()
     expect(page.get_by_text("Image deleted.")).to_be_visible()

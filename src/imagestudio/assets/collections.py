@@ -14,6 +14,7 @@ from imagestudio.db.base import utcnow
 from imagestudio.db.models import AssetCollection, Collection
 from imagestudio.db.session import Database
 from imagestudio.errors import Conflict, NotFound
+from imagestudio.validation import is_storable
 
 
 class CollectionService:
@@ -125,6 +126,8 @@ def _public(collection: Collection, count: int) -> CollectionPublic:
 
 
 async def _owned(session: AsyncSession, owner_id: str, collection_id: str) -> Collection:
+    if not is_storable(collection_id):  # no row can have it
+        raise NotFound(f"no collection {collection_id!r}", field="collection_id")
     collection = await session.get(Collection, collection_id)
     if collection is None or collection.owner_id != owner_id:
         raise NotFound(f"no collection {collection_id!r}", field="collection_id")

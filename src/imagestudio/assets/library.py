@@ -21,6 +21,7 @@ from imagestudio.db.base import utcnow
 from imagestudio.db.models import Asset, AssetTag, Collection
 from imagestudio.db.session import Database
 from imagestudio.errors import NotFound
+from imagestudio.validation import is_storable
 
 
 def to_public(asset: Asset, url: str | None = None) -> AssetPublic:
@@ -84,6 +85,8 @@ class AssetLibrary:
 
     async def get_unscoped(self, asset_id: str) -> Asset:
         """For signed URLs only: the signature already proves the owner granted access."""
+        if not is_storable(asset_id):
+            raise _missing(asset_id)
         async with self._db.sessions() as session:
             asset = await session.get(Asset, asset_id)
             if asset is None:
@@ -203,6 +206,8 @@ async def owned_assets(
 
 
 async def _owned(session: AsyncSession, owner_id: str, asset_id: str) -> Asset:
+    if not is_storable(asset_id):  # no row can have it; PostgreSQL refuses to compare it
+        raise _missing(asset_id)
     asset = await session.get(Asset, asset_id)
     if asset is None or asset.owner_id != owner_id:
         raise _missing(asset_id)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from imagestudio.edit.operations import OpName
 from imagestudio.imaging.files import SourceImage as SourceImage  # studio imports it here
 from imagestudio.imaging.formats import OutputFormat
+from imagestudio.validation import StorableInput
 
 HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
 # Stability's style_preset and aspect_ratio values (https://platform.stability.ai/docs/api-reference)
@@ -22,7 +23,7 @@ MAX_SIDE = 8192
 MAX_REFERENCES = 16  # the most any engine takes (edit_operations.yaml: `references`)
 
 
-class EditRequest(BaseModel):
+class EditRequest(StorableInput):
     """Edit one image. ``asset_id`` names a library image (an upload sends the file
     instead). Each operation reads only its own fields; one it ignores is a warning."""
 

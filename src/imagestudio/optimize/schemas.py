@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from imagestudio.imaging.files import SourceImage as SourceImage  # studio imports it here
 from imagestudio.imaging.focus import Strategy
 from imagestudio.imaging.renditions import Fit
+from imagestudio.validation import StorableInput
 
 MAX_PLATFORMS = 20
 # The vendor modes an optimize request may run first: the synchronous ones and WaveSpeed's
@@ -27,7 +28,7 @@ class FocalPoint(BaseModel):
     y: float = Field(ge=0, le=1, description="Fraction of the height, 0 = top edge.")
 
 
-class OptimizeRequest(BaseModel):
+class OptimizeRequest(StorableInput):
     """Renditions of one library image for platform targets (name at least one of
     ``platforms``, ``templates`` or ``all``)."""
 

@@ -26,6 +26,7 @@ from imagestudio.imaging.renditions import Encoding, RenditionEngine
 from imagestudio.providers.errors import ProviderNotConfigured
 from imagestudio.providers.stability_upscale import StabilityUpscaler
 from imagestudio.providers.wavespeed_upscale import WaveSpeedUpscaler
+from imagestudio.validation import StorableInput
 
 MODES_FILE = Path(__file__).parent / "data" / "upscale_modes.yaml"
 MAX_OUTPUT_PIXELS = 40_000_000
@@ -107,7 +108,7 @@ def load_modes(path: Path = MODES_FILE) -> dict[str, UpscaleMode]:
     return {m.id: m for m in modes}
 
 
-class UpscaleRequest(BaseModel):
+class UpscaleRequest(StorableInput):
     """Upscale a library image: by ``scale``, or to ``width`` and/or ``height`` (the
     missing side keeps the aspect ratio; both must keep it within 1 %)."""
 

@@ -6,12 +6,13 @@ import hashlib
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from imagestudio.validation import StorableInput
 from imagestudio.video.motion import Ease, Preset
 
 NOT_AI_LABEL = "motion preset rendered from your image; no AI model was used"
 
 
-class TransformRequest(BaseModel):
+class TransformRequest(StorableInput):
     """Turn a still into a clip for a video target (or, with a vendor model that can, a
     prompt alone). ``image`` and ``audio`` are the files' bytes; in JSON (job rows,
     idempotency) they appear only as their SHA-256."""

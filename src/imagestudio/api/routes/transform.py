@@ -21,6 +21,7 @@ from imagestudio.credits.schemas import CreditCheckPublic
 from imagestudio.errors import InvalidRequest, NotFound, PayloadTooLarge
 from imagestudio.money import Money
 from imagestudio.studio.video import VideoPlanner
+from imagestudio.validation import StorableInput
 from imagestudio.video.motion import Ease, Preset
 from imagestudio.video.schemas import TransformRequest
 
@@ -113,7 +114,7 @@ def _request(fields: dict[str, object]) -> TransformRequest:
         raise InvalidRequest(f"{name}: {error['msg']}", field=name) from exc
 
 
-class TransformQuoteRequest(BaseModel):
+class TransformQuoteRequest(StorableInput):
     """What a transform would cost, before the still is sent (the live quote)."""
 
     model_config = ConfigDict(extra="forbid")
