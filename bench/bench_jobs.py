@@ -7,6 +7,8 @@ jobs (``Prefer: respond-async``) round-robin over the accounts, then wait until 
 has ended. Enqueue-to-start is ``started_at - created_at`` of each job row (the hold's
 transaction to the worker taking it); jobs/s is ``n / (last finished - first created)``.
 The same run then sends ``--n`` synchronous creates with the same clients, for the ratio.
+Each phase also reports where its CPU went, per job: this process (the API), the queue
+workers and the PostgreSQL server processes (``/proc/PID/stat`` utime + stime).
 ``--rate`` paces the submits (open loop) below the runner's capacity, so enqueue-to-start
 measures the queue's own delay rather than a backlog.
 
@@ -41,6 +43,46 @@ BODY = {"prompt": "bench image", "provider": "instant", "model": "instant",
         "width": SIZE, "height": SIZE}
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """utime + stime of ``pid`` in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+class CpuMeter:
+    """CPU seconds of this process, the queue workers and PostgreSQL, over one phase."""
+
+    def __init__(self, workers: list[int]) -> None:
+        self.workers = workers
+
+    def sample(self) -> dict[str, float]:
+        return {"api": cpu_s(os.getpid()), "workers": sum(cpu_s(p) for p in self.workers),
+                "postgres": sum(cpu_s(p) for p in postgres_pids())}
+
+    @staticmethod
+    def per_job_ms(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+        spent = {k: max(0.0, after[k] - before[k]) * 1000 / n for k in before}
+        return {k: round(v, 2) for k, v in {**spent, "total": sum(spent.values())}.items()}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -48,7 +90,7 @@ def percentile(values: list[float], q: float) -> float:
 
 @contextlib.contextmanager
 def queue_workers(count: int, concurrency: int, database_url: str,
-                  data_dir: Path) -> Iterator[None]:
+                  data_dir: Path) -> Iterator[list[int]]:
     """``count`` ``imagestudio worker`` processes over the run's database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGESTUDIO_")}
     env.update({"IMAGESTUDIO_DATABASE_URL": database_url, "IMAGESTUDIO_DATA_DIR": str(data_dir),
@@ -58,7 +100,7 @@ def queue_workers(count: int, concurrency: int, database_url: str,
                                str(concurrency)], env=env, stdout=subprocess.DEVNULL)
              for _ in range(count)]
     try:
-        yield
+        yield [proc.pid for proc in procs]
     finally:
         for proc in procs:
             proc.terminate()
@@ -90,7 +132,7 @@ async def _run(n: int, clients: int, accounts: int, database_url: str | None,
                stack: contextlib.ExitStack) -> dict[str, Any]:
     workers, concurrency = queue
     import httpx
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from imagestudio.api.app import create_app
     from imagestudio.api.config import ServerSettings
@@ -111,8 +153,10 @@ async def _run(n: int, clients: int, accounts: int, database_url: str | None,
     async with app.router.lifespan_context(app):
         persistence = services.persistence
         assert persistence is not None
+        meter = CpuMeter([])
         if workers and database_url:  # after the app migrated the database
-            stack.enter_context(queue_workers(workers, concurrency, database_url, data_dir))
+            meter.workers = stack.enter_context(
+                queue_workers(workers, concurrency, database_url, data_dir))
             await _workers_up(persistence.db, workers)
         keys = []
         for i in range(accounts):
@@ -138,15 +182,21 @@ async def _run(n: int, clients: int, accounts: int, database_url: str | None,
                 return time.perf_counter() - started
 
             await submit_all({}, 200)  # warm-up (and the sync figure below is measured anew)
+            cpu_before = meter.sample()
             submit_s = await submit_all({"Prefer": "respond-async"}, 202, rate)
-            while True:
+            active = select(func.count()).where(Job.state.in_(("queued", "running")))
+            while True:  # one cheap count per poll: the waiting costs the runners nothing
                 async with persistence.db.engine.connect() as conn:
-                    rows = (await conn.execute(select(Job.state, Job.created_at, Job.started_at,
-                                                      Job.finished_at))).all()
-                if all(r.state in ("succeeded", "failed", "cancelled") for r in rows):
-                    break
+                    if not (await conn.execute(active)).scalar():
+                        break
                 await asyncio.sleep(0.05)
+            async with persistence.db.engine.connect() as conn:
+                rows = (await conn.execute(select(Job.state, Job.created_at, Job.started_at,
+                                                  Job.finished_at))).all()
+            cpu_jobs = meter.per_job_ms(cpu_before, meter.sample(), n)
+            cpu_before = meter.sample()
             sync_s = await submit_all({}, 200)
+            cpu_sync = meter.per_job_ms(cpu_before, meter.sample(), n)
     waits = [(r.started_at - r.created_at).total_seconds() * 1000 for r in rows]
     span = (max(r.finished_at for r in rows) - min(r.created_at for r in rows)).total_seconds()
     return {
@@ -159,6 +209,8 @@ async def _run(n: int, clients: int, accounts: int, database_url: str | None,
         "jobs_per_s": round(len(rows) / span, 1),
         "submit_per_s": round(n / submit_s, 1),
         "sync_creates_per_s": round(n / sync_s, 1),
+        "cpu_ms_per_job": cpu_jobs,
+        "cpu_ms_per_sync_create": cpu_sync,
     }
 
 

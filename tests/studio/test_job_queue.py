@@ -159,3 +159,37 @@ def test_worker_runs_jobs_and_a_killed_worker_is_replaced(
     assert shown.open_holds == 0 and shown.usage.held.micros == 0
     total = 2 + sum(VARIATIONS)
     assert shown.usage.balance.micros == CREDIT - total * IDEOGRAM_MICROS
+
+
+async def _pool_checks(pg_url: str, idle_s: float, uses: int,
+                       monkeypatch: pytest.MonkeyPatch) -> int:
+    import psycopg_pool
+
+    from imagestudio.studio.job_queue import IdleCheck, conninfo
+
+    checks = [0]
+    real = psycopg_pool.AsyncConnectionPool.check_connection
+
+    async def counted(conn: object) -> None:
+        checks[0] += 1
+        await real(conn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg_pool.AsyncConnectionPool, "check_connection", counted)
+    pool = IdleCheck(idle_s).pool(conninfo=conninfo(pg_url), min_size=1, max_size=1,
+                                  open=False)
+    await pool.open(wait=True)
+    try:
+        for _ in range(uses):
+            async with pool.connection() as conn:
+                await conn.execute("SELECT 1")
+    finally:
+        await pool.close()
+    return checks[0]
+
+
+async def test_the_queue_pool_checks_a_connection_only_after_it_idled(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Procrastinate's default pool checks every checkout (a round trip per query).
+    assert await _pool_checks(pg_url, 3600.0, 4, monkeypatch) == 1  # the fresh one only
+    assert await _pool_checks(pg_url, 0.0, 4, monkeypatch) == 4

@@ -74,6 +74,7 @@ class JobExecution:
         self._queued: dict[str, Entry] = {}
         self._running: dict[str, Entry] = {}
         self._watchers: dict[str, set[asyncio.Event]] = {}
+        self._delivering: set[str] = set()  # jobs whose end queued webhook deliveries
 
     def _live(self, job_id: str, *, last_seq: int, units: Sequence[job_rows.UnitRow] = (),
               cancelled: bool = False) -> JobLive:
@@ -105,26 +106,36 @@ class JobExecution:
         self._ended(job_id)
 
     # ---- run ---------------------------------------------------------------------
-    async def _run(self, entry: Entry) -> None:
+    async def _run(self, entry: Entry, *, marked: bool = False) -> None:
+        """Run ``entry`` to its end; ``marked``: its ``running`` mark is committed."""
         token = logs.job_id.set(entry.started.job_id)  # every record logged meanwhile
         try:
-            await self._run_logged(entry)
+            await self._run_logged(entry, marked)
         finally:
             logs.job_id.reset(token)
 
-    async def _run_logged(self, entry: Entry) -> None:
+    async def _run_logged(self, entry: Entry, marked: bool) -> None:
         started, live, module = entry.started, entry.live, entry.kind.module
         job_id, owner = started.job_id, (started.user_id, entry.kind.name)
         now = self._clock()
-        if not await self._db.write(lambda conn: job_rows.mark_running(conn, job_id, now)):
+        if not marked and not await self._db.write(
+                lambda conn: job_rows.mark_running(conn, job_id, now)):
             await self._finish(live, owner, "failed", None, EXPIRED)  # the sweep released it
             return
         live.start()
+
+        async def ending(outcome: Any) -> Callable[[Any], None]:
+            """The job's end, written in the outcome's recording transaction."""
+            failure = module.failure(outcome)
+            error = None if failure is None else {"code": failure.code, "message": failure.message}
+            state = "failed" if failure is not None else "succeeded"
+            return await self._ending(live, owner, state, _result(outcome), error, peek=True)
+
         state, result = "failed", None
         error: dict[str, str] | None = INTERRUPTED
         try:
-            outcome = await self._workflow.finish(module, started, on_unit=live.on_unit,
-                                                  journal=live)
+            await self._workflow.finish(module, started, on_unit=live.on_unit, journal=live,
+                                        ending=ending)
         except UnrecordedOutcome as exc:
             state, error = "succeeded", {"code": exc.code, "message": exc.message}
             result = _result(exc.outcome)
@@ -133,46 +144,61 @@ class JobExecution:
         except asyncio.CancelledError:  # shutting down: the workflow released the hold
             await self._finish(live, owner, "failed", None, INTERRUPTED)
             raise
-        else:
-            failure = module.failure(outcome)
-            state = "failed" if failure is not None else "succeeded"
-            error = None if failure is None else {"code": failure.code, "message": failure.message}
-            result = _result(outcome)
-        if live.cancelled:
-            state = "cancelled"
+        else:  # ended with the recording
+            live.terminal_written()
+            self._ended(job_id)
+            return
         await self._finish(live, owner, state, result, error)
 
-    async def _finish(self, live: JobLive, owner: tuple[str, str], state: str,
-                      result: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
-        """End the job (``owner`` is its user and kind) with its terminal event and its
-        webhook deliveries, in one transaction."""
+    async def _ending(self, live: JobLive, owner: tuple[str, str], state: str,
+                      result: dict[str, Any] | None, error: dict[str, Any] | None, *,
+                      peek: bool = False) -> Callable[[Any], None]:
+        """The work ending the job (``owner`` is its user and kind): its state, its
+        terminal event and its webhook deliveries. ``peek``: the events stay queued until
+        the caller's transaction commits (:meth:`JobLive.terminal_written`)."""
         await live.close()
-        job_id = live.job_id
-        events, units = live.take_terminal(state, {"state": state, "error": error})
+        if live.cancelled:
+            state = "cancelled"
+        job_id, data = live.job_id, {"state": state, "error": error}
+        events, units = live.peek_terminal(state, data) if peek else live.take_terminal(
+            state, data)
         now = self._clock()
 
         def work(conn: Any) -> None:
-            if job_rows.end(conn, job_id, state, now, result=result, error=error):
-                live.write_pending(conn, events, units)
+            if job_rows.end(conn, job_id, state, now, result=result, error=error,
+                            last_seq=events[-1].seq):
+                live.write_pending(conn, events, units, last_seq_written=True)
                 self._notify_webhooks(conn, owner, job_id, state, error)
 
-        await self._db.write(work)
-        self._ended(job_id)
+        return work
+
+    async def _finish(self, live: JobLive, owner: tuple[str, str], state: str,
+                      result: dict[str, Any] | None, error: dict[str, Any] | None) -> None:
+        """End the job in a transaction of its own."""
+        await self._db.write(await self._ending(live, owner, state, result, error))
+        self._ended(live.job_id)
 
     def _notify_webhooks(self, conn: Any, owner: tuple[str, str], job_id: str, state: str,
                          error: dict[str, Any] | None) -> None:
         if self._webhooks is None:
             return
         user_id, kind = owner
-        self._webhooks.enqueue(conn, user_id, f"job.{state}", {
+        if self._webhooks.enqueue(conn, user_id, f"job.{state}", {
             "id": job_id, "kind": kind, "state": state, "error": error,
             "links": {"self": f"/api/image-studio/jobs/{job_id}"},
-        })
+        }):
+            self._delivering.add(job_id)
 
     def _ended(self, job_id: str) -> None:
         self._changed(job_id)
-        if self._webhooks is not None:
+        # Here the dispatcher delivers them; a queue worker's run_stored says so instead.
+        if self._defer is None and self._webhooks is not None and self._took_deliveries(job_id):
             self._webhooks.wake()
+
+    def _took_deliveries(self, job_id: str) -> bool:
+        found = job_id in self._delivering
+        self._delivering.discard(job_id)
+        return found
 
     # ---- recover -----------------------------------------------------------------
     async def recover(self) -> int:
@@ -190,27 +216,40 @@ class JobExecution:
         return len(active)
 
     async def _recover(self, row: JobRow) -> None:
-        entry = await self._restore(row)
+        async with self._db.engine.connect() as conn:
+            stored = await conn.run_sync(lambda c: job_rows.stored_job(c, row.id))
+        entry = None if stored is None else await self._restore(stored)
         if entry is not None:
             self._enqueue(entry)
 
-    async def run_stored(self, job_id: str, *, cancel_poll_s: float = 1.0) -> None:
+    async def run_stored(self, job_id: str, *, cancel_poll_s: float = 1.0) -> bool:
         """Run (or resume, or settle) the stored job ``job_id`` here, now: a queue
-        worker's task. At least once: a job run before resumes with its unit journal."""
-        async with self._db.engine.connect() as conn:
-            row = await conn.run_sync(lambda c: job_rows.job(c, job_id))
-        if row is None or row.state in job_rows.TERMINAL:
+        worker's task. At least once: a job run before resumes with its unit journal.
+        True when its end queued webhook deliveries (deliver them soon).
+
+        One transaction reads the job, its hold, units and last event, and marks it
+        ``running`` when it will run."""
+        try:
+            await self._run_stored(job_id, cancel_poll_s)
+        finally:
+            queued = self._took_deliveries(job_id)
+        return queued
+
+    async def _run_stored(self, job_id: str, cancel_poll_s: float) -> None:
+        now = self._clock()
+        stored = await self._db.write(lambda c: job_rows.stored_job(c, job_id, running_at=now))
+        if stored is None:
             return
-        entry = await self._restore(row)
+        entry = await self._restore(stored)
         if entry is None:
             return
-        if row.cancel_requested and row.state == "queued":
+        if not stored.marked and stored.row.cancel_requested and stored.row.state == "queued":
             await self._end_unstarted(entry)
             return
         self._running[job_id] = entry
         watch = asyncio.create_task(self._watch_cancel(entry, cancel_poll_s))
         try:
-            await self._run(entry)
+            await self._run(entry, marked=stored.marked)
         finally:
             watch.cancel()
             self._running.pop(job_id, None)
@@ -225,14 +264,12 @@ class JobExecution:
             if row is not None and row.cancel_requested:
                 entry.live.cancelled = True
 
-    async def _restore(self, row: JobRow) -> Entry | None:
+    async def _restore(self, stored: job_rows.StoredJob) -> Entry | None:
         """The stored job ready to run, or None when it was ended here (its hold was
         settled already, or its request no longer plans)."""
-        async with self._db.engine.connect() as conn:
-            hold = await conn.run_sync(lambda c: job_rows.open_hold(c, row.id))
-            units = await conn.run_sync(lambda c: job_rows.units_of(c, row.id))
-            last = await conn.run_sync(lambda c: job_rows.last_seq(c, row.id))
-        live = self._live(row.id, last_seq=last, units=units, cancelled=row.cancel_requested)
+        row, hold = stored.row, stored.hold
+        live = self._live(row.id, last_seq=stored.last_seq, units=stored.units,
+                          cancelled=row.cancel_requested)
         if hold is None:  # settled already (recorded, or swept): end it from its operation
             state = ("cancelled" if row.cancel_requested
                      else "succeeded" if row.num_succeeded else "failed")

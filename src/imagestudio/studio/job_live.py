@@ -83,14 +83,28 @@ class JobLive(SendJournal):
 
     def take_terminal(self, type_: str, data: dict[str, Any]) -> tuple[list[Event], list[Any]]:
         """The queued events plus a terminal one, for the caller's ending transaction."""
-        self.emit(type_, data)
-        pending, self._pending = self._pending, []
-        return [e for e, _ in pending], [u for _, u in pending if u is not None]
+        events, units = self.peek_terminal(type_, data)
+        self.terminal_written()
+        return events, units
+
+    def peek_terminal(self, type_: str, data: dict[str, Any]) -> tuple[list[Event], list[Any]]:
+        """What :meth:`take_terminal` takes, left queued: for a transaction that may not
+        commit. Call :meth:`terminal_written` once it has (after :meth:`close`)."""
+        terminal = Event(self._seq + 1, type_, {"job_id": self.job_id, **data})
+        return ([e for e, _ in self._pending] + [terminal],
+                [u for _, u in self._pending if u is not None])
+
+    def terminal_written(self) -> None:
+        self._seq += 1
+        self._pending = []
 
     def write_pending(self, conn: Connection, events: Sequence[Event],
-                      units: Sequence[dict[str, Any]]) -> None:
-        job_rows.append_events(conn, self.job_id, events, self._clock())
-        for unit in units:
+                      units: Sequence[dict[str, Any]], *, last_seq_written: bool = False) -> None:
+        """Insert ``events`` and apply each unit's latest change (``last_seq_written``:
+        the caller's update of the job row set its ``last_seq`` already)."""
+        job_rows.append_events(conn, self.job_id, events, self._clock(),
+                               set_last_seq=not last_seq_written)
+        for unit in {u["index"]: u for u in units}.values():  # the last change per unit
             job_rows.set_unit(conn, self.job_id, unit["index"], state=unit["state"],
                               message=unit["message"])
 

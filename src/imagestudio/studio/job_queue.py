@@ -26,9 +26,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import text
@@ -40,6 +42,7 @@ from imagestudio.studio.webhooks import TIMEOUT_S, Webhooks
 
 if TYPE_CHECKING:
     import procrastinate
+    import psycopg_pool
 
 log = logging.getLogger("imagestudio.queue")
 JOBS_QUEUE = "imagestudio_jobs"
@@ -98,17 +101,44 @@ class Housekeeping:
     stalled_s: float
 
 
+class IdleCheck:
+    """A psycopg pool that checks a connection at checkout only when it has idled over
+    ``idle_s`` (Procrastinate's default checks at every checkout: one more round trip
+    for each of its queries; a connection returned moments ago is alive)."""
+
+    def __init__(self, idle_s: float = 5.0) -> None:
+        self._idle_s = idle_s
+        self._since: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    def pool(self, **options: Any) -> psycopg_pool.AsyncConnectionPool:
+        """A ``pool_factory`` for Procrastinate's ``PsycopgConnector``."""
+        import psycopg_pool
+
+        return psycopg_pool.AsyncConnectionPool(
+            **{**options, "check": self.check, "reset": self.returned})
+
+    async def returned(self, conn: Any) -> None:
+        self._since[conn] = time.monotonic()
+
+    async def check(self, conn: Any) -> None:
+        import psycopg_pool
+
+        since = self._since.pop(conn, None)
+        if since is None or time.monotonic() - since > self._idle_s:
+            await psycopg_pool.AsyncConnectionPool.check_connection(conn)
+
+
 def build_app(dsn: str, runner: JobRunner, chores: Housekeeping,
               client: httpx.AsyncClient) -> procrastinate.App:
     """The Procrastinate app of a worker: the job task and the periodic tasks."""
     from procrastinate import App, PsycopgConnector
 
-    app = App(connector=PsycopgConnector(conninfo=dsn))
+    app = App(connector=PsycopgConnector(conninfo=dsn, pool_factory=IdleCheck().pool))
 
     @app.task(name=RUN_TASK, queue=JOBS_QUEUE)
     async def run_job(job_id: str) -> None:
-        await runner.run_stored(job_id)
-        await chores.webhooks.deliver_due(client)  # its end's webhooks, now
+        if await runner.run_stored(job_id):
+            await chores.webhooks.deliver_due(client)  # its end's webhooks, now
 
     def periodic(cron: str, name: str) -> Callable[[Chore], object]:
         def register(work: Chore) -> object:

@@ -75,6 +75,11 @@ _COLUMNS = (
     GENERATIONS.c.cost_micros, GENERATIONS.c.warnings, GENERATIONS.c.num_succeeded,
     GENERATIONS.c.status.label("generation_status"),
 )
+HOLDS = table_of(CreditHold)
+# An open hold's fields in HoldRow's order.
+_HOLD_COLUMNS = tuple(HOLDS.c[name].label(f"hold_{name}") for name in (
+    "id", "user_id", "operation", "generation_id", "quantity", "per_unit_micros",
+    "amount_micros", "period"))
 _SELECT = select(*_COLUMNS).select_from(JOBS.join(GENERATIONS, GENERATIONS.c.id == JOBS.c.id))
 
 
@@ -104,15 +109,17 @@ def insert_job(
 
 
 def append_events(conn: Connection, job_id: str, events: Sequence[Event],
-                  now: dt.datetime) -> None:
+                  now: dt.datetime, *, set_last_seq: bool = True) -> None:
+    """Insert ``events``; ``set_last_seq``: also move the job's ``last_seq`` to them."""
     if not events:
         return
     conn.execute(insert(EVENTS), [
         {"job_id": job_id, "seq": e.seq, "type": e.type, "data": e.data, "created_at": now}
         for e in events
     ])
-    conn.execute(update(JOBS).where(JOBS.c.id == job_id)
-                 .values(last_seq=max(e.seq for e in events)))
+    if set_last_seq:
+        conn.execute(update(JOBS).where(JOBS.c.id == job_id)
+                     .values(last_seq=max(e.seq for e in events)))
 
 
 def set_unit(conn: Connection, job_id: str, index: int, **values: Any) -> None:
@@ -131,16 +138,56 @@ def mark_running(conn: Connection, job_id: str, now: dt.datetime) -> bool:
     return bool(done.rowcount)
 
 
+@dataclass(frozen=True)
+class StoredJob:
+    """What a worker needs to run (or settle) a stored job; ``marked``: this
+    transaction marked it ``running``."""
+
+    row: JobRow
+    hold: tuple[Any, ...] | None
+    units: list[UnitRow]
+    last_seq: int
+    marked: bool
+
+
+def stored_job(conn: Connection, job_id: str, *,
+               running_at: dt.datetime | None = None) -> StoredJob | None:
+    """The active job ``job_id`` with its open hold, units and last event seq (None when
+    it has ended). With ``running_at`` it is also marked ``running`` then, unless it will
+    not run: no open hold, or cancelled while queued."""
+    found = conn.execute(
+        select(*_COLUMNS, JOBS.c.last_seq, *_HOLD_COLUMNS)
+        .select_from(JOBS.join(GENERATIONS, GENERATIONS.c.id == JOBS.c.id)
+                     .outerjoin(HOLDS, and_(HOLDS.c.generation_id == JOBS.c.id,
+                                            HOLDS.c.status == "open")))
+        .where(JOBS.c.id == job_id)
+    ).first()
+    if found is None or found.state in TERMINAL:
+        return None
+    fields = found._mapping
+    row = JobRow(**{c.name: fields[c.name] for c in _COLUMNS})
+    hold = None if fields["hold_id"] is None else tuple(fields[c.name] for c in _HOLD_COLUMNS)
+    marked = (running_at is not None and hold is not None
+              and not (row.cancel_requested and row.state == "queued")
+              and mark_running(conn, job_id, running_at))
+    return StoredJob(row, hold, units_of(conn, job_id), int(fields["last_seq"]), marked)
+
+
 def request_cancel(conn: Connection, job_id: str) -> None:
     conn.execute(update(JOBS).where(JOBS.c.id == job_id).values(cancel_requested=True))
 
 
 def end(conn: Connection, job_id: str, state: str, now: dt.datetime, *,
-        result: dict[str, Any] | None = None, error: dict[str, Any] | None = None) -> bool:
-    """End an active job; False when it had ended already."""
+        result: dict[str, Any] | None = None, error: dict[str, Any] | None = None,
+        last_seq: int | None = None) -> bool:
+    """End an active job (``last_seq``: the seq of the events its end writes); False
+    when it had ended already."""
+    values: dict[str, Any] = {"state": state, "result": result, "error": error,
+                              "finished_at": now}
+    if last_seq is not None:
+        values["last_seq"] = last_seq
     done = conn.execute(
-        update(JOBS).where(JOBS.c.id == job_id, JOBS.c.state.in_(ACTIVE))
-        .values(state=state, result=result, error=error, finished_at=now)
+        update(JOBS).where(JOBS.c.id == job_id, JOBS.c.state.in_(ACTIVE)).values(**values)
     )
     return bool(done.rowcount)
 
@@ -221,15 +268,6 @@ def last_seq(conn: Connection, job_id: str) -> int:
                or 0)
 
 
-def open_hold(conn: Connection, job_id: str) -> tuple[Any, ...] | None:
-    """The open credit hold of a job's operation, as a HoldRow's fields, or None."""
-    row = conn.execute(
-        select(CreditHold.id, CreditHold.user_id, CreditHold.operation,
-               CreditHold.generation_id, CreditHold.quantity, CreditHold.per_unit_micros,
-               CreditHold.amount_micros, CreditHold.period)
-        .where(CreditHold.generation_id == job_id, CreditHold.status == "open")
-    ).first()
-    return None if row is None else tuple(row)
 
 
 def prune_events(conn: Connection, finished_before: dt.datetime, limit: int = 500) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -52,6 +52,9 @@ from imagestudio.studio.unit_journal import SendJournal
 log = logging.getLogger("imagestudio.studio")
 
 HoldWork = Callable[[Connection], None]
+# Work a caller adds to the recording transaction, given the outcome it records (a job's
+# end: its state, terminal event and webhooks commit with the outcome, in one write).
+Ending = Callable[["Outcome[Any]"], Awaitable[HoldWork]]
 T = TypeVar("T")
 
 
@@ -175,6 +178,7 @@ class Workflow:
         *,
         on_unit: UnitListener | None = None,
         journal: SendJournal | None = None,
+        ending: Ending | None = None,
     ) -> Outcome[ResultT]:
         """Run a started job, then record and settle it (shielded: once the vendor has
         delivered, cancelling the caller does not stop the charge and the recording).
@@ -182,6 +186,9 @@ class Workflow:
         Every paid vendor request is marked "sent" in ``journal`` first (a job's; a
         synchronous create gets its own): a unit sent but not delivered is settled as
         ``vendor_loss``, released to the user, the house's cost.
+
+        ``ending``'s work commits with the recording: returning normally means both
+        did; any exception means it did not.
         """
         journal = journal or SendJournal(self._db, started.job_id)
         try:
@@ -191,12 +198,13 @@ class Workflow:
             await self._abort(started, exc, lost=journal.lost(()))
             raise
         return await asyncio.shield(
-            self._record(module, started, ran.result, ran.units, journal)
+            self._record(module, started, ran.result, ran.units, journal, ending)
         )
 
     async def _record(
         self, module: OperationModule[RequestT, PlanT, ResultT], started: Started[PlanT],
         result: ResultT, outcomes: Sequence[UnitOutcome], journal: SendJournal,
+        ending: Ending | None,
     ) -> Outcome[ResultT]:
         delivered = [u for u in outcomes if u.output is not None]
         lost = journal.lost(u.index for u in delivered)
@@ -209,8 +217,12 @@ class Workflow:
                       files.count(None), exc_info=error)
         else:
             assets = self._assets(started, delivered, files)
+            outcome = Outcome(started.job_id, result, outputs,
+                              _aligned(outcomes, [a.recorded for a in assets]))
+            recording = self._recording(started, result, outcomes, assets, lost)
+            also = None if ending is None else await ending(outcome)
             try:
-                await self._db.write(self._recording(started, result, outcomes, assets, lost))
+                await self._db.write(recording if also is None else _both(recording, also))
             except Exception as exc:  # noqa: BLE001 - whatever the cause: salvage below
                 if not delivered:
                     await self._abort(started, exc, lost=lost)
@@ -218,8 +230,7 @@ class Workflow:
                 log.exception("job %s: recording failed; capturing its deliveries alone",
                               started.job_id)
             else:
-                recorded = _aligned(outcomes, [a.recorded for a in assets])
-                return Outcome(started.job_id, result, outputs, recorded)
+                return outcome
         await self._salvage(started, outcomes, delivered, files, lost)
         raise UnrecordedOutcome(
             f"{units(module.kind, len(delivered))} were delivered and charged but could not "
@@ -347,6 +358,14 @@ class Workflow:
         )
         result = module.result_type.model_validate(response["result"])
         return Outcome(response["generation_id"], result, outputs, assets, replayed=True)
+
+
+def _both(first: HoldWork, then: HoldWork) -> HoldWork:
+    def work(conn: Connection) -> None:
+        first(conn)
+        then(conn)
+
+    return work
 
 
 def _aligned(outcomes: Sequence[UnitOutcome], per_delivered: Sequence[T]) -> list[T | None]:
