@@ -251,3 +251,31 @@ async def test_the_quote_is_the_charge_and_refuses_what_the_upscale_refuses(
     usage = (await client.get("/api/image-studio/usage", headers=headers)).json()
     assert usage["held"]["micros"] == 0 and usage["quotas"]["upscale"]["used"] == 0
     assert emulator.requests("POST") == []
+
+
+async def test_a_creative_job_stores_its_id_and_a_resumed_one_polls_it(
+    emulator: StabilityEmulator,
+) -> None:
+    from tests.providers.test_journal import Journal
+
+    from imagestudio.providers.journal import journal_scope, unit_scope
+
+    async def sleep(_seconds: float) -> None:
+        return None
+
+    emulator.creative_polls = 1
+    settings = Settings(_env_file=None, stability_api_key=KEY)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(emulator)) as http:
+        client = StabilityUpscaler(settings.provider("stability"), client=http, sleep=sleep,
+                                   poll_interval_s=1.0, poll_timeout_s=600.0)
+        journal = Journal()
+        with journal_scope(journal), unit_scope(0):
+            first = await client.creative(png(128, 128), output_format="jpeg")
+        assert [entry[0] for entry in journal.log] == ["sent", "job"]
+        stored = journal.log[1][2]
+
+        resumed = Journal(resume={(0, "stability"): stored})  # a job run again after a stop
+        with journal_scope(resumed), unit_scope(0):
+            again = await client.creative(png(128, 128), output_format="jpeg")
+    assert len(emulator.requests("POST")) == 1 and resumed.log == []  # polled only
+    assert again.data == first.data

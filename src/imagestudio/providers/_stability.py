@@ -18,6 +18,7 @@ import httpx
 from imagestudio.providers._vendor import HttpProvider
 from imagestudio.providers.base import GeneratedImage
 from imagestudio.providers.errors import ProviderProtocolError, ProviderTimeout
+from imagestudio.providers.journal import record_vendor_job, resumable_job
 from imagestudio.providers.stability import NAME, _map_error, _parse_response, headers
 
 GENERATION_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -43,10 +44,15 @@ class StabilityClient(HttpProvider):
         """Submit an asynchronous job (``files``), or pick up ``resume_id`` without sending
         anything again, and poll until its image is ready. ``what`` names the operation in
         messages. A poll that runs out of time raises ``ProviderTimeout`` whose
-        ``details['resume_id']`` resumes it; the vendor keeps results 24 h."""
+        ``details['resume_id']`` resumes it; the vendor keeps results 24 h. Inside a job
+        the id is stored in its unit journal before polling, and a job resumed after a
+        stop polls the stored id (never submits again)."""
+        if resume_id is None:
+            resume_id = resumable_job(NAME)
         if resume_id is None:
             assert files is not None, "a new submission needs its files"
             job_id = await self._submit(what, path, fields, files)
+            await record_vendor_job(NAME, job_id)  # stored before polling (a job resumes it)
         elif GENERATION_ID.match(resume_id):
             job_id = resume_id
         else:
