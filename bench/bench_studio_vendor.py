@@ -7,10 +7,12 @@ before/after work that need no LiteLLM.
   ``git archive main src``) beside this one; loads alternate between them and the
   medians of their CPU per request are compared.
 - otherwise: batches of ``--step`` requests at c = 8 up to ``--total``, with the studio's
-  resident memory after each batch (the drift the gateway benchmark reports).
+  resident memory after each batch (the drift the gateway benchmark reports); with
+  ``--baseline SRC --rss``, for both builds, their batches alternating.
 
     python bench/bench_studio_vendor.py --payload incompressible [--total 2000]
     python bench/bench_studio_vendor.py --baseline /tmp/main/src --c 8 --n 200 --rounds 3
+    python bench/bench_studio_vendor.py --baseline /tmp/main/src --rss --payload incompressible
 """
 
 from __future__ import annotations
@@ -48,11 +50,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--step", type=int, default=200)
     parser.add_argument("--total", type=int, default=2000)
+    parser.add_argument("--rss", action="store_true", help="with --baseline: the RSS batches")
     args = parser.parse_args()
     upstream, base = bg.start_upstream(args.bench_dir, args.payload)
     studios: dict[str, bg.Gateway] = {}
     try:
-        if args.baseline:
+        if args.baseline and not args.rss:
             studios = {"baseline": _studio(base, args.baseline), "this": _studio(base, None)}
             cpu: dict[str, list[float]] = {name: [] for name in studios}
             for gw in studios.values():
@@ -66,14 +69,20 @@ def main() -> None:
             print(f"CPU ms/request, medians: baseline {mid['baseline']:.2f}, "
                   f"this {mid['this']:.2f} (x{mid['this'] / mid['baseline']:.2f})")
             return
-        gw = studios["this"] = _studio(base, None)
-        rss = []
-        while gw.served < args.total:
-            r = bg.load(args.bench_dir, gw, args.step - 8, 8, f"to-{gw.served + args.step}", 600)
-            rss.append(r["rss_mib"])
-            print(bg.line(r), flush=True)
-        print(f"RSS after {args.step}: {rss[0]} MiB, after {gw.served}: {rss[-1]} MiB "
-              f"({100 * (rss[-1] / rss[0] - 1):+.1f} %)")
+        if args.baseline:
+            studios["baseline"] = _studio(base, args.baseline)
+        studios["this"] = _studio(base, None)
+        rss: dict[str, list[float]] = {name: [] for name in studios}
+        while min(gw.served for gw in studios.values()) < args.total:
+            for name, gw in studios.items():
+                label = f"{name}/to-{gw.served + args.step}"
+                r = bg.load(args.bench_dir, gw, args.step - 8, 8, label, 600)
+                rss[name].append(r["rss_mib"])
+                print(bg.line(r), flush=True)
+        for name, values in rss.items():
+            print(f"{name}: RSS after {args.step}: {values[0]} MiB, after "
+                  f"{studios[name].served}: {values[-1]} MiB "
+                  f"({100 * (values[-1] / values[0] - 1):+.1f} %)")
     finally:
         for gw in studios.values():
             gw.stop()

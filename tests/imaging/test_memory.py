@@ -50,3 +50,28 @@ def test_the_engine_tunes_the_allocator_unless_told_not_to(monkeypatch):
     assert calls == []
     PillowEngine()
     assert calls == [True]
+
+
+_FREED = """
+import sys
+from imagestudio.imaging import memory
+memory.keep_image_buffers()  # freed buffers stay in the heap, as in serve
+def rss_kib():
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) for l in status if l.startswith("VmRSS:"))
+# 64 MiB in 4 MiB buffers, each followed by a small one that stays: freed, they are
+# holes in the heap that its top cannot give back (as a server's image buffers are)
+pairs = [(b"x" * (4 << 20), b"y" * (64 << 10)) for _ in range(16)]
+keep = [small for _, small in pairs]
+del pairs
+held = rss_kib()
+assert memory.release_free_memory() is True
+print(held - rss_kib())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+def test_released_free_memory_leaves_the_process():
+    done = subprocess.run([sys.executable, "-c", _FREED], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert int(done.stdout.strip()) > 48 * 1024  # KiB: most of the 64 MiB freed

@@ -19,6 +19,7 @@ from imagestudio.api import observability
 from imagestudio.api.config import ServerSettings, url_secret
 from imagestudio.api.deps import ApiState
 from imagestudio.api.errors import install_error_handlers
+from imagestudio.api.idle_trim import TrimWhenIdle
 from imagestudio.api.image_url import ImageUrlFetcher, UrlPolicy
 from imagestudio.api.middleware import AllowOptions, BodySizeLimit, CatchAll
 from imagestudio.api.observability import Observe
@@ -142,7 +143,9 @@ def create_app(
     if token is not None or server.log_format == "json":
         app.add_middleware(Observe, metrics=token is not None)
     observability.install(app, token)
-    app.add_middleware(CatchAll)  # added last: the outermost of the app's own middleware
+    app.add_middleware(CatchAll)
+    # Outermost: a request counts as in flight until its last byte is handed over.
+    app.add_middleware(TrimWhenIdle)
     # The two create routes first: every request is matched against the routers in order.
     for module in (studio, openai_compat, openai_edits, transform, assets, health, credits, catalog,
                    collections, optimize, upscale, edit, jobs, webhooks):
