@@ -45,12 +45,14 @@ def test_free_plan_defaults_and_what_fits(studio: Studio, open_page: OpenPage) -
     expect(page.locator("fieldset.seg input[value=standard]")).to_be_checked()
     page.get_by_label("Prompt", exact=True).fill("Free plan drafts")
     expect(page.locator("#preflight-verdict")).to_have_text("✓ Your plan covers this request.")
-    expect(page.locator("#draft-quota")).to_contain_text(
-        "Free offline drafts count toward your monthly images")
+    box = page.locator(".preflight")  # the plan box states defect 13's decision
+    expect(box.locator("#draft-quota")).to_contain_text(
+        "Free offline drafts count toward your monthly images, like AI images (they never "
+        "cost credit)")
+    expect(box).to_contain_text("0 of 10 used")
     slide_to(page, 4)
     generate(page, 4)
-    generate(page, 4)  # 8 of 10 used
-    box = page.locator(".preflight")
+    generate(page, 4)  # 8 of 10 used: drafts count
     expect(box).to_contain_text("8 of 10 used · 2 left, not enough for 4")
     expect(box).to_contain_text(
         "Only 2 images left this month on the Free plan; this request makes 4.")
@@ -135,9 +137,14 @@ def test_compare_and_pick_in_the_lightbox(studio: Studio, open_page: OpenPage) -
     run.get_by_role("button", name="Open variation 1 full size").click()
     dialog = page.locator("dialog.lightbox")
     expect(dialog.get_by_role("heading")).to_have_text("Variation 1")
+    page.wait_for_function("() => document.querySelector('.lightbox-img').naturalWidth > 0")
     for name in ("Download", "Open original"):
-        box = dialog.get_by_role("link", name=name).bounding_box()
-        assert box is not None and box["y"] + box["height"] <= 900, name
+        link = dialog.get_by_role("link", name=name)
+        expect(link).to_be_in_viewport(ratio=1)  # above the fold at 1440×900, no scrolling
+        box = link.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900, name
+    shown = dialog.locator(".lightbox-img").bounding_box()
+    assert shown is not None and shown["y"] + shown["height"] <= 900, shown
     expect(dialog.locator(".lightbox-count")).to_have_text("1 of 3")
     page.keyboard.press("ArrowRight")
     expect(dialog.get_by_role("heading")).to_have_text("Variation 2")
