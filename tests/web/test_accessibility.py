@@ -75,10 +75,15 @@ def test_phone_width_has_no_horizontal_scroll(studio: Studio, open_page: OpenPag
 def test_every_control_is_labelled_and_every_image_has_alt(
     studio: Studio, open_page: OpenPage
 ) -> None:
-    page, _ = open_page()
+    page, watch = open_page()
+    watch.expected_failures.add(401)
     page.goto(studio.base_url + "/")
     expect(page.get_by_label("API key")).to_be_visible()
     assert_labelled(page, "sign-in")
+    page.get_by_label("API key").fill("isk_not-a-key-of-this-studio")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#signin-error")).to_be_visible()
+    assert_labelled(page, "sign-in, key refused")
     sign_in(page, studio.base_url, studio.key)
     page.get_by_text("Advanced settings").click()
     page.get_by_label("Prompt", exact=True).fill("Labels and alt text check")

@@ -215,6 +215,7 @@ def test_cancel_stops_the_run_and_releases_its_credit(
     expect(run.locator(".var-failed")).to_contain_text("Variation 2 of 2 not made (cancelled)")
     expect(run.get_by_role("button", name="Cancel")).to_have_count(0)
     expect(page.get_by_role("button", name="Generate 2 images")).to_be_enabled()
+    assert_axe_clean(page, "create, cancelled run")
     # The job first: its end and the settlement are one transaction, so usage read after
     # an ended job shows the settlement.
     job = httpx.get(f"{api}/jobs/{job_id}", headers=headers).json()
