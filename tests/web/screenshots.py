@@ -5,8 +5,9 @@
 Starts a real ``imagestudio serve`` on loopback with a throw-away data directory, drives
 Debian's Chromium through Playwright (offline renderer, no keys) and writes create and
 library at desktop (1440×900) and phone (390×844) widths, the compare view and the
-history at desktop width, and (against the Stability emulator) a failed run explained with
-its next step and the Edit workspace before and after an inpaint.
+history at desktop width, and (against the Stability emulator) a run in progress (one
+variation done, one generating, one queued), a failed run explained with its next step and
+the Edit workspace before and after an inpaint.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from tests.web.flows import (  # noqa: E402
     sign_in,
 )
 from tests.web.harness import (  # noqa: E402
+    Emulated,
+    Gate,
     missing_browser,
     running_emulator,
     running_studio,
@@ -72,10 +75,9 @@ def scroll_below_header(page: Page, selector: str) -> None:
 
 
 def create_shot(page: Page, path: Path, phone: bool) -> None:
+    """On a phone: where Generate left the page (it scrolls the results into view itself)."""
     dismiss_toasts(page)
-    if phone:
-        scroll_below_header(page, ".results")
-    else:
+    if not phone:
         page.evaluate(
             "() => { window.scrollTo(0, 0); document.querySelector('.settings').scrollTo(0, 0); }"
         )
@@ -108,19 +110,43 @@ def history_shot(page: Page, path: Path) -> None:
     page.screenshot(path=str(path))
 
 
+def progress_shot(page: Page, stability: Emulated, path: Path) -> None:
+    """A run of three as a job, one variation at a time: one done, one at the vendor (held
+    there until the shot is taken), one queued."""
+    page.get_by_label("Provider").select_option(label="Stability AI")
+    page.get_by_label("Prompt", exact=True).fill(PROMPT)
+    set_variations(page, 3)
+    with Gate(stability.emulator) as gate:
+        page.get_by_role("button", name="Generate 3 images").click()
+        gate.wait_arrived(1)
+        gate.release(1)
+        gate.wait_arrived(2)
+        run = page.locator(".run").first
+        expect(run.locator("[data-unit-state=generating]")).to_have_count(1)
+        expect(run.locator("[data-unit-state=queued]")).to_have_count(1)
+        expect(run.locator("[data-unit-state=done]")).to_have_count(1)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(path))
+        gate.open()
+        expect(run.locator(".var-card img")).to_have_count(3, timeout=60_000)
+
+
 def error_shot(out: Path) -> None:
-    """A run that failed at the vendor, explained, with "Try again" and Details open."""
+    """A run in progress (see :func:`progress_shot`), then a run that failed at the vendor,
+    explained, with "Try again" and Details open."""
+    env = {"IMAGESTUDIO_RETRY_MAX_ATTEMPTS": "1", "IMAGESTUDIO_MAX_CONCURRENT_VARIATIONS": "1"}
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_emulator("stability") as stability,
-        running_studio(Path(tmp), env={**stability.env, "IMAGESTUDIO_RETRY_MAX_ATTEMPTS": "1"})
-        as studio,
+        running_studio(Path(tmp), env={**stability.env, **env}) as studio,
         sync_playwright() as p,
     ):
         browser = launch(p)
-        watch = Watch(expected_failures={502})
+        watch = Watch()
         context, page = new_page(browser, DESKTOP, watch)
         sign_in(page, studio.base_url, studio.key)
+        progress_shot(page, stability, out / "progress-desktop.png")
         page.get_by_label("Provider").select_option(label="Stability AI")
         page.get_by_label("Prompt", exact=True).fill(PROMPT)
         set_variations(page, 2)

@@ -7,7 +7,7 @@ from tests.web.harness import Studio, require_browser
 
 require_browser()
 
-from playwright.sync_api import Locator, Page, expect  # noqa: E402
+from playwright.sync_api import Locator, Page, Route, expect  # noqa: E402
 from tests.web.conftest import OpenPage  # noqa: E402
 from tests.web.flows import (  # noqa: E402
     IMAGES_WITHOUT_ALT,
@@ -75,10 +75,15 @@ def test_phone_width_has_no_horizontal_scroll(studio: Studio, open_page: OpenPag
 def test_every_control_is_labelled_and_every_image_has_alt(
     studio: Studio, open_page: OpenPage
 ) -> None:
-    page, _ = open_page()
+    page, watch = open_page()
+    watch.expected_failures.add(401)
     page.goto(studio.base_url + "/")
     expect(page.get_by_label("API key")).to_be_visible()
     assert_labelled(page, "sign-in")
+    page.get_by_label("API key").fill("isk_not-a-key-of-this-studio")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#signin-error")).to_be_visible()
+    assert_labelled(page, "sign-in, key refused")
     sign_in(page, studio.base_url, studio.key)
     page.get_by_text("Advanced settings").click()
     page.get_by_label("Prompt", exact=True).fill("Labels and alt text check")
@@ -176,3 +181,22 @@ def test_main_flow_with_the_keyboard_only(studio: Studio, open_page: OpenPage) -
     with page.expect_download() as waiting:
         page.keyboard.press("Enter")
     assert waiting.value.suggested_filename == "image-studio-1-image.zip"
+
+
+def test_a_quote_being_updated_keeps_its_contrast(studio: Studio, open_page: OpenPage) -> None:
+    """The cost panel while a new quote is on its way (held here until axe has run): the
+    old figures stay readable (it used to fade the whole body below text contrast)."""
+    page, _ = open_page()
+    sign_in(page, studio.base_url, studio.key)
+    page.get_by_label("Prompt", exact=True).fill("A quote on its way")
+    expect(page.locator("#quote-amount")).to_have_text("$0.00")
+    held: list[Route] = []
+    page.route("**/api/image-studio/estimate-cost", lambda route: held.append(route))
+    set_variations(page, 2)
+    expect(page.locator("#quote-state")).to_have_text("Updating…")
+    expect(page.locator(".quote")).to_have_attribute("aria-busy", "true")
+    assert_axe_clean(page, "create, quote being updated")
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/image-studio/estimate-cost")
+    expect(page.locator(".quote")).not_to_have_attribute("aria-busy", "true")

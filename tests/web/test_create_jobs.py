@@ -173,6 +173,7 @@ def test_cancel_a_queued_job_then_a_running_one(
         expect(queued.locator(".run-status")).to_contain_text(
             "Queued: 2 variations start when the studio is free")
         expect(running.locator("[data-unit-state=generating]")).to_have_count(1)
+        assert_axe_clean(page, "create, a running and a queued run")
 
         queued.get_by_role("button", name="Cancel").click()  # released whole, at once
         expect(queued.locator(".run-status")).to_have_text(

@@ -45,12 +45,14 @@ def test_free_plan_defaults_and_what_fits(studio: Studio, open_page: OpenPage) -
     expect(page.locator("fieldset.seg input[value=standard]")).to_be_checked()
     page.get_by_label("Prompt", exact=True).fill("Free plan drafts")
     expect(page.locator("#preflight-verdict")).to_have_text("✓ Your plan covers this request.")
-    expect(page.locator("#draft-quota")).to_contain_text(
-        "Free offline drafts count toward your monthly images")
+    box = page.locator(".preflight")  # the plan box states defect 13's decision
+    expect(box.locator("#draft-quota")).to_contain_text(
+        "Free offline drafts count toward your monthly images, like AI images (they never "
+        "cost credit)")
+    expect(box).to_contain_text("0 of 10 used")
     slide_to(page, 4)
     generate(page, 4)
-    generate(page, 4)  # 8 of 10 used
-    box = page.locator(".preflight")
+    generate(page, 4)  # 8 of 10 used: drafts count
     expect(box).to_contain_text("8 of 10 used · 2 left, not enough for 4")
     expect(box).to_contain_text(
         "Only 2 images left this month on the Free plan; this request makes 4.")
@@ -135,9 +137,14 @@ def test_compare_and_pick_in_the_lightbox(studio: Studio, open_page: OpenPage) -
     run.get_by_role("button", name="Open variation 1 full size").click()
     dialog = page.locator("dialog.lightbox")
     expect(dialog.get_by_role("heading")).to_have_text("Variation 1")
+    page.wait_for_function("() => document.querySelector('.lightbox-img').naturalWidth > 0")
     for name in ("Download", "Open original"):
-        box = dialog.get_by_role("link", name=name).bounding_box()
-        assert box is not None and box["y"] + box["height"] <= 900, name
+        link = dialog.get_by_role("link", name=name)
+        expect(link).to_be_in_viewport(ratio=1)  # above the fold at 1440×900, no scrolling
+        box = link.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900, name
+    shown = dialog.locator(".lightbox-img").bounding_box()
+    assert shown is not None and shown["y"] + shown["height"] <= 900, shown
     expect(dialog.locator(".lightbox-count")).to_have_text("1 of 3")
     page.keyboard.press("ArrowRight")
     expect(dialog.get_by_role("heading")).to_have_text("Variation 2")
@@ -187,17 +194,25 @@ def test_history_survives_a_reload_and_runs_again(studio: Studio, open_page: Ope
 
 
 def test_phone_shows_the_images_after_generate(studio: Studio, open_page: OpenPage) -> None:
-    """Defect 15: a slim header that scrolls away, and the new images in view."""
+    """Defect 15: a slim header that scrolls away, and the new images in view. A new user's
+    first run: no history under the results to give the page room to scroll (the case
+    where the page used to stop short, with the cost panel on screen)."""
+    key = create_user(studio.data_dir, "phone-marketer")
     page, _ = open_page(PHONE)
-    sign_in(page, studio.base_url, studio.key)
+    sign_in(page, studio.base_url, key, user="phone-marketer")
     assert page.evaluate("getComputedStyle(document.getElementById('topbar')).position") == "static"
     bar = page.locator(".actionbar").bounding_box()
     assert bar is not None and bar["height"] <= 80, bar
     page.get_by_label("Prompt", exact=True).fill("Phone: images in view after Generate")
-    generate(page, 1)
-    image = page.locator(".run").first.locator(".var-card img").first
-    top = image.evaluate("i => i.getBoundingClientRect().top")
-    assert 0 <= top < PHONE["height"] * 0.6, top
+    set_variations(page, 2)
+    generate(page, 2)
+    run = page.locator(".run").first
+    images = run.locator(".var-card img")
+    for index in range(2):
+        box = images.nth(index).evaluate("i => i.getBoundingClientRect().toJSON()")
+        assert box["top"] >= 0 and box["bottom"] <= PHONE["height"] - bar["height"], box
+    header = page.evaluate("document.getElementById('topbar').getBoundingClientRect().bottom")
+    assert header <= 0, header  # collapsed: scrolled out of view
     assert_axe_clean(page, "create on a phone, results")
 
 

@@ -265,6 +265,7 @@ def test_a_paid_edit_without_credit_is_refused_before_run(
     expect(quote).to_contain_text("$0.05 · stability/remove-background")
     expect(quote).to_contain_text("cannot run:")
     expect(dialog.get_by_role("button", name="Run edit")).to_be_disabled()
+    assert_axe_clean(page, "edit workspace, paid edit refused")
     dialog.get_by_label("Operation").select_option("local/blur")
     expect(quote).to_have_text("Free · local/blur")
     expect(dialog.get_by_role("button", name="Run edit")).to_be_enabled()

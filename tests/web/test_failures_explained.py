@@ -8,6 +8,7 @@ error arrives through the job, not as an HTTP error): no failed load is expected
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -56,6 +57,17 @@ def cooling_studio(
     env = {**stability.env, **FAST, "IMAGESTUDIO_BREAKER_FAILURES": "2",
            "IMAGESTUDIO_BREAKER_COOLDOWN_S": "300"}
     with running_studio(tmp_path_factory.mktemp("cooling"), env=env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def recovering_studio(
+    tmp_path_factory: pytest.TempPathFactory, stability: Emulated
+) -> Iterator[Studio]:
+    # Two failed calls open the circuit for 3 s; each image may try twice.
+    env = {**stability.env, "IMAGESTUDIO_RETRY_MAX_ATTEMPTS": "2",
+           "IMAGESTUDIO_BREAKER_FAILURES": "2", "IMAGESTUDIO_BREAKER_COOLDOWN_S": "3"}
+    with running_studio(tmp_path_factory.mktemp("recovering"), env=env) as running:
         yield running
 
 
@@ -203,6 +215,7 @@ def test_cancel_stops_the_run_and_releases_its_credit(
     expect(run.locator(".var-failed")).to_contain_text("Variation 2 of 2 not made (cancelled)")
     expect(run.get_by_role("button", name="Cancel")).to_have_count(0)
     expect(page.get_by_role("button", name="Generate 2 images")).to_be_enabled()
+    assert_axe_clean(page, "create, cancelled run")
     # The job first: its end and the settlement are one transaction, so usage read after
     # an ended job shows the settlement.
     job = httpx.get(f"{api}/jobs/{job_id}", headers=headers).json()
@@ -238,3 +251,32 @@ def test_a_bad_vendor_key_says_ask_your_admin_and_is_logged(
     finally:
         stability.emulator.api_key = None
     assert "refused our account" in vendor_studio.log.read_text()
+
+
+def test_after_the_cooldown_a_whole_run_goes_through_its_retry_included(
+    recovering_studio: Studio, stability: Emulated, open_page: OpenPage
+) -> None:
+    """Defect 1 in the browser: an outage opens Stability's circuit; once the cooldown is
+    over (the page sees it by itself) a 2-image run whose probe meets one more 500 is
+    retried and both images are made, not "1 of 2 ready, 1 failed ... cooling down"."""
+    page, _ = open_page()
+    sign_in(page, recovering_studio.base_url, recovering_studio.key)
+    with_stability(page, "A harbour after the storm")
+    sent = len(stability.emulator.requests("POST"))
+    stability.emulator.fail_next(500, times=2)  # both attempts of the one image
+    page.get_by_role("button", name="Generate 1 image").click()
+    expect(page.locator(".run .run-status").first).to_contain_text(
+        "having trouble", timeout=60_000)
+    vendor = page.locator(".vendor-state")
+    expect(vendor).to_contain_text("Stability AI is recovering from an outage")
+    expect(page.locator("#generate")).to_be_disabled()
+    expect(vendor).to_be_hidden(timeout=20_000)  # the cooldown is over: nobody reloaded
+    set_variations(page, 2)
+    stability.emulator.fail_next(500)  # the half-open probe's first attempt
+    page.get_by_role("button", name="Generate 2 images").click()
+    run = page.locator(".run").first
+    expect(run.locator(".run-status")).to_have_text(
+        re.compile(r"^2 variations ready · cost \$0\.\d\d$"), timeout=60_000)
+    expect(run.locator(".var-card img")).to_have_count(2)
+    expect(run.locator(".var-failed")).to_have_count(0)
+    assert len(stability.emulator.requests("POST")) - sent == 2 + 3  # outage; retry, 2 images

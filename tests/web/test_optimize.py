@@ -15,7 +15,7 @@ require_browser()
 
 from playwright.sync_api import expect  # noqa: E402
 from tests.web.conftest import OpenPage  # noqa: E402
-from tests.web.flows import sign_in  # noqa: E402
+from tests.web.flows import assert_axe_clean, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.browser
 FIVE = ["instagram", "linkedin", "youtube", "pinterest", "email"]
@@ -45,6 +45,7 @@ def test_optimize_five_platforms_move_the_focal_point_commit_and_download(
     box = story.bounding_box()
     assert box is not None and box["height"] > box["width"] * 1.7  # true 9:16 aspect
     expect(dialog.locator(".opt-card[data-template=instagram_story] .opt-safe")).to_have_count(1)
+    assert_axe_clean(page, "optimize dialog")
     before = story.locator("img").get_attribute("src")
 
     source = dialog.locator(".opt-source-img").bounding_box()
@@ -54,6 +55,7 @@ def test_optimize_five_platforms_move_the_focal_point_commit_and_download(
 
     dialog.get_by_role("button", name="Create renditions").click()
     expect(dialog.locator(".opt-result")).to_contain_text(f"{expected} renditions saved")
+    assert_axe_clean(page, "optimize dialog, renditions saved")
     with page.expect_download() as download:
         dialog.get_by_role("button", name="Download zip").click()
     data = download.value.path().read_bytes()

@@ -88,6 +88,7 @@ def test_library_and_create_recover_after_a_server_restart(
     expect(page.locator("#generate")).to_be_disabled()
     expect(page.get_by_text("Fix the settings first")).to_have_count(0)
     expect(page.get_by_text("Type a prompt to check")).to_have_count(0)
+    assert_axe_clean(page, "create, server down")
 
     server.start()
     expect(banner).to_be_hidden(timeout=20_000)  # nobody pressed anything

@@ -88,6 +88,7 @@ def test_upscale_local_then_a_vendor_failure_explained_then_its_success(
     panel.get_by_role("button", name="Upscale").click()
     done = panel.locator("[data-role=upscale-done]")
     expect(done).to_contain_text("Upscaled to 1024 × 768 px, free (resampled, not AI)")
+    assert_axe_clean(page, "upscale panel, done")
     [local] = _children(vendor_studio, source_id)
     assert (local["width"], local["height"], local["operation"]) == (1024, 768, "upscale")
 
@@ -101,6 +102,7 @@ def test_upscale_local_then_a_vendor_failure_explained_then_its_success(
     explained = panel.locator(".explain")
     expect(explained).to_be_visible(timeout=30_000)
     expect(explained).to_contain_text("Next step")
+    assert_axe_clean(page, "upscale panel, vendor failure explained")
     assert _get(vendor_studio, "/usage")["balance"]["micros"] == balance  # nothing charged
     assert len(_children(vendor_studio, source_id)) == 1
 

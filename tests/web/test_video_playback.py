@@ -18,7 +18,7 @@ pytest.importorskip("av")
 
 from playwright.sync_api import expect  # noqa: E402
 from tests.web.conftest import OpenPage  # noqa: E402
-from tests.web.flows import sign_in  # noqa: E402
+from tests.web.flows import assert_axe_clean, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -100,6 +100,7 @@ def test_the_library_shows_the_clip_and_its_player_plays_it(
     expect(detail.get_by_role("button", name="Generate again with these settings")).to_be_hidden()
     player = detail.locator("video.detail-video")
     expect(player).to_have_attribute("controls", "")
+    assert_axe_clean(page, "asset detail of a video")
     ended = player.evaluate("""async (video) => {
       video.muted = true;
       const done = new Promise(
@@ -136,16 +137,19 @@ def test_make_a_video_from_an_image_in_the_library(studio: Studio, open_page: Op
     made_by = form.get_by_label("Made by")  # vendor models listed, off without their keys
     expect(made_by.locator("option[value='gemini/veo-3.1-generate-preview']")).to_be_disabled()
     expect(form.get_by_label("Prompt")).to_be_hidden()
+    assert_axe_clean(page, "transform panel")
     form.get_by_label("Seconds").fill("0.2")  # under youtube_shorts' minimum: refused
     expect(quote).to_contain_text("duration: ")
     expect(form.get_by_role("button", name="Make video")).to_be_disabled()
     assert watch.failed_loads == [422]
+    assert_axe_clean(page, "transform panel, duration refused")
     form.get_by_label("Seconds").fill("1")
     expect(quote).to_contain_text("Free for 1 s")
     form.get_by_role("button", name="Make video").click()
     expect(form.get_by_label("Video progress")).to_be_visible()
     expect(form.get_by_role("status")).to_contain_text(
         "Video ready: 1 s, 1080×1920", timeout=120_000)
+    assert_axe_clean(page, "transform panel, video ready")
     ended = form.locator("video").evaluate("""async (video) => {
       video.muted = true;
       const done = new Promise(

@@ -9,6 +9,7 @@ import { explainBlock } from "../errors/explain.js";
 import { Advanced } from "./advanced.js";
 import { Controls } from "./controls.js";
 import { History } from "./history.js";
+import { keepAtTop } from "./inview.js";
 import { allowedTier, fitReason } from "./planfit.js";
 import { PromptBox } from "./prompt.js";
 import { attachRunning } from "./reattach.js";
@@ -345,10 +346,7 @@ export class CreatePage {
     const ratio = this.quote ? `${this.quote.target.width} / ${this.quote.target.height}` : "1 / 1";
     const running = this.results.run(body, label, ratio);
     this.updateActionBar();
-    if (window.matchMedia("(max-width: 960px)").matches) {
-      // On a phone the results are below the settings: go to them.
-      this.results.current.scrollIntoView({ block: "start" });
-    }
+    if (window.matchMedia("(max-width: 960px)").matches) keepAtTop(this.results.el, running);
     await running;
   }
 

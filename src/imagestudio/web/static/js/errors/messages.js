@@ -107,6 +107,33 @@ export const ERROR_TEXT = {
     say: "This file is too large.",
     next: "Choose a smaller file.",
   },
+  bad_request: {
+    say: "The studio could not read this request.",
+    next: "Reload the page and try again.",
+  },
+  unsupported_media_type: {
+    say: "This kind of file cannot be used here.",
+    next: "Choose a PNG, JPEG or WebP image.",
+  },
+  image_decode_error: {
+    say: "This file could not be opened as an image.",
+    next: "Choose another file (PNG, JPEG or WebP).",
+  },
+  image_too_large: {
+    say: "This image has more pixels than the studio can work with.",
+    next: "Choose a smaller image, or shrink it first.",
+  },
+  video_unavailable: {
+    say: "Making videos is not set up on this studio.",
+    next: "Ask your admin to install the studio's video support.",
+    admin: true,
+  },
+  service_unavailable: {
+    say: "The studio cannot reach its database right now.",
+    next: "Try again in a minute; if it keeps happening, tell your admin.",
+    action: "retry",
+    admin: true,
+  },
   recording_failed: {
     say: "Your images were made, but are not in your library yet.",
     next: "They appear there within a minute; open the Library shortly.",
