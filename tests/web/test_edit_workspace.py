@@ -135,7 +135,7 @@ def test_paint_a_mask_inpaint_compare_and_revert_to_the_original(
     _drag(page, canvas, [(0.8, 0.8), (0.9, 0.85)])
     dialog.get_by_role("button", name="Undo stroke").click()
     expect(quote).to_have_attribute("data-state", "ok")
-    expect(quote).to_contain_text("$0.05 · stability/inpaint · balance after")
+    expect(quote).to_contain_text("$0.05 · Inpaint: repaint the mask by Stability AI · balance after")
 
     # 3. run: the vendor got the mask at the image's exact size, white where painted
     dialog.get_by_role("button", name="Run edit").click()
@@ -227,7 +227,7 @@ def test_a_free_local_edit_by_keyboard_alone(
         page.keyboard.press("ArrowDown")
     expect(picker).to_have_value("local/flip")
     expect(dialog.locator(".edit-brush")).to_be_hidden()  # flip takes no mask
-    expect(dialog.locator(".edit-quote")).to_have_text("Free · local/flip")
+    expect(dialog.locator(".edit-quote")).to_have_text("Free · Flip, on this studio")
     dialog.get_by_label("Direction").focus()
     page.keyboard.press("Tab")
     expect(dialog.get_by_role("button", name="Run edit")).to_be_focused()
@@ -262,12 +262,14 @@ def test_a_paid_edit_without_credit_is_refused_before_run(
     dialog.get_by_label("Operation").select_option("stability/remove-background")
     quote = dialog.locator(".edit-quote")
     expect(quote).to_have_attribute("data-state", "blocked")
-    expect(quote).to_contain_text("$0.05 · stability/remove-background")
+    expect(quote).to_contain_text("$0.05 · Remove background by Stability AI")
+    expect(quote).not_to_contain_text("stability/")  # the id only in its title
+    expect(quote).to_have_attribute("title", "stability/remove-background")
     expect(quote).to_contain_text("cannot run:")
     expect(dialog.get_by_role("button", name="Run edit")).to_be_disabled()
     assert_axe_clean(page, "edit workspace, paid edit refused")
     dialog.get_by_label("Operation").select_option("local/blur")
-    expect(quote).to_have_text("Free · local/blur")
+    expect(quote).to_have_text("Free · Blur, on this studio")
     expect(dialog.get_by_role("button", name="Run edit")).to_be_enabled()
     assert len(stability.emulator.requests("POST")) == paid
 
@@ -288,7 +290,7 @@ def test_edit_from_a_create_result_card(
     expect(dialog).to_be_visible()
     expect(dialog.locator("img.edit-image")).to_have_js_property("complete", True)
     dialog.get_by_label("Operation").select_option("local/flip")
-    expect(dialog.locator(".edit-quote")).to_have_text("Free · local/flip")
+    expect(dialog.locator(".edit-quote")).to_have_text("Free · Flip, on this studio")
     dialog.get_by_role("button", name="Run edit").click()
     expect(dialog.locator(".edit-done")).to_contain_text("a new version")
     made = _api(edit_studio, "GET", f"/assets/{asset_id}/versions")["descendants"]
@@ -299,7 +301,7 @@ def test_edit_from_a_create_result_card(
     dialog.get_by_label("Operation").select_option("stability/sketch")
     dialog.get_by_label("What to make").fill("a paper crane")
     dialog.get_by_label("Style preset").select_option("origami")
-    expect(dialog.locator(".edit-quote")).to_contain_text("$0.05 · stability/sketch")
+    expect(dialog.locator(".edit-quote")).to_contain_text("$0.05 · From a sketch: a new image on its lines by Stability AI")
     dialog.get_by_role("button", name="Run edit").click()
     expect(dialog.locator(".edit-done")).to_contain_text("a new version")
     [sent] = stability.emulator.requests("POST", SKETCH)

@@ -8,9 +8,10 @@ function money(m) { return m.micros === 0 ? "Free" : m.usd; }
 
 /**
  * `line`: the element the quote is written to; `run`: the Run button (disabled while the
- * plan or the balance refuses). `refresh(build)`: `build()` resolves the FormData to quote.
+ * plan or the balance refuses); `nameOf(engine)`: the engine's name for people (its id
+ * stays in the line's title). `refresh(build)`: `build()` resolves the FormData to quote.
  */
-export function editQuote(api, line, run) {
+export function editQuote(api, line, run, nameOf = (engine) => engine) {
   let asked = 0;
   let controller = null;
 
@@ -28,7 +29,8 @@ export function editQuote(api, line, run) {
       const form = await build();
       const q = await api.editPreflight(form, controller.signal);
       if (mine !== asked) return;
-      let text = `${money(q.quote)} · ${q.engine}`;
+      let text = `${money(q.quote)} · ${nameOf(q.engine)}`;
+      line.title = q.engine;
       if (q.quote.micros > 0) text += ` · balance after ${q.balance_after.usd}`;
       if (q.warnings.length) text += ` · ${q.warnings.join("; ")}`;
       if (!q.can_proceed) text += ` · cannot run: ${q.reasons.map((r) => r.message).join("; ")}`;

@@ -7,6 +7,7 @@ import { h, replace, studioUrl, uid } from "../dom.js";
 import { openDialog } from "../components/dialog.js";
 import { toast } from "../components/toast.js";
 import { explainBlock } from "../errors/explain.js";
+import { session } from "../session.js";
 import { assetLabel } from "../library/grid.js";
 import { comparePanel } from "./compare.js";
 import { OP_NAMES, fieldsFor, values } from "./fields.js";
@@ -42,12 +43,21 @@ class EditWorkspace {
     this.quoteLine = h("p", { class: "edit-quote", "aria-live": "polite" });
     this.run = h("button", { type: "submit", class: "btn btn-primary" }, "Run edit");
     this.status = h("div", { class: "edit-status", "aria-live": "polite" });
-    this.quote = editQuote(this.api, this.quoteLine, this.run);
+    this.quote = editQuote(this.api, this.quoteLine, this.run, (id) => this.opName(id));
     this.compare = comparePanel();
     this.history = historyStrip((version, index) => this.revertTo(version, index));
   }
 
   get op() { return this.ops[this.picker.value]; }
+
+  /** "Remove background by Stability AI", "Blur, on this studio": no ids on screen. */
+  opName(id) {
+    const o = this.ops && this.ops[id];
+    if (!o) return id;
+    const name = OP_NAMES[o.op] || o.label;
+    return o.provider === "local" ? `${name}, on this studio`
+      : `${name} by ${session.providerName(o.provider)}`;
+  }
 
   /** What Run sends (and the quote asks about): fields, and the mask when the op takes one. */
   async form() {
