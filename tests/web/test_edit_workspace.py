@@ -135,7 +135,9 @@ def test_paint_a_mask_inpaint_compare_and_revert_to_the_original(
     _drag(page, canvas, [(0.8, 0.8), (0.9, 0.85)])
     dialog.get_by_role("button", name="Undo stroke").click()
     expect(quote).to_have_attribute("data-state", "ok")
-    expect(quote).to_contain_text("$0.05 · Inpaint: repaint the mask by Stability AI · balance after")
+    expect(quote).to_contain_text(
+        "$0.05 · Inpaint: repaint the mask by Stability AI · balance after"
+    )
 
     # 3. run: the vendor got the mask at the image's exact size, white where painted
     dialog.get_by_role("button", name="Run edit").click()
@@ -301,7 +303,9 @@ def test_edit_from_a_create_result_card(
     dialog.get_by_label("Operation").select_option("stability/sketch")
     dialog.get_by_label("What to make").fill("a paper crane")
     dialog.get_by_label("Style preset").select_option("origami")
-    expect(dialog.locator(".edit-quote")).to_contain_text("$0.05 · From a sketch: a new image on its lines by Stability AI")
+    expect(dialog.locator(".edit-quote")).to_contain_text(
+        "$0.05 · From a sketch: a new image on its lines by Stability AI"
+    )
     dialog.get_by_role("button", name="Run edit").click()
     expect(dialog.locator(".edit-done")).to_contain_text("a new version")
     [sent] = stability.emulator.requests("POST", SKETCH)
