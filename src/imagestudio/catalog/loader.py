@@ -36,6 +36,7 @@ from imagestudio.catalog.schemas import (
     TierSpec,
 )
 from imagestudio.catalog.video_targets import VideoModel, VideoTarget
+from imagestudio.datafiles import read_yaml
 from imagestudio.errors import InvalidRequest
 from imagestudio.vendors import SOURCES, Vendor
 
@@ -96,7 +97,7 @@ class Catalog:
 
 def _read(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return read_yaml(path)
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path.name}: {exc}") from exc
 

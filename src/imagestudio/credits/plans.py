@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.catalog.schemas import QualityTier
+from imagestudio.datafiles import read_yaml
 
 PLANS_FILE = Path(__file__).parent / "data" / "plans.yaml"
 
@@ -153,7 +154,7 @@ def load_plans(path: Path | None = None, *, catalog: Catalog | None = None) -> P
     """Load the plan table from ``path`` (default: the packaged one) and cross-check it."""
     source = path or PLANS_FILE
     try:
-        items = yaml.safe_load(source.read_text(encoding="utf-8"))
+        items = read_yaml(source)
     except (OSError, yaml.YAMLError) as exc:
         raise PlansError(f"cannot read plans from {source}: {exc}") from exc
     table = parse_plans(items, source=source.name)

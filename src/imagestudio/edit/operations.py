@@ -26,9 +26,9 @@ import math
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from imagestudio.datafiles import read_yaml
 from imagestudio.errors import InvalidRequest
 
 OPERATIONS_FILE = Path(__file__).parent / "data" / "edit_operations.yaml"
@@ -183,7 +183,7 @@ class EditOperation(BaseModel):
 
 
 def load_operations(path: Path = OPERATIONS_FILE) -> dict[str, EditOperation]:
-    entries = [EditOperation.model_validate(e) for e in yaml.safe_load(path.read_text("utf-8"))]
+    entries = [EditOperation.model_validate(e) for e in read_yaml(path)]
     found = {e.id: e for e in entries}
     if len(found) != len(entries):
         raise ValueError(f"{path.name}: duplicate operation ids")

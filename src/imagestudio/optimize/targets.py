@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.catalog.schemas import Platform, Template
+from imagestudio.datafiles import read_yaml
 from imagestudio.errors import InvalidRequest
 from imagestudio.imaging.formats import OutputFormat
 from imagestudio.imaging.renditions import Fit, RenditionSpec, Rgb, Subsampling
@@ -62,7 +62,7 @@ class OutputRules(BaseModel):
 
 
 def load_rules(path: Path = RULES_FILE) -> OutputRules:
-    return OutputRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return OutputRules.model_validate(read_yaml(path))
 
 
 @dataclass(frozen=True)

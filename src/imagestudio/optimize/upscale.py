@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from imagestudio.datafiles import read_yaml
 from imagestudio.errors import InvalidRequest
 from imagestudio.imaging.files import OutputFile, SourceImage
 from imagestudio.imaging.formats import OutputFormat, extension_for, media_type_for
@@ -104,7 +104,7 @@ class UpscaleMode(BaseModel):
 
 
 def load_modes(path: Path = MODES_FILE) -> dict[str, UpscaleMode]:
-    modes = [UpscaleMode.model_validate(m) for m in yaml.safe_load(path.read_text("utf-8"))]
+    modes = [UpscaleMode.model_validate(m) for m in read_yaml(path)]
     return {m.id: m for m in modes}
 
 

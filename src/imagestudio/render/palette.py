@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from imagestudio.datafiles import parse_yaml
 
 RGB = tuple[float, float, float]
 Tone = Literal["dark", "mid", "light"]
@@ -97,7 +97,7 @@ class PaletteBook:
             )
         else:
             text = path.read_text("utf-8")
-        return cls.from_data(yaml.safe_load(text))
+        return cls.from_data(parse_yaml(text))
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> PaletteBook:
