@@ -1,4 +1,4 @@
-"""An API app per test over ``database_url`` (SQLite and PostgreSQL), with two users on
+"""An API app per test over ``migrated_database_url`` (SQLite and PostgreSQL), with two users on
 the Pro plan holding ``USER_CREDIT_MICROS`` of credit each.
 
 Vendors are the package's HTTP emulators behind ``httpx.MockTransport``; WaveSpeed is
@@ -90,11 +90,11 @@ def png_bytes(
 
 
 @pytest.fixture
-async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+async def api(migrated_database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     settings = Settings(
         _env_file=None,
         data_dir=tmp_path / "data",
-        database_url=database_url,
+        database_url=migrated_database_url,
         wavespeed_api_key="test-key",
         retry_max_attempts=1,
     )

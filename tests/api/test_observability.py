@@ -26,9 +26,10 @@ TOKEN = "scrape-me"
 
 @pytest.fixture
 async def observed(
-    database_url: str, tmp_path: Path
+    migrated_database_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=database_url,
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data",
+                        database_url=migrated_database_url,
                         wavespeed_api_key="test-key", retry_max_attempts=1)
     services = make_services(settings, WaveSpeedEmulator(api_key="test-key",
                                                          polls_before_done=0))

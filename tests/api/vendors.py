@@ -23,12 +23,12 @@ URL = "/v1/images/generations"
 
 
 @pytest.fixture
-async def vendors(database_url: str, tmp_path: Path) -> AsyncIterator[Vendors]:
+async def vendors(migrated_database_url: str, tmp_path: Path) -> AsyncIterator[Vendors]:
     """The API with OpenAI and Stability served by their emulators (both keyed)."""
     openai_emulator, stability = OpenAIEmulator("sk-test"), StabilityEmulator("sk-stab")
     routes = {"openai": openai_emulator, "stability": stability}
     settings = Settings(
-        _env_file=None, data_dir=tmp_path / "data", database_url=database_url,
+        _env_file=None, data_dir=tmp_path / "data", database_url=migrated_database_url,
         openai_api_key="sk-test", stability_api_key="sk-stab", retry_max_attempts=1,
     )
     clients = {

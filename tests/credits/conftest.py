@@ -1,4 +1,4 @@
-"""A studio per test over ``database_url`` (SQLite and PostgreSQL) with an injected clock.
+"""A studio per test over ``migrated_database_url`` (SQLite and PostgreSQL) with an injected clock.
 
 Hugging Face and Stability are keyed and served by scriptable :class:`FakeProvider`s (no
 HTTP); the offline renderer is there too. Requests go through the real API app over
@@ -140,7 +140,7 @@ StudioFactory = Callable[..., Any]
 
 @pytest.fixture
 async def studio_factory(
-    database_url: str, tmp_path: Path
+    migrated_database_url: str, tmp_path: Path
 ) -> AsyncIterator[Callable[..., Any]]:
     opened: list[tuple[Services, Any, httpx.AsyncClient]] = []
 
@@ -153,7 +153,7 @@ async def studio_factory(
             "retry_max_attempts": 1, **settings_overrides,
         }
         settings = Settings(
-            _env_file=None, data_dir=tmp_path / "data", database_url=database_url, **values
+            _env_file=None, data_dir=tmp_path / "data", database_url=migrated_database_url, **values
         )
         hf, stability = FakeProvider(name="huggingface"), FakeProvider(name="stability")
         persistence = build_persistence(settings, clock=clock, plans=plans)

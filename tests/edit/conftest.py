@@ -1,5 +1,5 @@
-"""An API app over ``database_url`` (SQLite and PostgreSQL) with the Stability, OpenAI,
-Gemini and WaveSpeed emulators keyed; ``carol`` is on the Pro plan and ``dave`` on the
+"""An API app over ``migrated_database_url`` (SQLite and PostgreSQL) with the Stability,
+OpenAI, Gemini and WaveSpeed emulators keyed; ``carol`` is on the Pro plan and ``dave`` on the
 Free plan (five edits a month), each with 1 USD of credit."""
 
 from __future__ import annotations
@@ -81,10 +81,11 @@ class EditApi:
 
 
 @pytest.fixture
-async def edit_api(tmp_path: Path, database_url: str) -> AsyncIterator[EditApi]:
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=database_url,
-                        stability_api_key=KEY, openai_api_key=KEY, gemini_api_key=KEY,
-                        wavespeed_api_key=KEY, retry_max_attempts=1)
+async def edit_api(tmp_path: Path, migrated_database_url: str) -> AsyncIterator[EditApi]:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data",
+                        database_url=migrated_database_url, stability_api_key=KEY,
+                        openai_api_key=KEY, gemini_api_key=KEY, wavespeed_api_key=KEY,
+                        retry_max_attempts=1)
     stability = StabilityEmulator(KEY)
     openai = OpenAIEmulator(KEY)
     gemini = GeminiEmulator(KEY)

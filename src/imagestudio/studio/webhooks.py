@@ -17,7 +17,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,11 +159,19 @@ class Webhooks:
     # ---- the dispatcher ----------------------------------------------------------
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Webhooks]:
-        """Deliver due webhooks every ``poll_s`` (or when woken) until the block ends."""
-        own = self._client is None
-        client = self._client or httpx.AsyncClient(
-            timeout=TIMEOUT_S, follow_redirects=False, trust_env=False
-        )
+        """Deliver due webhooks every ``poll_s`` (or when woken) until the block ends.
+
+        Its own HTTP client is made at the first delivery: most processes never send a
+        webhook, and the client's TLS context cost about 30 ms of every start."""
+        made: list[httpx.AsyncClient] = []
+
+        def client() -> httpx.AsyncClient:
+            if self._client is not None:
+                return self._client
+            if not made:
+                made.append(httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False,
+                                              trust_env=False))
+            return made[0]
 
         async def loop() -> None:
             while True:
@@ -182,11 +190,14 @@ class Webhooks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            if own:
-                await client.aclose()
+            for own in made:
+                await own.aclose()
 
-    async def deliver_due(self, client: httpx.AsyncClient, limit: int = 20) -> int:
-        """Attempt every due delivery this process claims; how many were attempted."""
+    async def deliver_due(
+        self, client: httpx.AsyncClient | Callable[[], httpx.AsyncClient], limit: int = 20
+    ) -> int:
+        """Attempt every due delivery this process claims; how many were attempted.
+        ``client`` may be a function making it, called only when something is due."""
         now = self._clock()
         query = (select(DELIVERIES.c.id, DELIVERIES.c.next_attempt_at, DELIVERIES.c.payload,
                         DELIVERIES.c.attempts, DELIVERIES.c.log, ENDPOINTS.c.url,
@@ -198,7 +209,9 @@ class Webhooks:
         async with self._db.engine.connect() as conn:
             due = list(await conn.execute(query))
         claimed = [row for row in due if await self._claim(row.id, row.next_attempt_at, now)]
-        await asyncio.gather(*(self._attempt(client, row) for row in claimed))
+        if claimed:
+            http = client if isinstance(client, httpx.AsyncClient) else client()
+            await asyncio.gather(*(self._attempt(http, row) for row in claimed))
         return len(claimed)
 
     async def _claim(self, delivery_id: str, due_at: dt.datetime, now: dt.datetime) -> bool:
