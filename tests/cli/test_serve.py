@@ -3,8 +3,10 @@ from typing import Any
 
 import pytest
 import typer
+import uvicorn
 from typer.testing import CliRunner
 
+from imagestudio.api import app as api_app
 from imagestudio.cli import serve as serve_module
 from imagestudio.settings import Settings
 
@@ -26,8 +28,9 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     def fake_run(app: str, **kwargs: Any) -> None:
         calls[-1].update(kwargs)
 
-    monkeypatch.setattr(serve_module, "create_app", fake_create_app)
-    monkeypatch.setattr(serve_module.uvicorn, "run", fake_run)
+    # serve imports both when it starts serving (the CLI's other commands skip the web stack)
+    monkeypatch.setattr(api_app, "create_app", fake_create_app)
+    monkeypatch.setattr(uvicorn, "run", fake_run)
     return calls
 
 

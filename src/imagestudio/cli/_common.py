@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 from rich.console import Console
@@ -14,9 +14,11 @@ from rich.console import Console
 from imagestudio.accounts.auth import Principal
 from imagestudio.accounts.local import local_principal
 from imagestudio.cli.db import prepare
-from imagestudio.container import Persistence, Services, build_persistence, build_services
 from imagestudio.settings import get_settings
 from imagestudio.studio.contracts import Outcome
+
+if TYPE_CHECKING:
+    from imagestudio.container import Persistence, Services
 
 T = TypeVar("T", bound=BaseModel)
 MAX_FILE_BYTES = 50_000_000
@@ -45,6 +47,8 @@ def _default(value: Any) -> Any:
 async def services(*, with_persistence: bool = False) -> AsyncIterator[Services]:
     """Services for one command; the database is opened (SQLite migrated) only when the
     command needs it."""
+    from imagestudio.container import build_services  # the whole studio, for this command
+
     settings = get_settings()
     built = build_services(settings, with_persistence=with_persistence)
     try:
@@ -69,6 +73,8 @@ async def as_local_user() -> AsyncIterator[tuple[Services, Persistence, Principa
 @asynccontextmanager
 async def persistence() -> AsyncIterator[Persistence]:
     """The database (SQLite migrated) and the services over it, for one command."""
+    from imagestudio.container import build_persistence
+
     settings = get_settings()
     built = build_persistence(settings)
     try:

@@ -19,7 +19,6 @@ from imagestudio.catalog.schemas import (
     QualitySizePrice,
 )
 from imagestudio.cli._common import console, print_json
-from imagestudio.container import build_services
 from imagestudio.money import format_usd
 from imagestudio.providers.base import ProviderStatus
 from imagestudio.settings import Settings, get_settings
@@ -88,6 +87,8 @@ def _settings_status(info: ProviderInfo, settings: Settings) -> ProviderStatus:
 async def _client_statuses(settings: Settings, catalog: Catalog,
                            problems: dict[str, str]) -> dict[str, ProviderStatus]:
     """``status()`` of every provider the composition root builds (no network)."""
+    from imagestudio.container import build_services  # the whole studio, for this report
+
     try:
         services = build_services(settings, catalog=catalog)
     except Exception as exc:  # noqa: BLE001 - diagnostics report a broken wiring, never crash

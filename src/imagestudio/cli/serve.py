@@ -11,17 +11,14 @@ import sys
 from typing import Annotated
 
 import typer
-import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from imagestudio import logs
-from imagestudio.api.app import create_app
 from imagestudio.api.config import ServerSettings
 from imagestudio.cli.db import fail, first_line, open_database
 from imagestudio.db.migrate import SchemaOutdated, prepare_database
 from imagestudio.db.session import is_sqlite
 from imagestudio.settings import Settings, get_settings
-from imagestudio.web.local_session import is_loopback_host
 
 # With 32 creates in flight, what they hold fills the default young generation (700) every
 # five requests, and each pass walks all of it; a full pass comes every ~600 requests.
@@ -68,6 +65,8 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the REST API and the web UI at / (SQLite databases are migrated automatically)."""
+    from imagestudio.web.local_session import is_loopback_host
+
     _limit_malloc_arenas()
     settings, server = get_settings(), ServerSettings()
     if single_user:
@@ -88,6 +87,10 @@ def serve(
         raise fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
         raise fail(f"cannot open the database: {first_line(exc)}") from None
+    import uvicorn  # the CLI's other commands start without the web stack
+
+    from imagestudio.api.app import create_app
+
     logs.configure(server.log_format, log_level)
     log_config = None if server.log_format == "json" else uvicorn.config.LOGGING_CONFIG
     if workers > 1:  # each process builds its app from the environment
