@@ -112,6 +112,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file at the migration head, built once per test worker."""
     path = tmp_path_factory.mktemp("template") / "migrated.db"
     _run_apart(_migrate(f"sqlite+aiosqlite:///{path}"))
+    # Closing the last connection checkpoints the WAL into the file: one file to copy.
+    assert not path.with_name(path.name + "-wal").exists()
     return path
 
 

@@ -5,12 +5,14 @@ the event, one redirects and is not followed; plus the URL policy of production.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from standardwebhooks import Webhook
@@ -21,7 +23,9 @@ from starlette.routing import Route
 from tests.credits.conftest import FLUX_MICROS, Studio, StudioFactory
 from tests.studio.test_jobs import submit, until
 
+from imagestudio.db.session import Database
 from imagestudio.errors import InvalidRequest
+from imagestudio.studio import webhooks
 from imagestudio.studio.webhook_policy import allowed_address, check_url, sign
 
 
@@ -145,3 +149,20 @@ def test_the_signature_is_the_standard_one() -> None:
     assert sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == (
         "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     )
+
+
+async def test_the_dispatcher_makes_no_http_client_until_something_is_due(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[httpx.AsyncClient] = []
+
+    class Counted(httpx.AsyncClient):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(webhooks.httpx, "AsyncClient", Counted)
+    hooks = webhooks.Webhooks(db, lambda: dt.datetime.now(dt.UTC), poll_s=0.01)
+    async with hooks.running():
+        await asyncio.sleep(0.1)  # several polls, nothing due
+    assert made == []
